@@ -1,0 +1,39 @@
+# Every target sets itself up: a fresh machine needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+export HYPOTHESIS_PROFILE ?= ci
+
+.PHONY: demo test lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+## demo: the broken host crashes with a sanitizer report, then the fixed host runs 2 s clean
+demo: $(STAMP)
+	@echo "== 1. broken host: contexts kept as raw addresses (expect a crash report, exit 139) =="
+	@$(PY) -m broken_variant run --seconds 2; status=$$?; \
+	  if [ $$status -ne 139 ]; then echo "demo: expected the broken host to exit 139, got $$status"; exit 1; fi
+	@echo
+	@echo "== 2. fixed host: counted references and checked downcasts (expect 2 s of frames, exit 0) =="
+	@$(PY) -m refimpl run --seconds 2
+	@echo
+	@echo "demo: both hosts behaved as expected (broken: exit 139, fixed: exit 0)"
+
+## test: the regression suite (deterministic Hypothesis profile 'ci')
+test: $(STAMP)
+	$(PY) -m pytest
+
+## lint: ruff and mypy --strict, both clean
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis reports/out
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
