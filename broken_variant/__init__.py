@@ -9,8 +9,8 @@ from broken_variant._errors import DoubleFree, MemorySafetyViolation, UseAfterFr
 from broken_variant._heap import SimulatedHeap
 from broken_variant._host import BrokenHost
 from broken_variant._report import SanitizerReport, StackFrame
-from broken_variant._reuse import reuse_address
 from broken_variant._store import UntrackedStore
+from refimpl._reuse import reuse_address
 
 Host = BrokenHost
 PluginAPI = UncheckedPluginAPI

@@ -66,23 +66,23 @@ class PluginContext(PluginContextBase, Generic[T]):
     __slots__ = ("data",)
 
     state_type: ClassVar[Any] = None
+    runtime_type: ClassVar[type | None] = None
     _classes: ClassVar[dict[Any, type[PluginContext[Any]]]] = {}
     _classes_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, plugin_name: str, data: T) -> None:
-        state_type = type(self).state_type
-        if state_type is None:
+        runtime_type = type(self).runtime_type
+        if runtime_type is None:
             raise TypeError(
                 f"plugin {plugin_name!r}: PluginContext needs a state type, "
                 "build it as PluginContext[T](plugin_name, data)"
             )
-        runtime_type = typing.get_origin(state_type) or state_type
-        if isinstance(runtime_type, type) and not isinstance(data, runtime_type):
+        if not isinstance(data, runtime_type):
             raise TypeError(
                 f"plugin {plugin_name!r}: {type(self).__name__} needs data of type "
-                f"{type_label(state_type)}, got {type_label(type(data))}"
+                f"{type_label(type(self).state_type)}, got {type_label(type(data))}"
             )
-        super().__init__(plugin_name)
+        self.plugin_name = plugin_name
         self.data = data
 
     def __class_getitem__(cls, state_type: Any) -> Any:
@@ -97,9 +97,14 @@ class PluginContext(PluginContextBase, Generic[T]):
         with cls._classes_lock:
             if state_type not in cls._classes:
                 name = f"PluginContext[{type_label(state_type)}]"
-                specialised = type(
-                    name, (cls,), {"__slots__": (), "state_type": state_type, "__qualname__": name}
-                )
+                origin = typing.get_origin(state_type) or state_type
+                attributes = {
+                    "__slots__": (),
+                    "__qualname__": name,
+                    "state_type": state_type,
+                    "runtime_type": origin if isinstance(origin, type) else object,
+                }
+                specialised = type(name, (cls,), attributes)
                 cls._classes[state_type] = specialised
             return cls._classes[state_type]
 

@@ -62,7 +62,9 @@ BAD_NAMES: list[tuple[object, type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "error", "message"), BAD_NAMES, ids=repr)
+@pytest.mark.parametrize(
+    ("name", "error", "message"), BAD_NAMES, ids=[repr(name)[:20] for name, _, _ in BAD_NAMES]
+)
 @pytest.mark.parametrize("operation", ["set", "get", "remove"])
 def test_bad_name_raises_and_changes_nothing(
     operation: str, name: object, error: type[Exception], message: str
@@ -82,7 +84,11 @@ def test_bad_name_raises_and_changes_nothing(
     assert store.get_plugin_data("kept") is kept
 
 
-@pytest.mark.parametrize("data", [None, 1, "text", CounterState(), object()], ids=repr)
+@pytest.mark.parametrize(
+    "data",
+    [None, 1, "text", CounterState(), object()],
+    ids=["None", "int", "str", "bare-state", "object"],
+)
 def test_data_that_is_not_a_context_raises_naming_the_plugin(data: object) -> None:
     store = ContextStore()
     kept = PluginContext[int]("counter", 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -32,11 +33,10 @@ def reuse_address(address: int, make: Callable[[], T], *, attempts: int = 100_00
     first (build shared parts once, outside `make`).
     """
     address &= ADDRESS_MASK
-    candidate = make()  # first, before this function allocates anything of its own
-    if id(candidate) == address:
-        return candidate
-    misses = [candidate]
-    for _ in range(attempts - 1):
+    # A deque grows in blocks too big for the small-object allocator, so keeping the
+    # misses never takes the very block being waited for (a list could).
+    misses: deque[T] = deque()
+    for _ in range(attempts):
         candidate = make()
         if id(candidate) == address:
             return candidate

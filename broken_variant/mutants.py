@@ -1,0 +1,210 @@
+"""The mutant catalogue: stores and APIs with exactly one ownership bug each.
+
+The contract is only as good as what it catches. Each `Mutant` names its bug
+in one line and the property that must catch it; `tests/test_mutants.py`
+asserts that the contract does, with that property, in a short story.
+"""
+
+from __future__ import annotations
+
+import copy
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeVar, cast
+
+from broken_variant._api import UncheckedPluginAPI
+from broken_variant._store import UntrackedStore
+from refimpl import ContextStore, ContextTypeError, PluginAPI, PluginContext, PluginContextBase
+from refimpl._context import context_class
+from refimpl._validate import build_default, check_context, check_name
+
+__all__ = ["MUTANTS", "Mutant"]
+
+T = TypeVar("T")
+
+
+class _DictStore:
+    """Shared plumbing: a checked dict of contexts; each mutant overrides one thing."""
+
+    def __init__(self) -> None:
+        self._contexts: dict[str, Any] = {}
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        self._contexts[name] = data
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        return cast(PluginContextBase | None, self._contexts.get(check_name(name)))
+
+    def remove_plugin_data(self, name: str) -> None:
+        self._contexts.pop(check_name(name), None)
+
+
+class WeakrefStore(_DictStore):
+    """Keeps a `weakref.ref` to each context: nothing keeps it alive."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        self._contexts[name] = weakref.ref(data)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        ref = self._contexts.get(check_name(name))
+        return None if ref is None else cast(PluginContextBase | None, ref())
+
+
+class WeakValueStore(_DictStore):
+    """Keeps contexts in a `weakref.WeakValueDictionary`: entries vanish with their last
+    outside reference."""
+
+    def __init__(self) -> None:
+        self._contexts = cast(dict[str, Any], weakref.WeakValueDictionary())
+
+
+class CopyingStore(_DictStore):
+    """Stores a copy of each context, so a fetch never returns the object stored."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        super().set_plugin_data(name, copy.copy(data))
+
+
+class LeakyStore(_DictStore):
+    """Remembers every context it ever held (an 'undo history') and never lets go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._history: list[PluginContextBase] = []
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        super().set_plugin_data(name, data)
+        self._history.append(data)
+
+
+class IdDedupStore(_DictStore):
+    """Skips storing an object whose `id()` it has seen before, taking `id()` for identity;
+    CPython reuses the address of a freed context, so a new context is silently dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[int] = set()
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        if id(data) in self._seen:
+            return  # "already stored"
+        self._seen.add(id(data))
+        self._contexts[name] = data
+
+
+class LruStore(_DictStore):
+    """A bounded cache (two entries, least recently used evicted): a registry is not a cache."""
+
+    CAPACITY: ClassVar[int] = 2
+
+    def __init__(self) -> None:
+        self._contexts = OrderedDict()
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        super().set_plugin_data(name, data)
+        contexts = cast(OrderedDict[str, Any], self._contexts)
+        contexts.move_to_end(name)
+        while len(contexts) > self.CAPACITY:
+            contexts.popitem(last=False)
+
+
+class SharedClassDictStore(_DictStore):
+    """Keeps contexts in a mutable class attribute, shared by every store instance."""
+
+    _shared: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self) -> None:
+        self._contexts = self._shared
+
+
+class ClearingRemoveStore(_DictStore):
+    """`remove_plugin_data` clears the whole table instead of one entry."""
+
+    def remove_plugin_data(self, name: str) -> None:
+        check_name(name)
+        self._contexts.clear()
+
+
+class SilentResetAPI(PluginAPI):
+    """Answers a wrong-type fetch with a fresh default context instead of raising."""
+
+    def get_context(self, name: str, state_type: type[T]) -> PluginContext[T]:
+        try:
+            return super().get_context(name, state_type)
+        except ContextTypeError:
+            return context_class(state_type)(name, build_default(name, state_type))
+
+
+class CachingAPI(PluginAPI):
+    """Caches typed fetches by (name, type) and never invalidates the cache."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self._cache: dict[tuple[str, type], PluginContextBase] = {}
+
+    def get_context(self, name: str, state_type: type[T]) -> PluginContext[T]:
+        key = (name, state_type)
+        if key not in self._cache:
+            self._cache[key] = super().get_context(name, state_type)
+        return cast(PluginContext[T], self._cache[key])
+
+
+def make_unchecked_api() -> UncheckedPluginAPI:
+    """The seed's API: a raw-pointer store and an unchecked cast, on a fixed store."""
+    return UncheckedPluginAPI(ContextStore())
+
+
+def make_silent_reset_api() -> SilentResetAPI:
+    """`SilentResetAPI` on a fixed store."""
+    return SilentResetAPI(ContextStore())
+
+
+def make_caching_api() -> CachingAPI:
+    """`CachingAPI` on a fixed store."""
+    return CachingAPI(ContextStore())
+
+
+def _summary(thing: object) -> str:
+    """The first paragraph of `thing`'s docstring, on one line."""
+    doc = (getattr(thing, "__doc__", None) or "").split("\n\n")[0]
+    return " ".join(doc.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    """One known-bad store or API: its bug, and the property that must catch it."""
+
+    name: str
+    kind: Literal["store", "api"]
+    factory: Callable[[], Any]
+    bug: str
+    catches: str
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("untracked", "store", UntrackedStore,
+           "keeps only the address (id) of each context, as the seed kept a raw pointer",
+           "survival"),
+    Mutant("weakref", "store", WeakrefStore, _summary(WeakrefStore), "survival"),
+    Mutant("weak-value-dict", "store", WeakValueStore, _summary(WeakValueStore), "survival"),
+    Mutant("copying", "store", CopyingStore, _summary(CopyingStore), "no-stale"),
+    Mutant("leaky", "store", LeakyStore, _summary(LeakyStore), "released"),
+    Mutant("id-dedup", "store", IdDedupStore, _summary(IdDedupStore), "no-stale"),
+    Mutant("lru", "store", LruStore, _summary(LruStore), "no-stale"),
+    Mutant("shared-class-dict", "store", SharedClassDictStore,
+           _summary(SharedClassDictStore), "no-stale"),
+    Mutant("clearing-remove", "store", ClearingRemoveStore, _summary(ClearingRemoveStore),
+           "no-stale"),
+    Mutant("unchecked-cast", "api", make_unchecked_api,
+           "get_context returns whatever is stored, unchecked (the seed's cast)",
+           "checked-downcast"),
+    Mutant("silent-reset", "api", make_silent_reset_api, _summary(SilentResetAPI),
+           "checked-downcast"),
+    Mutant("stale-cache-api", "api", make_caching_api, _summary(CachingAPI), "released"),
+)  # fmt: skip
+"""Every mutant, in the order reports list them."""

@@ -1,0 +1,205 @@
+"""Run the contract against a store or an API factory, and turn a failure into a verdict."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import Phase
+from hypothesis import settings as Settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from refimpl._gc import frozen_gc
+from refimpl.contract._machine import ContractMachine
+from refimpl.contract._violation import PROPERTIES, ContractViolation
+
+__all__ = [
+    "ContractRun",
+    "check_api",
+    "check_store",
+    "factory_spec",
+    "replay",
+    "resolve_factory",
+    "run_contract",
+]
+
+
+def check_store(make_store: Callable[[], Any], *, settings: Settings | None = None) -> None:
+    """Run the ownership contract against the stores `make_store()` builds.
+
+    Returns quietly when every property holds; raises `ContractViolation` with
+    the broken property, the shrunk steps and the evidence otherwise. Typed
+    fetches go through `PluginAPI(store)`. `settings=None` means the active
+    Hypothesis profile with no deadline.
+
+    Example:
+        >>> from refimpl import ContextStore
+        >>> check_store(ContextStore)  # quiet: the fixed store holds every property
+    """
+    run = run_contract(make_store, settings=settings)
+    if run.violation is not None:
+        raise run.violation
+
+
+def check_api(make_api: Callable[[], Any], *, settings: Settings | None = None) -> None:
+    """Run the ownership contract against the APIs `make_api()` builds, through their own
+    store methods, `get_context` and `set_context`. Same promise as `check_store`."""
+    run = run_contract(make_api, api=True, settings=settings)
+    if run.violation is not None:
+        raise run.violation
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRun:
+    """What one run of the contract did: its verdict and what it cost.
+
+    `examples` counts the examples run in all (search and shrinking);
+    `first_failure_examples` / `first_failure_seconds` say when the first
+    violation was seen (`None` when none was); `seconds` is the whole run.
+    """
+
+    violation: ContractViolation | None
+    examples: int
+    seconds: float
+    first_failure_examples: int | None
+    first_failure_seconds: float | None
+
+
+def run_contract(
+    factory: Callable[[], Any], *, api: bool = False, settings: Settings | None = None
+) -> ContractRun:
+    """Run the contract on `factory` (a store factory, or an API factory with `api=True`)
+    and return its verdict with its costs, instead of raising."""
+    if not callable(factory):
+        raise TypeError(f"the contract needs a factory to call, got {type(factory).__name__}")
+    mode = "api" if api else "store"
+    counted = _Counted(factory)
+    machine = ContractMachine.bind(
+        counted, mode=mode, setup_line=_setup_line(factory, mode), refreeze=True
+    )
+    chosen = settings if settings is not None else _default_settings()
+    violation = None
+    try:
+        with frozen_gc():
+            run_state_machine_as_test(machine, settings=chosen)
+    except BaseException as error:
+        verdict = _first_violation(error)
+        if verdict is None:
+            raise
+        violation = ContractViolation(verdict.property, verdict.steps, verdict.detail)
+    return ContractRun(
+        violation,
+        counted.calls,
+        time.perf_counter() - counted.started,
+        machine.first_failure[0] if machine.first_failure else None,
+        machine.first_failure[1] - counted.started if machine.first_failure else None,
+    )
+
+
+class _Counted:
+    """Calls the factory, counting calls: one per example."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.factory = factory
+        self.calls = 0
+        self.started = time.perf_counter()
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.factory()
+
+
+def factory_spec(factory: Callable[[], Any]) -> str | None:
+    """Return `package.module:name` that imports `factory` back (the shortest such path,
+    so a public re-export wins over a private module), or `None` if none does."""
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        return None
+    parts = module.split(".")
+    for depth in range(1, len(parts) + 1):
+        spec = f"{'.'.join(parts[:depth])}:{qualname}"
+        try:
+            if resolve_factory(spec) is factory:
+                return spec
+        except (ImportError, AttributeError, TypeError, ValueError):
+            continue
+    return None
+
+
+def resolve_factory(spec: str) -> Callable[[], Any]:
+    """Import `package.module:factory` and return the factory.
+
+    Raises `ValueError` (no `:`), `ImportError` (module), `AttributeError`
+    (name) or `TypeError` (not callable), each naming the spec and the fault.
+    """
+    module_name, colon, attribute = spec.partition(":")
+    if not colon or not module_name or not attribute:
+        raise ValueError(f"{spec!r} is not of the form package.module:factory")
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ImportError(f"cannot import {module_name!r}: {error}") from error
+    for part in attribute.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise AttributeError(f"module {module_name!r} has no {attribute!r}") from None
+    if not callable(found):
+        raise TypeError(f"{attribute!r} is a {type(found).__name__}, not callable")
+    return found  # type: ignore[no-any-return]
+
+
+def replay(factory: Callable[[], Any] | str, *, api: bool = False) -> ContractMachine:
+    """Return a fresh contract machine on `factory` (a callable or a `module:name` spec),
+    ready to run a violation's steps line by line.
+
+    A violation's first line calls this; when its factory could not be named by
+    import path, that line says `replay(factory)`, so run the steps with
+    `exec("\\n".join(steps), {"factory": your_factory})`.
+    """
+    make = resolve_factory(factory) if isinstance(factory, str) else factory
+    mode = "api" if api else "store"
+    return ContractMachine.bind(make, mode=mode, setup_line=_setup_line(make, mode))()
+
+
+def _setup_line(factory: Callable[[], Any], mode: str) -> str:
+    spec = factory_spec(factory)
+    target = repr(spec) if spec else "factory"
+    flag = ", api=True" if mode == "api" else ""
+    return f"from refimpl.contract import replay; state = replay({target}{flag})"
+
+
+def _default_settings() -> Settings:
+    """The active profile, without a deadline, reporting one bug, and without the
+    `explain` phase (which costs more than the search and shrinking together)."""
+    active = Settings()
+    phases = tuple(phase for phase in active.phases if phase is not Phase.explain)
+    return Settings(active, deadline=None, report_multiple_bugs=False, phases=phases)
+
+
+def _first_violation(error: BaseException) -> ContractViolation | None:
+    """The violation to report among those raised: the first property in `PROPERTIES`
+    order, then the shortest story."""
+    found: list[ContractViolation] = []
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ContractViolation):
+            found.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        # Hypothesis reports a store whose behaviour depends on state outside the
+        # example (a shared class attribute, address reuse) as flaky, with the
+        # violation it saw as the cause or context.
+        pending += [current.__cause__, current.__context__]
+    if not found:
+        return None
+    return min(found, key=lambda v: (PROPERTIES.index(v.property), len(v.steps)))

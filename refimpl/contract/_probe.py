@@ -1,0 +1,49 @@
+"""Look at what a store answers for a context that is already dead, without risking the run.
+
+A store that keeps a raw address (say, through `ctypes`) and is asked for a dead
+context reads freed memory, which can corrupt or crash the interpreter. The
+probe runs in a forked child, so the worst it can do is kill the child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+from refimpl.contract._evidence import describe, describe_error
+
+__all__ = ["probe"]
+
+LIMIT = 1 << 16
+
+
+def probe(call: Callable[[], object]) -> str:
+    """Return what `call()` did (its result described, or the error it raised, with any
+    sanitizer report), run in a forked child; say so if it crashed the child."""
+    if not hasattr(os, "fork"):
+        return "(not probed: this platform cannot fork)"
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, then leave at once
+        try:
+            os.close(reader)
+            try:
+                answer = f"returned {describe(call())}"
+            except BaseException as error:  # anything it raises is the answer
+                answer = f"raised {describe_error(error)}"
+            os.write(writer, answer.encode("utf-8", "replace")[:LIMIT])
+        finally:
+            os._exit(0)
+    os.close(writer)
+    chunks = []
+    with os.fdopen(reader, "rb") as pipe:
+        chunks.append(pipe.read())
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        return (
+            f"crashed the process with signal {number} ({signal.Signals(number).name}): "
+            "the store followed a pointer to freed memory"
+        )
+    return b"".join(chunks).decode("utf-8", "replace") or "(the probe said nothing)"

@@ -1,0 +1,56 @@
+"""The pytest plugin: inert without --store; with it, one item that runs the contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from refimpl.contract.pytest_plugin import FAILURE_MESSAGE
+
+pytest_plugins = ["pytester"]
+
+
+def test_without_store_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_one():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(passed=1)
+    assert "ownership contract" not in result.stdout.str()
+
+
+def test_fixed_store_passes(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")  # 100 examples: test_contract runs 500
+    result = pytester.runpytest_subprocess("-q", "--store", "refimpl:ContextStore")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+
+
+def test_untracked_store_fails_with_the_property_and_steps(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--store", "broken_variant:UntrackedStore")
+    assert result.ret == 1
+    result.assert_outcomes(failed=1)
+    head = FAILURE_MESSAGE.format(spec="broken_variant:UntrackedStore", property="survival")
+    result.stdout.fnmatch_lines(
+        ["*ownership-contract*", head, "Steps:", "*state = replay(*", "*state.drop_refs()*"]
+    )
+
+
+def test_header_names_the_store_and_the_hypothesis_settings(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co")
+    result.stdout.fnmatch_lines(["ownership contract: --store=refimpl:ContextStore; hypothesis *"])
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("refimpl", "is not of the form package.module:factory"),
+        ("no_such_module:Store", "cannot import 'no_such_module'"),
+        ("refimpl:NoSuchStore", "module 'refimpl' has no 'NoSuchStore'"),
+        ("refimpl.contract:PROPERTIES", "'PROPERTIES' is a tuple, not callable"),
+    ],
+)
+def test_a_bad_store_value_is_one_usage_error_line(
+    pytester: pytest.Pytester, value: str, problem: str
+) -> None:
+    result = pytester.runpytest_subprocess("--store", value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --store={value}: *{problem}*"])
+    assert "Traceback" not in result.stderr.str()
