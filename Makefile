@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint fuzz bench-contract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
@@ -24,9 +24,18 @@ demo: $(STAMP)
 	@echo
 	@echo "demo: both hosts behaved as expected (broken: exit 139, fixed: exit 0)"
 
-## test: the regression suite (deterministic Hypothesis profile 'ci')
+## test: the regression suite (deterministic Hypothesis profile 'ci', one worker per core)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
+
+## fuzz: the contract with the 'deep' profile (5000 examples), then the mutant table
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto tests/test_contract.py
+	HYPOTHESIS_PROFILE=deep $(PY) -m broken_variant.catalogue
+
+## bench-contract: the mutant table with detection costs, on the 'ci' profile
+bench-contract: $(STAMP)
+	$(PY) -m broken_variant.catalogue
 
 ## lint: ruff and mypy --strict, both clean
 lint: $(STAMP)

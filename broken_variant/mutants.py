@@ -188,7 +188,7 @@ class Mutant:
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant("untracked", "store", UntrackedStore,
-           "keeps only the address (id) of each context, as the seed kept a raw pointer",
+           "Keeps only the address (`id()`) of each context, as the seed kept a raw pointer.",
            "survival"),
     Mutant("weakref", "store", WeakrefStore, _summary(WeakrefStore), "survival"),
     Mutant("weak-value-dict", "store", WeakValueStore, _summary(WeakValueStore), "survival"),
@@ -201,7 +201,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("clearing-remove", "store", ClearingRemoveStore, _summary(ClearingRemoveStore),
            "no-stale"),
     Mutant("unchecked-cast", "api", make_unchecked_api,
-           "get_context returns whatever is stored, unchecked (the seed's cast)",
+           "`get_context` returns whatever is stored, unchecked (the seed's cast).",
            "checked-downcast"),
     Mutant("silent-reset", "api", make_silent_reset_api, _summary(SilentResetAPI),
            "checked-downcast"),

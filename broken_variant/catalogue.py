@@ -1,0 +1,122 @@
+"""`python -m broken_variant.catalogue`: run the contract on every mutant, print the table.
+
+For each mutant: the property that caught it (and the one it declares), the
+length of the shrunk story, when the first violation was seen (examples and
+seconds) and the whole run's seconds, shrinking included; then the contract's
+time on the fixed store and API. Exits 1 if any mutant escaped or was caught
+by another property than it declares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from collections.abc import Sequence
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+
+from hypothesis import settings
+
+from broken_variant.mutants import MUTANTS, Mutant
+from refimpl import ContextStore, PluginAPI
+from refimpl.contract import ContractRun, load_profile, run_contract
+
+__all__ = ["Row", "main", "run_catalogue"]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One mutant's result."""
+
+    mutant: Mutant
+    run: ContractRun
+
+    @property
+    def caught_by(self) -> str:
+        return self.run.violation.property if self.run.violation else "ESCAPED"
+
+    @property
+    def ok(self) -> bool:
+        return self.caught_by == self.mutant.catches
+
+
+def _fixed_api() -> PluginAPI:
+    return PluginAPI(ContextStore())
+
+
+def run_catalogue(progress: bool = True) -> tuple[list[Row], list[tuple[str, ContractRun]]]:
+    """Run the contract on every mutant and on the fixed store and API."""
+    rows = []
+    for number, mutant in enumerate(MUTANTS, 1):
+        if progress:
+            print(f"[{number}/{len(MUTANTS)}] {mutant.name} ...", file=sys.stderr, flush=True)
+        with redirect_stdout(io.StringIO()):  # Hypothesis's own notes: the verdict says it all
+            rows.append(Row(mutant, run_contract(mutant.factory, api=mutant.kind == "api")))
+    fixed = []
+    for label, factory, api in (
+        ("ContextStore", ContextStore, False),
+        ("PluginAPI", _fixed_api, True),
+    ):
+        if progress:
+            print(f"[fixed] {label} ...", file=sys.stderr, flush=True)
+        fixed.append((label, run_contract(factory, api=api)))
+    return rows, fixed
+
+
+def markdown(rows: list[Row], fixed: list[tuple[str, ContractRun]]) -> str:
+    """The results as Markdown tables."""
+    lines = [
+        "| mutant | bug | caught by | steps | first seen | total |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        run = row.run
+        steps = len(run.violation.rule_steps) if run.violation else "-"
+        seen = (
+            f"example {run.first_failure_examples}, {run.first_failure_seconds:.2f} s"
+            if run.first_failure_seconds is not None
+            else "never"
+        )
+        verdict = row.caught_by if row.ok else f"{row.caught_by} (declares {row.mutant.catches})"
+        lines.append(
+            f"| `{row.mutant.name}` | {row.mutant.bug} | {verdict} | {steps} | {seen} "
+            f"| {run.seconds:.2f} s |"
+        )
+    lines += ["", "| fixed implementation | examples | verdict | total |", "|---|---|---|---|"]
+    for label, run in fixed:
+        verdict = "holds every property" if run.violation is None else run.violation.property
+        lines.append(f"| `{label}` | {run.examples} | {verdict} | {run.seconds:.2f} s |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the catalogue table; exit 0 when every mutant is caught by its property and
+    the fixed implementation holds them all."""
+    parser = argparse.ArgumentParser(
+        prog="python -m broken_variant.catalogue",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.parse_args(argv)
+    profile = load_profile()
+    active = settings()
+    print(
+        f"hypothesis profile {profile!r}: max_examples={active.max_examples}, "
+        f"derandomize={active.derandomize}",
+        file=sys.stderr,
+    )
+    rows, fixed = run_catalogue()
+    print(markdown(rows, fixed))
+    broken = [row.mutant.name for row in rows if not row.ok]
+    failed = [label for label, run in fixed if run.violation is not None]
+    for name in broken:
+        print(
+            f"catalogue: mutant {name!r} was not caught by its declared property", file=sys.stderr
+        )
+    for label in failed:
+        print(f"catalogue: the fixed {label} broke the contract", file=sys.stderr)
+    return 1 if broken or failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
