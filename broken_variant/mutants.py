@@ -8,6 +8,7 @@ asserts that the contract does, with that property, in a short story.
 from __future__ import annotations
 
 import copy
+import ctypes
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,6 +41,21 @@ class _DictStore:
 
     def remove_plugin_data(self, name: str) -> None:
         self._contexts.pop(check_name(name), None)
+
+
+class RawPointerStore(_DictStore):
+    """Keeps `id()` and casts it back with `ctypes`: a real raw pointer, as in the seed,
+    which reads freed memory once the context is gone."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        self._contexts[name] = id(data)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        address = self._contexts.get(check_name(name))
+        if address is None:
+            return None
+        return cast(PluginContextBase, ctypes.cast(address, ctypes.py_object).value)
 
 
 class WeakrefStore(_DictStore):
@@ -190,6 +206,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("untracked", "store", UntrackedStore,
            "Keeps only the address (`id()`) of each context, as the seed kept a raw pointer.",
            "survival"),
+    Mutant("raw-pointer", "store", RawPointerStore, _summary(RawPointerStore), "survival"),
     Mutant("weakref", "store", WeakrefStore, _summary(WeakrefStore), "survival"),
     Mutant("weak-value-dict", "store", WeakValueStore, _summary(WeakValueStore), "survival"),
     Mutant("copying", "store", CopyingStore, _summary(CopyingStore), "no-stale"),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import Phase
+from hypothesis import HealthCheck, Phase
 from hypothesis import settings as Settings
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -33,7 +33,8 @@ def check_store(make_store: Callable[[], Any], *, settings: Settings | None = No
     Returns quietly when every property holds; raises `ContractViolation` with
     the broken property, the shrunk steps and the evidence otherwise. Typed
     fetches go through `PluginAPI(store)`. `settings=None` means the active
-    Hypothesis profile with no deadline.
+    Hypothesis profile; either way there is no deadline and no `too_slow` health
+    check, since a slow store is not an ownership bug.
 
     Example:
         >>> from refimpl import ContextStore
@@ -80,7 +81,7 @@ def run_contract(
     machine = ContractMachine.bind(
         counted, mode=mode, setup_line=_setup_line(factory, mode), refreeze=True
     )
-    chosen = settings if settings is not None else _default_settings()
+    chosen = _default_settings() if settings is None else _without_deadline(settings)
     violation = None
     try:
         with frozen_gc():
@@ -176,9 +177,16 @@ def _setup_line(factory: Callable[[], Any], mode: str) -> str:
 def _default_settings() -> Settings:
     """The active profile, without a deadline, reporting one bug, and without the
     `explain` phase (which costs more than the search and shrinking together)."""
-    active = Settings()
+    active = _without_deadline(Settings())
     phases = tuple(phase for phase in active.phases if phase is not Phase.explain)
-    return Settings(active, deadline=None, report_multiple_bugs=False, phases=phases)
+    return Settings(active, report_multiple_bugs=False, phases=phases)
+
+
+def _without_deadline(chosen: Settings) -> Settings:
+    """`chosen`, minus what would call a slow store a failure: a slow store is not an
+    ownership bug, so no deadline and no `too_slow` health check."""
+    suppressed = (*chosen.suppress_health_check, HealthCheck.too_slow)
+    return Settings(chosen, deadline=None, suppress_health_check=suppressed)
 
 
 def _first_violation(error: BaseException) -> ContractViolation | None:
