@@ -5,13 +5,17 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: demo test lint fuzz bench-contract clean
+.PHONY: report demo test lint fuzz bench-contract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+## report: run the contract on every implementation and write reports/out/ (index.html, ...)
+report: $(STAMP)
+	$(PY) -m reports
 
 ## demo: the broken host crashes with a sanitizer report, then the fixed host runs 2 s clean
 demo: $(STAMP)
@@ -26,11 +30,11 @@ demo: $(STAMP)
 
 ## test: the regression suite (deterministic Hypothesis profile 'ci', one worker per core)
 test: $(STAMP)
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadfile
 
 ## fuzz: the contract with the 'deep' profile (5000 examples), then the mutant table
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto tests/test_contract.py
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto --dist loadfile tests/test_contract.py
 	HYPOTHESIS_PROFILE=deep $(PY) -m broken_variant.catalogue
 
 ## bench-contract: the mutant table with detection costs, on the 'ci' profile

@@ -1,1 +1,19 @@
-"""The report builder: not built yet (see issue 5); `python -m reports` says so and exits 2."""
+"""The report builder: `python -m reports` writes index.html, report.md, report.json and
+junit.xml from one run of the contract on every implementation and both hosts."""
+
+from reports._build import FILES, build_report, collect, write_report
+from reports._findings import SCHEMA_VERSION, Findings
+from reports._render import render_html, render_json, render_junit, render_markdown
+
+__all__ = [
+    "FILES",
+    "SCHEMA_VERSION",
+    "Findings",
+    "build_report",
+    "collect",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "write_report",
+]

@@ -1,12 +1,62 @@
-"""Placeholder: the report builder is not built yet; this says so instead of pretending."""
+"""`python -m reports`: run the contract on every implementation and write the report."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from reports._build import FILES, build_report
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the report; exit 0 when the fixed implementation holds every property and
+    every mutant is caught as it declares, 1 otherwise (the report is written either way)."""
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"where to write {', '.join(FILES)} (default: reports/out)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=_positive,
+        default=None,
+        help="Hypothesis examples per implementation (default: the profile's)",
+    )
+    parser.add_argument(
+        "--frames", type=_positive, default=60, help="frames per host session (default: 60)"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
+
+    findings = build_report(
+        args.out, max_examples=args.max_examples, frames=args.frames, progress=progress
+    )
+    print(("PASS: " if findings.ok else "FAIL: ") + findings.summary)
+    for problem in findings.problems:
+        print(f"  - {problem}")
+    print(f"report: {args.out.resolve() / 'index.html'}")
+    return 0 if findings.ok else 1
+
 
 if __name__ == "__main__":
-    print(
-        "reports: the report builder is not built yet (issue 5); nothing was written.",
-        file=sys.stderr,
-    )
-    sys.exit(2)
+    sys.exit(main())

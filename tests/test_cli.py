@@ -50,7 +50,15 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> No
     assert "Traceback" not in result.stderr
 
 
-def test_report_builder_says_it_is_not_built_yet() -> None:
-    result = run_module("reports")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-examples", "0"], "argument --max-examples: '0' must be at least 1"),
+        (["--frames", "many"], "argument --frames: 'many' is not an integer"),
+    ],
+)
+def test_report_builder_refuses_bad_arguments_in_one_line(args: list[str], message: str) -> None:
+    result = run_module("reports", *args)
     assert result.returncode == 2
-    assert "not built yet" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -8,6 +8,7 @@ import pytest
 
 import broken_variant
 import refimpl
+import reports
 
 DESIGN_NAMES = {
     refimpl: {
@@ -20,7 +21,7 @@ DESIGN_NAMES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("package", [refimpl, broken_variant], ids=lambda p: p.__name__)
+@pytest.mark.parametrize("package", [refimpl, broken_variant, reports], ids=lambda p: p.__name__)
 def test_all_lists_every_public_name_and_nothing_else(package: types.ModuleType) -> None:
     public = {
         name

@@ -33,8 +33,8 @@ def check_store(make_store: Callable[[], Any], *, settings: Settings | None = No
     Returns quietly when every property holds; raises `ContractViolation` with
     the broken property, the shrunk steps and the evidence otherwise. Typed
     fetches go through `PluginAPI(store)`. `settings=None` means the active
-    Hypothesis profile; either way there is no deadline and no `too_slow` health
-    check, since a slow store is not an ownership bug.
+    Hypothesis profile; either way the contract reports one violation and has no
+    deadline (a slow store is not an ownership bug).
 
     Example:
         >>> from refimpl import ContextStore
@@ -81,7 +81,7 @@ def run_contract(
     machine = ContractMachine.bind(
         counted, mode=mode, setup_line=_setup_line(factory, mode), refreeze=True
     )
-    chosen = _default_settings() if settings is None else _without_deadline(settings)
+    chosen = _contract_settings(Settings() if settings is None else settings)
     violation = None
     try:
         with frozen_gc():
@@ -174,19 +174,21 @@ def _setup_line(factory: Callable[[], Any], mode: str) -> str:
     return f"from refimpl.contract import replay; state = replay({target}{flag})"
 
 
-def _default_settings() -> Settings:
-    """The active profile, without a deadline, reporting one bug, and without the
-    `explain` phase (which costs more than the search and shrinking together)."""
-    active = _without_deadline(Settings())
-    phases = tuple(phase for phase in active.phases if phase is not Phase.explain)
-    return Settings(active, report_multiple_bugs=False, phases=phases)
-
-
-def _without_deadline(chosen: Settings) -> Settings:
-    """`chosen`, minus what would call a slow store a failure: a slow store is not an
-    ownership bug, so no deadline and no `too_slow` health check."""
+def _contract_settings(chosen: Settings) -> Settings:
+    """`chosen` (the active profile by default), adjusted so that the verdict does not
+    depend on how it was run: one violation reported (the one Hypothesis shrinks
+    first), no `explain` phase (it costs more than search and shrinking together),
+    and nothing that calls a slow store a failure (no deadline, no `too_slow`
+    health check), since a slow store is not an ownership bug."""
+    phases = tuple(phase for phase in chosen.phases if phase is not Phase.explain)
     suppressed = (*chosen.suppress_health_check, HealthCheck.too_slow)
-    return Settings(chosen, deadline=None, suppress_health_check=suppressed)
+    return Settings(
+        chosen,
+        deadline=None,
+        suppress_health_check=suppressed,
+        report_multiple_bugs=False,
+        phases=phases,
+    )
 
 
 def _first_violation(error: BaseException) -> ContractViolation | None:

@@ -7,6 +7,7 @@ probe runs in a forked child, so the worst it can do is kill the child.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 from collections.abc import Callable
@@ -28,6 +29,7 @@ def probe(call: Callable[[], object]) -> str:
     if pid == 0:  # the child: answer through the pipe, then leave at once
         try:
             os.close(reader)
+            faulthandler.disable()  # a crash here is the answer, not something to dump
             try:
                 answer = f"returned {describe(call())}"
             except BaseException as error:  # anything it raises is the answer

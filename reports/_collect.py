@@ -1,0 +1,195 @@
+"""Run the contract on every implementation, and both hosts for a short session."""
+
+from __future__ import annotations
+
+import io
+import platform
+import re
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from importlib import metadata
+from typing import Any
+
+import objgraph
+from hypothesis import settings as Settings
+
+from broken_variant import BrokenHost, MemorySafetyViolation
+from broken_variant.mutants import MUTANTS, WeakrefStore
+from refimpl import ContextStore, Host, PluginAPI
+from refimpl._gc import frozen_gc
+from refimpl.contract import PROPERTIES, ContractRun, run_contract
+from refimpl.contract._check import factory_spec
+from refimpl.plugins import bundled_plugins
+from reports._findings import Environment, Implementation, Session, Violation
+
+__all__ = ["collect_implementations", "collect_sessions", "environment", "make_fixed_api"]
+
+Progress = Callable[[str], None]
+
+PACKAGES = (
+    "plugin-context-ownership",
+    "hypothesis",
+    "objgraph",
+    "jinja2",
+    "matplotlib",
+    "graphviz-pure",
+)
+_ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+_REPORT = re.compile(r"^=+\n==ERROR: .*?^SUMMARY: [^\n]*", re.MULTILINE | re.DOTALL)
+_PROBE = re.compile(r"^Asked for it now, (.*)", re.MULTILINE | re.DOTALL)
+
+
+def make_fixed_api() -> PluginAPI:
+    """The fixed API on the fixed store."""
+    return PluginAPI(ContextStore())
+
+
+def mask_addresses(text: str) -> str:
+    """Replace each distinct address with `0xADDR1`, `0xADDR2`... in order of appearance,
+    so that two runs of the same code give the same text."""
+    seen: dict[str, str] = {}
+
+    def token(match: re.Match[str]) -> str:
+        return seen.setdefault(match.group(0), f"0xADDR{len(seen) + 1}")
+
+    return _ADDRESS.sub(token, text)
+
+
+def _violation(run: ContractRun) -> Violation | None:
+    if run.violation is None:
+        return None
+    detail = mask_addresses(run.violation.detail)
+    probe = _PROBE.search(detail)
+    stable = detail[: probe.start()].rstrip() if probe else detail
+    report = _REPORT.search(detail)
+    return Violation(
+        run.violation.property,
+        tuple(mask_addresses(line) for line in run.violation.steps),
+        stable,
+        report.group(0) if report else None,
+        probe.group(1).strip() if probe else None,
+    )
+
+
+def _cells(violation: Violation | None) -> dict[str, str]:
+    if violation is None:
+        return dict.fromkeys(PROPERTIES, "held")
+    broken = PROPERTIES.index(violation.property)
+    return {
+        prop: "held" if index < broken else "violated" if index == broken else "not-judged"
+        for index, prop in enumerate(PROPERTIES)
+    }
+
+
+def collect_implementations(settings: Settings, progress: Progress) -> list[Implementation]:
+    """Run the contract on the fixed store and API and on every mutant."""
+    targets: list[tuple[str, str, str, Callable[[], Any], str, str | None]] = [
+        (
+            "ContextStore",
+            "fixed",
+            "store",
+            ContextStore,
+            "the fix: counted references to contexts",
+            None,
+        ),
+        (
+            "PluginAPI",
+            "fixed",
+            "api",
+            make_fixed_api,
+            "the fix: a checked downcast on the fixed store",
+            None,
+        ),
+    ]
+    targets += [(m.name, "mutant", m.kind, m.factory, m.bug, m.catches) for m in MUTANTS]
+    rows = []
+    for number, (name, kind, target, factory, bug, expected) in enumerate(targets, 1):
+        progress(f"[{number}/{len(targets)}] contract on {name} ({kind} {target})")
+        with redirect_stdout(io.StringIO()):  # Hypothesis's own notes; the verdict says it all
+            run = run_contract(factory, api=target == "api", settings=settings)
+        violation = _violation(run)
+        rows.append(Implementation(
+            name, kind, target, factory_spec(factory) or repr(factory), bug, expected,
+            _cells(violation), violation, run.examples, run.first_failure_examples,
+            run.seconds, run.first_failure_seconds,
+        ))  # fmt: skip
+    return rows
+
+
+def _live_contexts() -> int:
+    return sum(
+        objgraph.count(name) for name in ("PluginContext[CounterState]", "PluginContext[FrameLog]")
+    )
+
+
+def _counter(host: Host) -> int | None:
+    first = host.screen_text().splitlines()[:1]
+    if first and first[0].startswith("Frame: "):
+        return int(first[0].removeprefix("Frame: "))
+    return None
+
+
+def _session(host: Host, name: str, description: str, frames: int) -> Session:
+    with frozen_gc():  # objgraph counts only what is not frozen: this session's objects
+        return _frames(host, name, description, frames)
+
+
+def _frames(host: Host, name: str, description: str, frames: int) -> Session:
+    for module in bundled_plugins():
+        host.register_plugin(module)
+    numbers, live, counter = [0], [_live_contexts()], [_counter(host)]
+    outcome = f"ran {frames} frames"
+    for frame in range(1, frames + 1):
+        try:
+            host.run(frames=1)
+        except MemorySafetyViolation as crash:
+            outcome = f"crashed at frame {frame}: {crash.kind}"
+            numbers.append(frame)
+            live.append(_live_contexts())
+            counter.append(None)
+            break
+        numbers.append(frame)
+        live.append(_live_contexts())
+        counter.append(_counter(host))
+    else:
+        outcome += f"; the screen reads {host.screen_text().splitlines()[0]!r}"
+    return Session(name, description, numbers, live, counter, outcome)
+
+
+def collect_sessions(frames: int, progress: Progress) -> list[Session]:
+    """Run the fixed host, the broken host and a host on a weakref store, frame by frame."""
+    progress(f"host sessions: {frames} frames each")
+    return [
+        _session(Host(), "fixed", "refimpl.Host on ContextStore", frames),
+        _session(BrokenHost(), "broken", "BrokenHost on UntrackedStore (the seed)", frames),
+        _session(
+            Host(WeakrefStore()),
+            "weakref",
+            "refimpl.Host on a weakref store (the lazy default hides the bug)",
+            frames,
+        ),
+    ]
+
+
+def environment(settings: Settings, command: str) -> Environment:
+    """Python, platform, package versions, the Hypothesis settings and the command."""
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return Environment(
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        platform=f"{platform.system()} {platform.machine()}",
+        packages=versions,
+        hypothesis={
+            "max_examples": settings.max_examples,
+            "derandomize": settings.derandomize,
+            "stateful_step_count": settings.stateful_step_count,
+            "seed": "derived from the state machine's source (derandomize=True)"
+            if settings.derandomize
+            else "random",
+        },
+        command=command,
+    )

@@ -1,0 +1,188 @@
+"""The report: four files that tell the same findings, escaped, atomic and reproducible."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+import reports
+import reports.__main__ as reports_cli
+from broken_variant.mutants import MUTANTS
+from refimpl.contract import PROPERTIES
+from reports import FILES, Findings, build_report, render_html, render_junit, render_markdown
+from reports._findings import Implementation, Session, Violation
+from reports._ownership import ownership_graphs
+
+
+SCHEMA = Path(reports.__file__).with_name("report.schema.json")
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Findings, Path]:
+    out = tmp_path_factory.mktemp("report") / "out"
+    return build_report(out, max_examples=20, frames=8), out
+
+
+def test_report_writes_the_four_files(built: tuple[Findings, Path]) -> None:
+    _, out = built
+    assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
+
+
+def test_matrix_holds_for_the_fixed_and_catches_each_mutant_on_its_property(
+    built: tuple[Findings, Path],
+) -> None:
+    data = json.loads((built[1] / "report.json").read_text())
+    rows = {row["name"]: row for row in data["implementations"]}
+    assert rows["ContextStore"]["cells"] == dict.fromkeys(PROPERTIES, "held")
+    assert rows["PluginAPI"]["cells"] == dict.fromkeys(PROPERTIES, "held")
+    for mutant in MUTANTS:
+        assert rows[mutant.name]["cells"][mutant.catches] == "violated", mutant.name
+    assert data["ok"] is True
+
+
+def test_json_validates_against_its_schema(built: tuple[Findings, Path]) -> None:
+    schema = json.loads(SCHEMA.read_text())
+    data = json.loads((built[1] / "report.json").read_text())
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    assert data["schema_version"] == reports.SCHEMA_VERSION
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+
+
+def test_html_is_one_offline_page_with_inline_svg(built: tuple[Findings, Path]) -> None:
+    page = _Page()
+    page.feed((built[1] / "index.html").read_text())
+    assert page.tags.count("svg") >= 3, "two ownership pictures and the session plot"
+    assert "script" not in page.tags
+    assert page.external == []
+
+
+def test_junit_has_one_case_per_implementation_and_property(
+    built: tuple[Findings, Path],
+) -> None:
+    findings, out = built
+    root = ElementTree.parse(out / "junit.xml").getroot()
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == len(findings.implementations) * len(PROPERTIES)
+    assert root.findall(".//failure") == [], "a green run has no failing case"
+
+
+def _hostile_findings(findings: Findings) -> Findings:
+    violation = Violation(
+        "survival", (f"state.store(name={HOSTILE!r})",), HOSTILE, HOSTILE, HOSTILE
+    )
+    hostile = Implementation(
+        HOSTILE, "mutant", "store", HOSTILE, HOSTILE, "no-stale",
+        dict.fromkeys(PROPERTIES, "violated"), violation, 1, 1, 0.1, 0.1,
+    )  # fmt: skip
+    session = Session(HOSTILE, HOSTILE, [0], [0], [None], HOSTILE)
+    return dataclasses.replace(
+        findings, implementations=[hostile], sessions=[session],
+        environment=dataclasses.replace(findings.environment, command=HOSTILE),
+    )  # fmt: skip
+
+
+def test_every_name_and_value_reaching_the_page_is_escaped(built: tuple[Findings, Path]) -> None:
+    findings = _hostile_findings(built[0])
+    html = render_html(findings)
+    assert HOSTILE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    page = _Page()
+    page.feed(html)
+    assert "script" not in page.tags
+    markdown = render_markdown(findings)
+    outside_code = markdown.split("```")[::2]
+    assert all("<script>" not in text for text in outside_code), "no raw HTML outside code"
+    junit = ElementTree.fromstring(render_junit(findings).encode())
+    assert junit.find("./testsuite").get("name") == HOSTILE  # type: ignore[union-attr]
+
+
+def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(
+    built: tuple[Findings, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reports._ownership._renderer", lambda: None)
+    graphs = ownership_graphs()
+    assert [graph.svg for graph in graphs] == [None, None]
+    assert all("no renderer" in graph.renderer for graph in graphs)
+    html = render_html(dataclasses.replace(built[0], graphs=graphs))
+    assert "Not drawn (no renderer: neither dot nor graphviz-pure was found)" in html
+    assert "digraph ObjectGraph {" in html
+
+
+def test_a_failed_write_leaves_the_previous_report_intact(
+    built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    reports.write_report(built[0], out)
+    before = {name: (out / name).read_bytes() for name in FILES}
+
+    def broken(findings: Findings) -> str:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("reports._build.render_junit", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        reports.write_report(built[0], out)
+    assert {name: (out / name).read_bytes() for name in FILES} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"], "no leftovers"
+
+
+def _stable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _stable(v) for k, v in data.items() if k not in ("timings", "volatile")}
+    if isinstance(data, list):
+        return [_stable(item) for item in data]
+    return data
+
+
+def test_two_runs_give_the_same_json_apart_from_timings(tmp_path: Path) -> None:
+    runs = []
+    for number in (1, 2):  # side by side, each in its own folder, with the same command
+        (tmp_path / f"run{number}").mkdir()
+        runs.append(subprocess.Popen(
+            [sys.executable, "-m", "reports", "--out", "out", "--max-examples", "10",
+             "--frames", "5"],
+            cwd=tmp_path / f"run{number}", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True,
+        ))  # fmt: skip
+    for run in runs:
+        assert run.wait(timeout=300) == 0, run.stderr.read() if run.stderr else ""
+    first, second = (
+        json.loads((tmp_path / f"run{n}" / "out" / "report.json").read_text()) for n in (1, 2)
+    )
+    assert _stable(first) == _stable(second)
+
+
+def test_a_failing_run_exits_non_zero_and_says_why(
+    built: tuple[Findings, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    escaped = dataclasses.replace(built[0].implementations[2], violation=None)
+    failing = dataclasses.replace(built[0], implementations=[escaped])
+    monkeypatch.setattr(reports_cli, "build_report", lambda *args, **kwargs: failing)
+    assert reports_cli.main(["--out", str(tmp_path)]) == 1
+    printed = capsys.readouterr().out
+    assert printed.startswith("FAIL: ")
+    assert f"mutant {escaped.name} escaped: {escaped.expected} should catch it" in printed
