@@ -22,7 +22,6 @@ from reports import FILES, Findings, build_report, render_html, render_junit, re
 from reports._findings import Implementation, Session, Violation
 from reports._ownership import ownership_graphs
 
-
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
 HOSTILE = "<script>alert(1)</script>"
 
