@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: report demo test lint fuzz bench-contract clean
+.PHONY: report demo lessons test lint fuzz bench-contract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
@@ -27,6 +27,10 @@ demo: $(STAMP)
 	@$(PY) -m refimpl run --seconds 2
 	@echo
 	@echo "demo: both hosts behaved as expected (broken: exit 139, fixed: exit 0)"
+
+## lessons: every memory-ownership lesson, run live, in the terminal
+lessons: $(STAMP)
+	$(PY) -m refimpl.lessons
 
 ## test: the regression suite (deterministic Hypothesis profile 'ci', one worker per core)
 test: $(STAMP)

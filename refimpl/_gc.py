@@ -6,7 +6,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["frozen_gc", "gc_collect"]
+__all__ = ["frozen_gc", "gc_collect", "gc_disabled"]
 
 
 def gc_collect() -> None:
@@ -36,3 +36,16 @@ def frozen_gc() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+@contextmanager
+def gc_disabled() -> Iterator[None]:
+    """Turn the cycle collector off for the block (plain reference counting, like Nim's
+    ARC), and back on afterwards if it was on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from broken_variant.mutants import MUTANTS
 from reports._build import FILES, build_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
@@ -21,6 +22,17 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def _names(text: str) -> frozenset[str]:
+    known = sorted(mutant.name for mutant in MUTANTS)
+    names = frozenset(name.strip() for name in text.split(",") if name.strip())
+    unknown = sorted(names.difference(known)) or ([] if names else [text])
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown mutant {unknown[0]!r}; choose from {', '.join(known)}"
+        )
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--frames", type=_positive, default=60, help="frames per host session (default: 60)"
     )
+    parser.add_argument(
+        "--only",
+        type=_names,
+        default=None,
+        metavar="MUTANT,...",
+        help="run only these mutants (the fixed implementations always run)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
@@ -49,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
     findings = build_report(
-        args.out, max_examples=args.max_examples, frames=args.frames, progress=progress
+        args.out,
+        max_examples=args.max_examples,
+        frames=args.frames,
+        only=args.only,
+        progress=progress,
     )
     print(("PASS: " if findings.ok else "FAIL: ") + findings.summary)
     for problem in findings.problems:

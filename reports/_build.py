@@ -13,7 +13,12 @@ from hypothesis import settings as Settings
 
 from refimpl._gc import gc_collect
 from refimpl.contract import PROPERTIES, load_profile
-from reports._collect import collect_implementations, collect_sessions, environment
+from reports._collect import (
+    collect_implementations,
+    collect_lessons,
+    collect_sessions,
+    environment,
+)
 from reports._findings import Findings
 from reports._ownership import ownership_graphs
 from reports._plots import sessions_svg
@@ -30,6 +35,7 @@ def collect(
     max_examples: int | None = None,
     frames: int = 60,
     command: str = "",
+    only: frozenset[str] | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Findings:
     """Run everything the report shows and return it as data.
@@ -41,8 +47,9 @@ def collect(
     load_profile()
     base = Settings(derandomize=True, database=None, deadline=None)
     chosen = base if max_examples is None else Settings(base, max_examples=max_examples)
-    implementations = collect_implementations(chosen, progress)
+    implementations = collect_implementations(chosen, progress, only)
     sessions = collect_sessions(frames, progress)
+    lessons = collect_lessons(progress)
     progress("ownership pictures (objgraph, Graphviz)")
     graphs = ownership_graphs()
     gc_collect()
@@ -54,6 +61,7 @@ def collect(
         sessions,
         graphs,
         sessions_svg(sessions),
+        lessons,
     )
 
 
@@ -84,10 +92,12 @@ def build_report(
     *,
     max_examples: int | None = None,
     frames: int = 60,
+    only: frozenset[str] | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Findings:
-    """Collect the findings and write them to `out`; return the findings."""
-    findings = collect(max_examples=max_examples, frames=frames, progress=progress)
+    """Collect the findings and write them to `out`; return the findings. `only` limits
+    the mutants to those named (the fixed implementations always run)."""
+    findings = collect(max_examples=max_examples, frames=frames, only=only, progress=progress)
     progress(f"writing {', '.join(FILES)} to {out}")
     write_report(findings, out)
     return findings

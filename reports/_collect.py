@@ -20,9 +20,15 @@ from refimpl._gc import frozen_gc
 from refimpl.contract import PROPERTIES, ContractRun, run_contract
 from refimpl.contract._check import factory_spec
 from refimpl.plugins import bundled_plugins
-from reports._findings import Environment, Implementation, Session, Violation
+from reports._findings import Environment, Implementation, LessonResult, Session, Violation
 
-__all__ = ["collect_implementations", "collect_sessions", "environment", "make_fixed_api"]
+__all__ = [
+    "collect_implementations",
+    "collect_lessons",
+    "collect_sessions",
+    "environment",
+    "make_fixed_api",
+]
 
 Progress = Callable[[str], None]
 
@@ -81,8 +87,11 @@ def _cells(violation: Violation | None) -> dict[str, str]:
     }
 
 
-def collect_implementations(settings: Settings, progress: Progress) -> list[Implementation]:
-    """Run the contract on the fixed store and API and on every mutant."""
+def collect_implementations(
+    settings: Settings, progress: Progress, only: frozenset[str] | None = None
+) -> list[Implementation]:
+    """Run the contract on the fixed store and API and on every mutant (or on the mutants
+    named in `only`)."""
     targets: list[tuple[str, str, str, Callable[[], Any], str, str | None]] = [
         (
             "ContextStore",
@@ -101,7 +110,11 @@ def collect_implementations(settings: Settings, progress: Progress) -> list[Impl
             None,
         ),
     ]
-    targets += [(m.name, "mutant", m.kind, m.factory, m.bug, m.catches) for m in MUTANTS]
+    targets += [
+        (m.name, "mutant", m.kind, m.factory, m.bug, m.catches)
+        for m in MUTANTS
+        if only is None or m.name in only
+    ]
     rows = []
     for number, (name, kind, target, factory, bug, expected) in enumerate(targets, 1):
         progress(f"[{number}/{len(targets)}] contract on {name} ({kind} {target})")
@@ -169,6 +182,22 @@ def collect_sessions(frames: int, progress: Progress) -> list[Session]:
             frames,
         ),
     ]
+
+
+def collect_lessons(progress: Progress) -> list[LessonResult]:
+    """Run every lesson live, as `python -m refimpl.lessons` does."""
+    from refimpl.lessons import LESSONS
+
+    results = []
+    for number, lesson in enumerate(LESSONS, 1):
+        progress(f"[{number}/{len(LESSONS)}] lesson {lesson.name}")
+        run = lesson.run()
+        results.append(LessonResult(
+            lesson.name, lesson.title, lesson.pitfall, run.holds,
+            mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
+            run.contract_property, lesson.source("broken"), lesson.source("fixed"),
+        ))  # fmt: skip
+    return results
 
 
 def environment(settings: Settings, command: str) -> Environment:

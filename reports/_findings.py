@@ -11,6 +11,7 @@ __all__ = [
     "Findings",
     "Graph",
     "Implementation",
+    "LessonResult",
     "Session",
     "Violation",
 ]
@@ -89,6 +90,21 @@ class Graph:
 
 
 @dataclass(frozen=True, slots=True)
+class LessonResult:
+    """A lesson as run for the report: its claim, both halves' outcomes, the contract's word."""
+
+    name: str
+    title: str
+    pitfall: str
+    holds: bool
+    broken: str
+    fixed: str
+    contract_property: str | None
+    broken_source: str
+    fixed_source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     """Everything needed to reproduce the report."""
 
@@ -109,6 +125,7 @@ class Findings:
     sessions: list[Session] = field(default_factory=list)
     graphs: list[Graph] = field(default_factory=list)
     plot_svg: str | None = None
+    lessons: list[LessonResult] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:

@@ -103,6 +103,16 @@ def to_data(findings: Findings) -> dict[str, Any]:
         "properties": list(findings.properties),
         "implementations": implementations,
         "sessions": [asdict(session) for session in findings.sessions],
+        "lessons": [
+            {
+                "name": lesson.name,
+                "title": lesson.title,
+                "holds": lesson.holds,
+                "contract_property": lesson.contract_property,
+                "volatile": {"broken": lesson.broken, "fixed": lesson.fixed},
+            }
+            for lesson in findings.lessons
+        ],
         "graphs": [
             {
                 "title": g.title,

@@ -55,6 +55,7 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> No
     [
         (["--max-examples", "0"], "argument --max-examples: '0' must be at least 1"),
         (["--frames", "many"], "argument --frames: 'many' is not an integer"),
+        (["--only", "nope"], "argument --only: unknown mutant 'nope'; choose from"),
     ],
 )
 def test_report_builder_refuses_bad_arguments_in_one_line(args: list[str], message: str) -> None:

@@ -1,0 +1,35 @@
+"""Memory-ownership pitfalls, each shown failing and fixed, live.
+
+`LESSONS` is the catalogue, in teaching order; `python -m refimpl.lessons`
+walks through it (`--list`, or lesson names to run some), and `render_markdown`
+writes it up from a live run.
+"""
+
+from refimpl.lessons import (
+    address_reuse,
+    asyncio_tasks,
+    ctypes_uaf,
+    cycles,
+    double_free,
+    leak,
+    unchecked_downcast,
+    untracked_pointer,
+    weak_callbacks,
+)
+from refimpl.lessons._lesson import ContractCheck, Lesson, LessonRun, Outcome
+from refimpl.lessons._render import render_markdown
+
+LESSONS: tuple[Lesson, ...] = (
+    untracked_pointer.LESSON,
+    address_reuse.LESSON,
+    unchecked_downcast.LESSON,
+    double_free.LESSON,
+    leak.LESSON,
+    cycles.LESSON,
+    asyncio_tasks.LESSON,
+    weak_callbacks.LESSON,
+    ctypes_uaf.LESSON,
+)
+"""Every lesson, in the order they are taught."""
+
+__all__ = ["LESSONS", "ContractCheck", "Lesson", "LessonRun", "Outcome", "render_markdown"]

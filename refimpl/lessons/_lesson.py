@@ -1,0 +1,90 @@
+"""What a lesson is: a pitfall, its broken and fixed halves, run live, and the contract's word."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import settings
+
+__all__ = ["ContractCheck", "Lesson", "LessonRun", "Outcome"]
+
+CONTRACT_EXAMPLES = 100
+"""A lesson's contract run needs only to find the bug (found within a few examples)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one half of a lesson did when run: whether it showed the failure, and how."""
+
+    failed: bool
+    summary: str
+    output: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContractCheck:
+    """Which store or API the contract is run on to catch this pitfall, and what it says."""
+
+    factory: Callable[[], Any]
+    api: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LessonRun:
+    """A lesson after running: both outcomes and, if it has one, the contract's verdict."""
+
+    lesson: Lesson
+    broken: Outcome
+    fixed: Outcome
+    contract_property: str | None
+    contract_steps: tuple[str, ...]
+
+    @property
+    def holds(self) -> bool:
+        """True when the broken half failed as claimed and the fixed half did not."""
+        return self.broken.failed and not self.fixed.failed
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """One memory-ownership pitfall, shown failing and fixed.
+
+    `broken_code` and `fixed_code` are real objects of this project (their
+    source is shown); `run_broken` and `run_fixed` run the two halves live.
+    """
+
+    name: str
+    title: str
+    pitfall: str
+    run_broken: Callable[[], Outcome]
+    run_fixed: Callable[[], Outcome]
+    broken_code: tuple[object, ...]
+    fixed_code: tuple[object, ...]
+    nim: str | None = None
+    python: str | None = None
+    contract: ContractCheck | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def source(self, which: str) -> str:
+        """The source of the broken or fixed code, as it is in this project."""
+        objects = self.broken_code if which == "broken" else self.fixed_code
+        return "\n\n".join(textwrap.dedent(inspect.getsource(obj)) for obj in objects)  # type: ignore[arg-type]
+
+    def run(self) -> LessonRun:
+        """Run both halves and the contract (if any), live."""
+        from refimpl.contract import run_contract
+
+        prop: str | None = None
+        steps: tuple[str, ...] = ()
+        if self.contract is not None:
+            budget = settings(max_examples=CONTRACT_EXAMPLES, derandomize=True, database=None)
+            verdict = run_contract(
+                self.contract.factory, api=self.contract.api, settings=budget
+            ).violation
+            if verdict is not None:
+                prop, steps = verdict.property, verdict.steps
+        return LessonRun(self, self.run_broken(), self.run_fixed(), prop, steps)
