@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: report demo lessons test lint fuzz bench-contract clean
+.PHONY: report demo lessons bench test lint fuzz bench-contract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
@@ -40,6 +40,10 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto --dist loadfile tests/test_contract.py
 	HYPOTHESIS_PROFILE=deep $(PY) -m broken_variant.catalogue
+
+## bench: store, frame-loop, memory and harness benchmarks, side by side; writes reports/out/bench.json
+bench: $(STAMP)
+	$(PY) -m reports.bench
 
 ## bench-contract: the mutant table with detection costs, on the 'ci' profile
 bench-contract: $(STAMP)

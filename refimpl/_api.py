@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar, cast
 
 from refimpl._context import ContextTypeError, PluginContext, PluginContextBase, context_class
 from refimpl._protocol import PluginStore
 from refimpl._screen import Screen
+from refimpl._store import ContextStore
 from refimpl._validate import build_default, check_name, check_state_type
 
 T = TypeVar("T")
+
+_SPECIALISED = PluginContext._classes  # the shared class cache: state type -> PluginContext[T]
 
 __all__ = ["PluginAPI", "get_context", "set_context"]
 
@@ -44,6 +47,12 @@ class PluginAPI:
         self.may_write = frozenset(may_write)
         self.may_read = frozenset(may_read) | self.may_write
         self.screen = screen if screen is not None else Screen()
+        # The fixed store's own dict answers a valid name directly; anything it does not
+        # answer (a missing or bad name) goes through the checked path.
+        contexts = getattr(store, "_contexts", None) if type(store) is ContextStore else None
+        self._peek: Callable[[str], object] = (
+            contexts.get if isinstance(contexts, dict) else store.get_plugin_data
+        )
 
     # -- scope ---------------------------------------------------------------
 
@@ -84,6 +93,17 @@ class PluginAPI:
         `PluginContext[T]`; the store is then unchanged. Raises `TypeError` if
         `T` is not a class or cannot be built with no arguments.
         """
+        try:  # the fast path: a stored context of the right class, reached in one look-up
+            wanted = _SPECIALISED.get(state_type)
+            if wanted is not None and (self.owner is None or name == self.owner):
+                found = self._peek(name)
+                if isinstance(found, wanted):
+                    return found
+        except TypeError:  # unhashable name or type: the checked path says which
+            pass
+        return self._get_context_checked(name, state_type)
+
+    def _get_context_checked(self, name: str, state_type: type[T]) -> PluginContext[T]:
         stored = self.get_plugin_data(name)
         check_state_type(name, state_type)
         wanted = context_class(state_type)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shlex
 import shutil
 import sys
@@ -75,6 +77,10 @@ def write_report(findings: Findings, out: Path) -> None:
         renders = (render_html, render_markdown, render_json, render_junit)
         for name, render in zip(FILES, renders, strict=True):
             (staging / name).write_text(render(findings), encoding="utf-8")
+        if out.exists():  # keep what others wrote there (bench.json, native.json)
+            for kept in out.iterdir():
+                if kept.name not in FILES and kept.is_file():
+                    shutil.copy2(kept, staging / kept.name)
         retired = out.with_name(f".{out.name}-old")
         if retired.exists():
             shutil.rmtree(retired)
@@ -98,6 +104,9 @@ def build_report(
     """Collect the findings and write them to `out`; return the findings. `only` limits
     the mutants to those named (the fixed implementations always run)."""
     findings = collect(max_examples=max_examples, frames=frames, only=only, progress=progress)
+    bench = out / "bench.json"
+    if bench.is_file():  # written by `make bench`: its numbers join the report
+        findings = dataclasses.replace(findings, bench=json.loads(bench.read_text()))
     progress(f"writing {', '.join(FILES)} to {out}")
     write_report(findings, out)
     return findings

@@ -126,6 +126,7 @@ class Findings:
     graphs: list[Graph] = field(default_factory=list)
     plot_svg: str | None = None
     lessons: list[LessonResult] = field(default_factory=list)
+    bench: dict[str, Any] | None = None
 
     @property
     def problems(self) -> list[str]:

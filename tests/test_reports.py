@@ -138,6 +138,30 @@ def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(
     assert "digraph ObjectGraph {" in html
 
 
+def test_a_new_report_keeps_other_files_and_shows_the_benchmarks(
+    built: tuple[Findings, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    bench = {
+        "date": "2026-11-25",
+        "machine": {"cpu": "test cpu", "python": "3.11"},
+        "operations": [
+            {
+                "operation": "get_context",
+                "implementation": "fixed",
+                "median_ns": 200.0,
+                "ratio_to_floor": 1.5,
+            }
+        ],
+        "targets": [{"target": "a target", "value": 1.5, "limit": 3.0, "met": True}],
+    }
+    (out / "bench.json").write_text(json.dumps(bench))
+    reports.write_report(dataclasses.replace(built[0], bench=bench), out)
+    assert json.loads((out / "bench.json").read_text()) == bench
+    assert "test cpu" in (out / "index.html").read_text()
+
+
 def test_a_failed_write_leaves_the_previous_report_intact(
     built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
