@@ -24,7 +24,7 @@ def test_marginal_cost_leaves_out_the_frames_fixed_cost() -> None:
 
 
 def test_fixed_store_costs_a_dict_entry_and_broken_store_far_more() -> None:
-    fixed = memory_per_context(ContextStore, 1000)
-    broken = memory_per_context(UntrackedStore, 1000)
+    fixed = memory_per_context(ContextStore, 200)
+    broken = memory_per_context(UntrackedStore, 200)
     assert 0 < fixed < 200, f"{fixed} bytes per context in a dict"
     assert broken > 5 * fixed, "the simulated heap's records cost more than counted references"
