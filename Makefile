@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: report demo lessons bench test lint fuzz bench-contract clean
+.PHONY: report demo lessons bench stress test lint fuzz bench-contract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
@@ -35,6 +35,10 @@ lessons: $(STAMP)
 ## test: the regression suite (deterministic Hypothesis profile 'ci', one worker per core)
 test: $(STAMP)
 	$(PY) -m pytest -n auto --dist loadfile
+
+## stress: the hardening tests with the long thread run (8 threads x 20 000 operations)
+stress: $(STAMP)
+	STRESS_OPERATIONS=20000 $(PY) -m pytest tests/test_hardening.py
 
 ## fuzz: the contract with the 'deep' profile (5000 examples), then the mutant table
 fuzz: $(STAMP)

@@ -117,6 +117,17 @@ class Host:
             raise ValueError(f"plugin {name!r} is already registered")
         if self._shut_down:
             raise RuntimeError(f"cannot register plugin {name!r}: the host is shut down")
+        for phase in ("init", "update", "render", "handle_event", "shutdown"):
+            callback = getattr(module, phase)
+            if callback is not None and not callable(callback):
+                raise TypeError(
+                    f"plugin {name!r}: {phase} must be callable or None, "
+                    f"got {type(callback).__name__}"
+                )
+        if isinstance(may_read, str) or isinstance(may_write, str):
+            raise TypeError(
+                f"plugin {name!r}: may_read and may_write take a list of plugin names, not one str"
+            )
         may_read, may_write = tuple(may_read), tuple(may_write)
         for other in (*may_read, *may_write):
             check_name(other)

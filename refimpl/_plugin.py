@@ -12,9 +12,18 @@ __all__ = ["KeyEvent", "PluginModule"]
 
 @dataclass(frozen=True, slots=True)
 class KeyEvent:
-    """A key press for `Host.dispatch_event`; `KeyEvent("r")` resets the counter."""
+    """A key press for `Host.dispatch_event`; `KeyEvent("r")` resets the counter.
+
+    `key` must be a non-empty `str` (`TypeError` / `ValueError` otherwise).
+    """
 
     key: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, str):
+            raise TypeError(f"KeyEvent key must be a str, got {type(self.key).__name__}")
+        if not self.key:
+            raise ValueError("KeyEvent key must not be empty")
 
 
 @dataclass(frozen=True, slots=True)
