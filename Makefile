@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: report demo lessons bench stress test lint fuzz bench-contract clean
+.PHONY: report demo lessons bench stress native test lint fuzz bench-contract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
@@ -40,6 +40,10 @@ test: $(STAMP)
 stress: $(STAMP)
 	STRESS_OPERATIONS=20000 $(PY) -m pytest tests/test_hardening.py
 
+## native: the seed's Nim hosts, broken and fixed, x orc/arc x 4 checkers (needs nim; exits 2 without)
+native: $(STAMP)
+	$(PY) -m reports.native
+
 ## fuzz: the contract with the 'deep' profile (5000 examples), then the mutant table
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto --dist loadfile tests/test_contract.py
@@ -60,5 +64,5 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis reports/out
+	rm -rf $(VENV) .cache build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis reports/out
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -104,9 +104,10 @@ def build_report(
     """Collect the findings and write them to `out`; return the findings. `only` limits
     the mutants to those named (the fixed implementations always run)."""
     findings = collect(max_examples=max_examples, frames=frames, only=only, progress=progress)
-    bench = out / "bench.json"
-    if bench.is_file():  # written by `make bench`: its numbers join the report
-        findings = dataclasses.replace(findings, bench=json.loads(bench.read_text()))
+    for name in ("bench", "native"):  # written by `make bench` / `make native`: they join in
+        extra = out / f"{name}.json"
+        if extra.is_file():
+            findings = dataclasses.replace(findings, **{name: json.loads(extra.read_text())})
     progress(f"writing {', '.join(FILES)} to {out}")
     write_report(findings, out)
     return findings

@@ -196,6 +196,7 @@ def collect_lessons(progress: Progress) -> list[LessonResult]:
             lesson.name, lesson.title, lesson.pitfall, run.holds,
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
+            run.not_run,
         ))  # fmt: skip
     return results
 

@@ -102,6 +102,7 @@ class LessonResult:
     contract_property: str | None
     broken_source: str
     fixed_source: str
+    not_run: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ class Findings:
     plot_svg: str | None = None
     lessons: list[LessonResult] = field(default_factory=list)
     bench: dict[str, Any] | None = None
+    native: dict[str, Any] | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -145,6 +147,11 @@ class Findings:
                     f"mutant {impl.name} was caught by {impl.violation.property}, "
                     f"not by {impl.expected}"
                 )
+        found += [
+            f"lesson {lesson.name} did not show what it claims"
+            for lesson in self.lessons
+            if not lesson.holds and lesson.not_run is None
+        ]
         return found
 
     @property

@@ -109,10 +109,12 @@ def to_data(findings: Findings) -> dict[str, Any]:
                 "title": lesson.title,
                 "holds": lesson.holds,
                 "contract_property": lesson.contract_property,
+                "not_run": lesson.not_run,
                 "volatile": {"broken": lesson.broken, "fixed": lesson.fixed},
             }
             for lesson in findings.lessons
         ],
+        "native": findings.native,
         "graphs": [
             {
                 "title": g.title,

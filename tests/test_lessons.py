@@ -10,7 +10,12 @@ import pytest
 from refimpl.lessons import LESSONS, Lesson
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.name)
+@pytest.mark.parametrize(
+    "lesson",
+    [pytest.param(lesson, marks=[pytest.mark.native] if lesson.needs_nim else [])
+     for lesson in LESSONS],
+    ids=lambda lesson: lesson.name,
+)  # fmt: skip
 def test_broken_half_fails_and_fixed_half_does_not(lesson: Lesson) -> None:
     broken, fixed = lesson.run_broken(), lesson.run_fixed()
     assert broken.failed, f"{lesson.name}: the broken half did not fail: {broken.summary}"

@@ -12,6 +12,7 @@ from refimpl.lessons import (
     cycles,
     double_free,
     leak,
+    real_thing,
     unchecked_downcast,
     untracked_pointer,
     weak_callbacks,
@@ -29,6 +30,7 @@ LESSONS: tuple[Lesson, ...] = (
     asyncio_tasks.LESSON,
     weak_callbacks.LESSON,
     ctypes_uaf.LESSON,
+    real_thing.LESSON,
 )
 """Every lesson, in the order they are taught."""
 

@@ -16,6 +16,12 @@ CONTRACT_EXAMPLES = 100
 """A lesson's contract run needs only to find the bug (found within a few examples)."""
 
 
+def _have_nim() -> bool:
+    from reports.native import find_nim
+
+    return find_nim() is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What one half of a lesson did when run: whether it showed the failure, and how."""
@@ -42,11 +48,12 @@ class LessonRun:
     fixed: Outcome
     contract_property: str | None
     contract_steps: tuple[str, ...]
+    not_run: str | None = None
 
     @property
     def holds(self) -> bool:
         """True when the broken half failed as claimed and the fixed half did not."""
-        return self.broken.failed and not self.fixed.failed
+        return self.not_run is None and self.broken.failed and not self.fixed.failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ class Lesson:
     python: str | None = None
     contract: ContractCheck | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    needs_nim: bool = False
 
     def source(self, which: str) -> str:
         """The source of the broken or fixed code, as it is in this project."""
@@ -87,4 +95,9 @@ class Lesson:
             ).violation
             if verdict is not None:
                 prop, steps = verdict.property, verdict.steps
+        if self.needs_nim and not _have_nim():
+            from reports.native import NIM_MISSING
+
+            empty = Outcome(False, "not run")
+            return LessonRun(self, empty, empty, prop, steps, not_run=NIM_MISSING)
         return LessonRun(self, self.run_broken(), self.run_fixed(), prop, steps)

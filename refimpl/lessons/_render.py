@@ -17,6 +17,16 @@ def render_markdown(runs: list[LessonRun]) -> str:
     parts = ["# Memory-ownership lessons", ""]
     for number, run in enumerate(runs, 1):
         lesson = run.lesson
+        if run.not_run is not None:
+            parts += [
+                f"## {number}. {lesson.title}",
+                "",
+                lesson.pitfall,
+                "",
+                f"Not run here: {run.not_run}.",
+                "",
+            ]
+            continue
         verdict = "shown" if run.holds else "NOT SHOWN (the run did not match the claim)"
         parts += [f"## {number}. {lesson.title}", "", lesson.pitfall, ""]
         if lesson.nim:
