@@ -1,4 +1,5 @@
-## The engine (the seed's backstorie), in miniature: runs plugins for N frames.
+## The engine (the seed's backstorie), in miniature: runs plugins for N frames. The same
+## source as refimpl/nim/backstorie.nim, built against the broken plugin_interface.nim.
 ## Usage: backstorie [--frames=N] [--reset-at=N] [--no-log]
 import std/[os, strutils]
 import plugin_interface, simple_counter, frame_log
