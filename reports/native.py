@@ -68,6 +68,8 @@ class Cell:
     signal: str | None
     frame_line: str | None
     report: Report | None
+    defect: str | None = None
+    stdout: str = ""
 
     @property
     def clean(self) -> bool:
@@ -86,19 +88,21 @@ def _sources() -> bytes:
     return b"".join(path.read_bytes() for path in files)
 
 
-def build(nim: str, host: str, mm: str, checker: str) -> Path:
-    """Compile one host (cached by a hash of the sources, flags and compiler) and return it."""
+def build(nim: str, host: str, mm: str, checker: str, extra: Sequence[str] = ()) -> Path:
+    """Compile one host (cached by a hash of the sources, flags and compiler) and return it.
+    `extra` adds compiler flags (`-d:release`, `-d:danger`)."""
     flags = [
         "--hints:off",
         "--warnings:off",
         f"--mm:{mm}",
         *CHECKERS[checker],
+        *extra,
         f"--path:{HOSTS[host]}",
         f"--path:{PLUGINS}",
     ]
     version = subprocess.run([nim, "--version"], capture_output=True, text=True).stdout
     key = hashlib.sha256(_sources() + " ".join(flags).encode() + version.encode()).hexdigest()
-    folder = CACHE / f"{host}-{mm}-{checker}-{key[:16]}"
+    folder = CACHE / f"{host}-{mm}-{checker}{''.join(extra).replace(':', '')}-{key[:16]}"
     binary = folder / "backstorie"
     if not binary.exists():
         folder.mkdir(parents=True, exist_ok=True)
@@ -158,9 +162,16 @@ def _valgrind(text: str) -> Report | None:
     return Report(first.group(1).split(" of size")[0], **stacks)
 
 
-def run_cell(nim: str, host: str, mm: str, checker: str, args: Sequence[str] = ()) -> Cell:
+def run_cell(
+    nim: str,
+    host: str,
+    mm: str,
+    checker: str,
+    args: Sequence[str] = (),
+    extra: Sequence[str] = (),
+) -> Cell:
     """Build (or reuse) one binary, run it with `args`, and say what happened."""
-    binary = build(nim, host, mm, checker)
+    binary = build(nim, host, mm, checker, extra)
     command = [str(binary), f"--frames={FRAMES}", *args]
     if checker == "valgrind":
         command = ["valgrind", "--error-exitcode=99", "-q", *command]
@@ -174,8 +185,18 @@ def run_cell(nim: str, host: str, mm: str, checker: str, args: Sequence[str] = (
     )
     killed = signal.Signals(-done.returncode).name if done.returncode < 0 else None
     status = 128 - done.returncode if done.returncode < 0 else done.returncode
+    defect = re.search(r"\[(\w+Defect)\]", done.stderr)
     return Cell(
-        host, mm, checker, list(args), status, killed, frame.group(0) if frame else None, report
+        host,
+        mm,
+        checker,
+        list(args),
+        status,
+        killed,
+        frame.group(0) if frame else None,
+        report,
+        defect.group(1) if defect else None,
+        done.stdout,
     )
 
 

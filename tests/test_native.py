@@ -101,3 +101,16 @@ def test_the_simulation_agrees_with_the_nim_run(cells: dict[str, Cell]) -> None:
     fixed.register_plugin(simple_counter.make_plugin())
     fixed.run(frames=FRAMES)
     assert fixed.screen_text() == cells["fixed"].frame_line
+
+
+def test_a_wrong_type_fetch_is_a_defect_when_checked_and_silent_otherwise(nim: str) -> None:
+    args = ("--wrong-type", "--no-log")
+    checked = run_cell(nim, "fixed", "orc", "nim", args, ("-d:release",))
+    assert checked.exit_status != 0
+    assert checked.defect == "ObjectConversionDefect"  # Nim's ContextTypeError
+    unchecked = run_cell(nim, "fixed", "orc", "nim", args, ("-d:danger",))
+    assert unchecked.exit_status == 0, "-d:danger drops the check"
+    assert "wrong-type: 0 lines" in unchecked.stdout, "a counter read as a log, silently"
+    cast = run_cell(nim, "broken", "orc", "nim", args, ("-d:release",))
+    assert cast.defect is None
+    assert "wrong-type:" in cast.stdout, "the broken host's cast reinterprets memory silently"

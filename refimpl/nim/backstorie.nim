@@ -1,5 +1,5 @@
 ## The engine (the seed's backstorie), in miniature: runs plugins for N frames.
-## Usage: backstorie [--frames=N] [--reset-at=N] [--no-log]
+## Usage: backstorie [--frames=N] [--reset-at=N] [--no-log] [--wrong-type]
 import std/[os, strutils]
 import plugin_interface, simple_counter, frame_log
 
@@ -7,14 +7,18 @@ proc main() =
   var frames = 120
   var resetAt = -1
   var withLog = true
+  var wrongType = false
   for arg in commandLineParams():
     if arg.startsWith("--frames="): frames = parseInt(arg[9 .. ^1])
     elif arg.startsWith("--reset-at="): resetAt = parseInt(arg[11 .. ^1])
     elif arg == "--no-log": withLog = false
+    elif arg == "--wrong-type": wrongType = true
   let api = newPluginAPI()
   var plugins = @[simple_counter.makePlugin()]
   if withLog: plugins.add(frame_log.makePlugin())
   for plugin in plugins: plugin.init(api)
+  if wrongType:  # fetch the counter's context as the log's state type
+    echo "wrong-type: ", getContext[FrameLog](api, "simple_counter").data.lines.len, " lines"
   for frame in 1 .. frames:
     if frame == resetAt:
       for plugin in plugins:
