@@ -42,6 +42,8 @@ class PluginAPI:
         may_write: Iterable[str] = (),
         screen: Screen | None = None,
     ) -> None:
+        if isinstance(may_read, str) or isinstance(may_write, str):
+            raise TypeError("may_read and may_write take a list of plugin names, not one str")
         self.store = store
         self.owner = owner
         self.may_write = frozenset(may_write)

@@ -109,3 +109,8 @@ def test_granted_read_allows_reading_but_not_writing() -> None:
     with pytest.raises(PermissionError, match="may not write"):
         scoped.set_context("other", 2)
     assert store.get_plugin_data("other") is other
+
+
+def test_a_grant_given_as_one_str_is_refused() -> None:
+    with pytest.raises(TypeError, match="take a list of plugin names, not one str"):
+        PluginAPI(ContextStore(), owner="mine", may_read="other")
