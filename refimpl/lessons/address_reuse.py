@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broken_variant import UntrackedStore
+from broken_variant import UntrackedStore, UseAfterFree
 from broken_variant.mutants import IdDedupStore
 from refimpl import ContextStore, PluginContext, PluginStore
 from refimpl._context import context_class
@@ -36,18 +36,30 @@ def counter_then_log(store: PluginStore) -> tuple[object, object]:
 
 
 def broken() -> Outcome:
-    # Something else may grab the freed block first; CPython frees blocks all the time,
-    # so a few fresh tries always see it handed on.
+    # Something else may grab the freed block first (CPython allocates all the time), so
+    # try a few times; a try where the block was taken reads freed memory instead.
+    crash = None
     for _ in range(TRIES):
-        answer, log_context = counter_then_log(UntrackedStore())
-        if confused := answer is log_context:
-            break
-    return Outcome(
-        confused,
-        f"'simple_counter' now answers {type(answer).__name__} "
-        f"of plugin {getattr(answer, 'plugin_name', '?')!r}: another plugin's state",
-        f"the counter's address was reused by the log's context: {confused}",
-    )
+        try:
+            answer, log_context = counter_then_log(UntrackedStore())
+        except UseAfterFree as error:
+            crash = error
+            continue
+        if answer is log_context:
+            return Outcome(
+                True,
+                f"'simple_counter' now answers {type(answer).__name__} of plugin "
+                f"{getattr(answer, 'plugin_name', '?')!r}: another plugin's state",
+                "the counter's address was reused by the log's context",
+            )
+    if crash is not None:
+        return Outcome(
+            True,
+            "the freed block went to something else this time, so the stale "
+            "pointer read freed memory: heap-use-after-free",
+            crash.report.format(),
+        )
+    return Outcome(False, "the stale pointer was neither reused nor dangling")
 
 
 def fixed() -> Outcome:
