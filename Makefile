@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
+# Hypothesis's own cache goes with the other generated files, not into the project root.
+export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
 .PHONY: report demo lessons bench stress native test lint fuzz bench-contract clean
 
@@ -64,5 +66,5 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) .cache build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis reports/out
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis reports/out
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -5,21 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from refimpl._host import Host
 from refimpl.plugins import bundled_plugins
 
-__all__ = ["parse_run_args", "run_bundled"]
+__all__ = ["number_at_least", "parse_run_args", "run_bundled"]
 
 
-def _non_negative(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+_KINDS = {int: "an integer", float: "a float"}
+
+
+def number_at_least(kind: type[int] | type[float], minimum: int) -> Callable[[str], Any]:
+    """An argparse `type=` that reads a `kind` no smaller than `minimum`, and refuses
+    anything else with one line quoting the input."""
+
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text!r} is negative")
+            raise argparse.ArgumentTypeError(f"{text!r} is not {_KINDS[kind]}") from None
+        if value < minimum:
+            limit = "is negative" if minimum == 0 else f"must be at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{text!r} {limit}")
         return value
 
     return parse
@@ -37,18 +45,21 @@ def parse_run_args(
     )
     run.add_argument(
         "--seconds",
-        type=_non_negative(float),
+        type=number_at_least(float, 0),
         default=None,
         help="wall seconds to run, paced at --fps (default: 2 unless --frames is given)",
     )
     run.add_argument(
         "--frames",
-        type=_non_negative(int),
+        type=number_at_least(int, 0),
         default=None,
         help="frames to run; with --seconds, stop at whichever comes first",
     )
     run.add_argument(
-        "--fps", type=_non_negative(float), default=60.0, help="frames per second (default: 60)"
+        "--fps",
+        type=number_at_least(float, 0),
+        default=60.0,
+        help="frames per second (default: 60)",
     )
     if sanitize_option:
         run.add_argument(

@@ -9,19 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broken_variant.mutants import MUTANTS
+from refimpl._cli import number_at_least
 from reports._build import FILES, build_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def _names(text: str) -> frozenset[str]:
@@ -47,12 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--max-examples",
-        type=_positive,
+        type=number_at_least(int, 1),
         default=None,
         help="Hypothesis examples per implementation (default: the profile's)",
     )
     parser.add_argument(
-        "--frames", type=_positive, default=60, help="frames per host session (default: 60)"
+        "--frames",
+        type=number_at_least(int, 1),
+        default=60,
+        help="frames per host session (default: 60)",
     )
     parser.add_argument(
         "--only",

@@ -77,9 +77,13 @@ def write_report(findings: Findings, out: Path) -> None:
         renders = (render_html, render_markdown, render_json, render_junit)
         for name, render in zip(FILES, renders, strict=True):
             (staging / name).write_text(render(findings), encoding="utf-8")
-        if out.exists():  # keep what others wrote there (bench.json, native.json)
+        if out.exists():  # keep what others wrote there (bench.json, native.json, caches)
             for kept in out.iterdir():
-                if kept.name not in FILES and kept.is_file():
+                if kept.name in FILES:
+                    continue
+                if kept.is_dir():  # a cache: moved, not copied; at worst it is rebuilt
+                    kept.rename(staging / kept.name)
+                else:
                     shutil.copy2(kept, staging / kept.name)
         retired = out.with_name(f".{out.name}-old")
         if retired.exists():

@@ -60,6 +60,7 @@ def run_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "--benchmark-columns=median,ops",
             "--benchmark-enable", "--benchmark-only", f"--benchmark-max-time={max_time}",
             f"--benchmark-json={raw}", "--benchmark-disable-gc", "--benchmark-warmup=on",
+            f"--benchmark-storage=file://{folder}",  # no .benchmarks/ left in the project
         ])  # fmt: skip
         if status != 0:
             raise RuntimeError(f"the benchmarks failed (pytest exit status {status})")

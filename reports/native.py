@@ -4,12 +4,13 @@ Builds the broken and the fixed host (`broken_variant/nim`, `refimpl/nim`, one s
 of plugins in `refimpl/nim/plugins`) for each memory manager and checker, runs
 each binary, and parses what happened into data: exit status or signal, the
 final `Frame: N` line, and the first sanitizer report. Binaries are cached in
-`.cache/native/` by a hash of sources and flags. Writes `native.json`.
+`reports/out/.native-cache/` by a hash of sources and flags. Writes `native.json`.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from typing import Any
 __all__ = ["CHECKERS", "HOSTS", "MMS", "NIM_MISSING", "Cell", "build", "find_nim", "run_cell"]
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "native"
+CACHE = ROOT / "reports" / "out" / ".native-cache"  # git-ignored, outside the sources
 PLUGINS = ROOT / "refimpl" / "nim" / "plugins"
 HOSTS = {"broken": ROOT / "broken_variant" / "nim", "fixed": ROOT / "refimpl" / "nim"}
 MMS = ("orc", "arc")
@@ -81,6 +82,12 @@ def find_nim() -> str | None:
     return shutil.which("nim")
 
 
+@functools.cache
+def _version(nim: str) -> bytes:
+    """What the compiler says of itself (part of the cache key), asked once."""
+    return subprocess.run([nim, "--version"], capture_output=True, check=True).stdout
+
+
 def _sources() -> bytes:
     files = sorted(
         [*HOSTS["broken"].glob("*.nim"), *HOSTS["fixed"].glob("*.nim"), *PLUGINS.glob("*.nim")]
@@ -100,8 +107,7 @@ def build(nim: str, host: str, mm: str, checker: str, extra: Sequence[str] = ())
         f"--path:{HOSTS[host]}",
         f"--path:{PLUGINS}",
     ]
-    version = subprocess.run([nim, "--version"], capture_output=True, text=True).stdout
-    key = hashlib.sha256(_sources() + " ".join(flags).encode() + version.encode()).hexdigest()
+    key = hashlib.sha256(_sources() + " ".join(flags).encode() + _version(nim)).hexdigest()
     folder = CACHE / f"{host}-{mm}-{checker}{''.join(extra).replace(':', '')}-{key[:16]}"
     binary = folder / "backstorie"
     if not binary.exists():

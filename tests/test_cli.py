@@ -63,3 +63,17 @@ def test_report_builder_refuses_bad_arguments_in_one_line(args: list[str], messa
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_native_driver_without_nim_exits_2_with_one_line() -> None:
+    from reports.native import NIM_MISSING
+
+    result = subprocess.run(
+        [sys.executable, "-m", "reports.native"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/nonexistent"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == NIM_MISSING

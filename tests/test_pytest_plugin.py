@@ -10,7 +10,7 @@ pytest_plugins = ["pytester"]
 
 
 def test_without_store_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("def test_one():\n    assert True\n")
+    pytester.makepyfile("def test_one():\n    assert sorted([2, 1]) == [1, 2]\n")
     result = pytester.runpytest_subprocess("-q")
     result.assert_outcomes(passed=1)
     assert "ownership contract" not in result.stdout.str()

@@ -160,8 +160,11 @@ def test_a_new_report_keeps_other_files_and_shows_the_benchmarks(
         "targets": [{"target": "a target", "value": 1.5, "limit": 3.0, "met": True}],
     }
     (out / "bench.json").write_text(json.dumps(bench))
+    (out / ".native-cache").mkdir()
+    (out / ".native-cache" / "backstorie").write_text("a cached binary")
     reports.write_report(dataclasses.replace(built[0], bench=bench), out)
     assert json.loads((out / "bench.json").read_text()) == bench
+    assert (out / ".native-cache" / "backstorie").read_text() == "a cached binary"
     assert "test cpu" in (out / "index.html").read_text()
 
 

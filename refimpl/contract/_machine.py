@@ -200,11 +200,15 @@ class ContractMachine(RuleBasedStateMachine):
 
     def _set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
         context = self._call("survival", "set_context", name, make_state(state, seed), typed=True)
+        self._remember_typed(f"set_context({name!r}, ...)", name, context, state, keep)
+
+    def _remember_typed(self, call: str, name: str, context: Any, state: str, keep: bool) -> None:
+        """Remember what the API's own typed call returned, which must be a `PluginContext[T]`."""
         if not isinstance(context, context_class(STATE_TYPES[state])):
             self._fail(
                 "checked-downcast",
-                f"set_context({name!r}, ...) returned {describe(context)}"
-                f", not a PluginContext[{STATE_TYPES[state].__name__}]",
+                f"{call} returned {describe(context)}, not a "
+                f"PluginContext[{STATE_TYPES[state].__name__}]",
             )
         self._remember(name, context, state, keep)
 
@@ -221,13 +225,8 @@ class ContractMachine(RuleBasedStateMachine):
 
     def _get_default(self, name: str, state: str, keep: bool) -> None:
         context = self._call("survival", "get_context", name, STATE_TYPES[state], typed=True)
-        if not isinstance(context, context_class(STATE_TYPES[state])):
-            self._fail(
-                "checked-downcast",
-                f"get_context({name!r}, {STATE_TYPES[state].__name__}) "
-                f"with nothing stored returned {describe(context)}",
-            )
-        self._remember(name, context, state, keep)
+        call = f"get_context({name!r}, {STATE_TYPES[state].__name__}) with nothing stored"
+        self._remember_typed(call, name, context, state, keep)
 
     @precondition(lambda self: bool(self.model))
     @rule(name=names)

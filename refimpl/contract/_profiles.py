@@ -12,14 +12,20 @@ PROFILE_VARIABLE = "HYPOTHESIS_PROFILE"
 
 
 def register_profiles() -> None:
-    """Register `ci` (derandomized, no deadline, no database, 500 examples), `dev`
-    (100 examples, the default) and `deep` (5000 examples). Idempotent."""
+    """Register `ci` (derandomized, 500 examples), `dev` (100 examples, the default) and
+    `deep` (5000 examples), all without deadline or example database. Idempotent."""
     settings.register_profile(
         "ci", derandomize=True, deadline=None, database=None, max_examples=500, print_blob=False
     )
-    settings.register_profile("dev", deadline=None, max_examples=100)
+    # No example database in any profile: every store runs the same state machine, so
+    # a database would replay one store's failures on the next (and litter .hypothesis/).
+    settings.register_profile("dev", deadline=None, max_examples=100, database=None)
     settings.register_profile(
-        "deep", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
+        "deep",
+        deadline=None,
+        max_examples=5000,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
     )
 
 
