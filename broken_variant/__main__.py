@@ -11,15 +11,19 @@ from collections.abc import Sequence
 from broken_variant._errors import MemorySafetyViolation
 from broken_variant._host import BrokenHost
 from refimpl._cli import parse_run_args, run_bundled
+from refimpl._cmdline import run_cli
 
 SEGFAULT_EXIT_STATUS = 139
 """128 + SIGSEGV: what a shell reports for a process killed by a segfault."""
 
 
+PROG = "python -m broken_variant"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the broken host with the bundled plugins; 139 with a report when it crashes."""
     args = parse_run_args(
-        "python -m broken_variant",
+        PROG,
         "The broken plugin host (raw pointers, unchecked casts).",
         argv,
         sanitize_option=True,
@@ -37,4 +41,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))

@@ -6,14 +6,17 @@ import sys
 from collections.abc import Sequence
 
 from refimpl._cli import parse_run_args, run_bundled
+from refimpl._cmdline import run_cli
 from refimpl._host import Host
+
+PROG = "python -m refimpl"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the fixed host with the bundled plugins; exit 0 when every plugin ran clean."""
-    args = parse_run_args("python -m refimpl", "The fixed plugin host.", argv)
+    args = parse_run_args(PROG, "The fixed plugin host.", argv)
     return run_bundled(Host(fps=args.fps), args)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))

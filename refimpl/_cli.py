@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from refimpl._cmdline import number_at_least
 from refimpl._host import Host
 from refimpl.plugins import bundled_plugins
 
-__all__ = ["number_at_least", "parse_run_args", "run_bundled"]
-
-
-_KINDS = {int: "an integer", float: "a float"}
-
-
-def number_at_least(kind: type[int] | type[float], minimum: int) -> Callable[[str], Any]:
-    """An argparse `type=` that reads a `kind` no smaller than `minimum`, and refuses
-    anything else with one line quoting the input."""
-
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {_KINDS[kind]}") from None
-        if value < minimum:
-            limit = "is negative" if minimum == 0 else f"must be at least {minimum}"
-            raise argparse.ArgumentTypeError(f"{text!r} {limit}")
-        return value
-
-    return parse
+__all__ = ["parse_run_args", "run_bundled"]
 
 
 def parse_run_args(

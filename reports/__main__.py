@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broken_variant.mutants import MUTANTS
-from refimpl._cli import number_at_least
+from refimpl._cmdline import number_at_least
 from reports._build import FILES, build_report
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"

@@ -1,0 +1,117 @@
+"""What every command line of this project shares: argument types that refuse what they
+cannot mean, and an entry point that ends quietly on a closed pipe, a full disk or Ctrl-C.
+
+Every `python -m ...` of the project ends with `sys.exit(run_cli(main, prog))`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import io
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["INTERRUPTED_EXIT_STATUS", "number_at_least", "run_cli"]
+
+INTERRUPTED_EXIT_STATUS = 130
+"""128 + SIGINT: what a shell reports for a command stopped by Ctrl-C."""
+
+_KINDS = {int: "an integer", float: "a float"}
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def number_at_least(kind: type[int] | type[float], minimum: int) -> Callable[[str], Any]:
+    """An argparse `type=` that reads a finite `kind` no smaller than `minimum`, and
+    refuses anything else (NaN and infinities included) with one line quoting the input."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {_KINDS[kind]}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if value < minimum:
+            limit = "is negative" if minimum == 0 else f"must be at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{text!r} {limit}")
+        return value
+
+    return parse
+
+
+class _ClosedPipeTolerantStdout(io.TextIOBase):
+    """`sys.stdout`, except that once its reader has gone (`| head -1`, `| true`) every
+    later write is dropped instead of raising `BrokenPipeError`: the command finishes its
+    work and exits with the status that work deserves."""
+
+    def __init__(self, wrapped: io.TextIOBase) -> None:
+        self._wrapped = wrapped
+        self.reader_gone = False
+
+    def _drop_the_rest(self) -> None:
+        # Point fd 1 at /dev/null so that the interpreter's own final flush of the
+        # wrapped stream succeeds too (else: "Exception ignored ... BrokenPipeError").
+        self.reader_gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._wrapped.fileno())
+        finally:
+            os.close(devnull)
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                self._wrapped.write(text)
+                if "\n" in text:
+                    self._wrapped.flush()
+            except BrokenPipeError:
+                self._drop_the_rest()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self._wrapped.flush()
+            except BrokenPipeError:
+                self._drop_the_rest()
+
+    def fileno(self) -> int:
+        return self._wrapped.fileno()
+
+    def isatty(self) -> bool:
+        return self._wrapped.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._wrapped.encoding
+
+
+def run_cli(
+    main: Callable[[Sequence[str] | None], int], prog: str, argv: Sequence[str] | None = None
+) -> int:
+    """Run `main(argv)` and return its exit status, ending quietly where a traceback
+    would tell the user nothing: a closed stdout pipe (the rest of the output is dropped,
+    the status is the work's), a full disk (one line, exit 1), Ctrl-C (one line, exit 130).
+    Any other error keeps its traceback: that is a bug worth seeing. `prog` names the
+    command in those lines."""
+    if isinstance(sys.stdout, io.TextIOBase) and not isinstance(
+        sys.stdout, _ClosedPipeTolerantStdout
+    ):
+        sys.stdout = _ClosedPipeTolerantStdout(sys.stdout)
+    try:
+        status = main(argv)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT_STATUS
+    except OSError as err:
+        if err.errno not in _DISK_FULL:
+            raise
+        where = f" writing {err.filename}" if err.filename else ""
+        print(f"{prog}: {os.strerror(err.errno)}{where}", file=sys.stderr)
+        return 1
+    return status
