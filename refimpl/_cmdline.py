@@ -13,7 +13,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TextIO, cast
 
 __all__ = ["INTERRUPTED_EXIT_STATUS", "number_at_least", "run_cli"]
 
@@ -43,10 +43,10 @@ def number_at_least(kind: type[int] | type[float], minimum: int) -> Callable[[st
     return parse
 
 
-class _ClosedPipeTolerantStdout(io.TextIOBase):
-    """`sys.stdout`, except that once its reader has gone (`| head -1`, `| true`) every
-    later write is dropped instead of raising `BrokenPipeError`: the command finishes its
-    work and exits with the status that work deserves."""
+class _ClosedPipeTolerantStream(io.TextIOBase):
+    """`sys.stdout` or `sys.stderr`, except that once its reader has gone (`| head -1`,
+    `2>&1 | true`) every later write is dropped instead of raising `BrokenPipeError`:
+    the command finishes its work and exits with the status that work deserves."""
 
     def __init__(self, wrapped: io.TextIOBase) -> None:
         self._wrapped = wrapped
@@ -90,18 +90,23 @@ class _ClosedPipeTolerantStdout(io.TextIOBase):
         return self._wrapped.encoding
 
 
+def _tolerant(stream: TextIO) -> TextIO:
+    wrapped: object = stream
+    if isinstance(wrapped, io.TextIOBase) and not isinstance(wrapped, _ClosedPipeTolerantStream):
+        return cast(TextIO, _ClosedPipeTolerantStream(wrapped))
+    return stream
+
+
 def run_cli(
     main: Callable[[Sequence[str] | None], int], prog: str, argv: Sequence[str] | None = None
 ) -> int:
     """Run `main(argv)` and return its exit status, ending quietly where a traceback
-    would tell the user nothing: a closed stdout pipe (the rest of the output is dropped,
-    the status is the work's), a full disk (one line, exit 1), Ctrl-C (one line, exit 130).
-    Any other error keeps its traceback: that is a bug worth seeing. `prog` names the
-    command in those lines."""
-    if isinstance(sys.stdout, io.TextIOBase) and not isinstance(
-        sys.stdout, _ClosedPipeTolerantStdout
-    ):
-        sys.stdout = _ClosedPipeTolerantStdout(sys.stdout)
+    would tell the user nothing: a closed stdout or stderr pipe (the rest of the output
+    is dropped, the status is the work's), a full disk (one line, exit 1), Ctrl-C (one
+    line, exit 130). Any other error keeps its traceback: that is a bug worth seeing.
+    `prog` names the command in those lines. The streams are put back on return."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _tolerant(stdout), _tolerant(stderr)
     try:
         status = main(argv)
         sys.stdout.flush()
@@ -114,4 +119,7 @@ def run_cli(
         where = f" writing {err.filename}" if err.filename else ""
         print(f"{prog}: {os.strerror(err.errno)}{where}", file=sys.stderr)
         return 1
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = stdout, stderr
     return status
