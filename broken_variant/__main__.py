@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     host = BrokenHost(sanitize=args.sanitize, fps=args.fps)
     try:
-        return run_bundled(host, args)
+        return run_bundled(host, args, PROG)
     except MemorySafetyViolation as crash:
         print(crash.report.format(), file=sys.stderr)
         print(

@@ -6,7 +6,7 @@ from typing import TypeVar, cast
 
 from refimpl import PluginAPI, PluginContext
 from refimpl._context import context_class
-from refimpl._validate import build_default, check_state_type
+from refimpl._validate import build_default, check_name, check_state_type
 
 __all__ = ["UncheckedPluginAPI"]
 
@@ -27,9 +27,10 @@ class UncheckedPluginAPI(PluginAPI):
         creating and storing one around `T()` if there is none."""
         stored = self.get_plugin_data(name)
         if stored is None:
+            name = check_name(name)
             check_state_type(name, state_type)
             wanted = context_class(state_type)
             created = wanted(name, build_default(name, state_type))
-            self.store.set_plugin_data(name, created)
+            self.set_plugin_data(name, created)
             return created
         return cast(PluginContext[T], stored)  # the bug: no isinstance check

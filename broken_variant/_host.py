@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from broken_variant._api import UncheckedPluginAPI
+from broken_variant._errors import MemorySafetyViolation
 from broken_variant._heap import SimulatedHeap
 from broken_variant._store import UntrackedStore
 from refimpl import Host, PluginAPI
@@ -35,6 +36,10 @@ class BrokenHost(Host):
 
     def _make_api(self, name: str, may_read: Iterable[str], may_write: Iterable[str]) -> PluginAPI:
         return UncheckedPluginAPI(self.store, screen=self.screen)
+
+    def _lets_through(self, error: BaseException) -> bool:
+        """A simulated memory-safety crash ends the run, as the segfault it stands for would."""
+        return isinstance(error, MemorySafetyViolation)
 
     def _release_contexts(self) -> None:
         for name in self.plugin_names:

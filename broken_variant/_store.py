@@ -31,13 +31,14 @@ class UntrackedStore:
 
     def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
         """Keep `data`'s address under `name` (and not `data` itself: the bug)."""
-        check_name(name)
+        name = check_name(name)
         check_context(name, data)
         self._addresses[name] = self.heap.alloc(data)
 
     def get_plugin_data(self, name: str) -> PluginContextBase | None:
         """Follow the address stored under `name` (the seed's `cast[...](p)`), or `None`."""
-        address = self._addresses.get(check_name(name))
+        name = check_name(name)
+        address = self._addresses.get(name)
         if address is None:
             return None
         found = self.heap.deref(address, via=f"the pointer stored for plugin {name!r}")

@@ -15,7 +15,7 @@ PROG = "python -m refimpl"
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the fixed host with the bundled plugins; exit 0 when every plugin ran clean."""
     args = parse_run_args(PROG, "The fixed plugin host.", argv)
-    return run_bundled(Host(fps=args.fps), args)
+    return run_bundled(Host(fps=args.fps), args, PROG)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar, cast
+from typing import NoReturn, TypeVar, cast
 
 from refimpl._context import ContextTypeError, PluginContext, PluginContextBase, context_class
 from refimpl._protocol import PluginStore
@@ -26,12 +26,23 @@ class PluginAPI:
     plugin's context raises `PermissionError` unless its name is in `may_read`
     or `may_write`, and writing one unless it is in `may_write`.
 
+    The room has no back door: no public attribute reaches the store, the
+    screen, another plugin's API or the host (`owner`, `may_read` and
+    `may_write` are read-only names); a plugin draws through `draw`. Every name
+    is made a plain `str` first (`check_name`), so a `str` subclass cannot pass
+    the scope check as a name it is not. Once `close()`d (the host does so at
+    shutdown), every call raises `RuntimeError`: an API kept past its host's
+    shutdown never stores anything again. Python has no private memory: the
+    underscore attributes are out of bounds by convention, not by force.
+
     Example:
         >>> from refimpl import ContextStore
         >>> api = PluginAPI(ContextStore())
         >>> api.get_context("counter", int).data
         0
     """
+
+    __slots__ = ("_closed", "_may_read", "_may_write", "_owner", "_peek", "_screen", "_store")
 
     def __init__(
         self,
@@ -44,11 +55,12 @@ class PluginAPI:
     ) -> None:
         if isinstance(may_read, str) or isinstance(may_write, str):
             raise TypeError("may_read and may_write take a list of plugin names, not one str")
-        self.store = store
-        self.owner = owner
-        self.may_write = frozenset(may_write)
-        self.may_read = frozenset(may_read) | self.may_write
-        self.screen = screen if screen is not None else Screen()
+        self._store = store
+        self._owner = None if owner is None else check_name(owner)
+        self._may_write = frozenset(check_name(name) for name in may_write)
+        self._may_read = frozenset(check_name(name) for name in may_read) | self._may_write
+        self._screen = screen if screen is not None else Screen()
+        self._closed = False
         # The fixed store's own dict answers a valid name directly; anything it does not
         # answer (a missing or bad name) goes through the checked path.
         contexts = getattr(store, "_contexts", None) if type(store) is ContextStore else None
@@ -56,34 +68,82 @@ class PluginAPI:
             contexts.get if isinstance(contexts, dict) else store.get_plugin_data
         )
 
+    @property
+    def owner(self) -> str | None:
+        """The plugin this API is scoped to, or `None` when it reaches every name."""
+        return self._owner
+
+    @property
+    def may_read(self) -> frozenset[str]:
+        """Other plugins whose contexts this API may read (`may_write` included)."""
+        return self._may_read
+
+    @property
+    def may_write(self) -> frozenset[str]:
+        """Other plugins whose contexts this API may read and write."""
+        return self._may_write
+
+    # -- lifetime --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse every later call with `RuntimeError` (the host calls this at shutdown).
+
+        A call already under way when the API is closed removes what it stored
+        before it raises, so a closed API leaves nothing behind. Idempotent.
+        """
+        self._closed = True
+        self._peek = self._refuse
+
+    def _refuse(self, name: object = None) -> NoReturn:
+        whose = "the API" if self._owner is None else f"the API of plugin {self._owner!r}"
+        raise RuntimeError(f"{whose} is closed: its host is shut down")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            self._refuse()
+
+    def _stored(self, name: str, context: PluginContextBase) -> None:
+        """After a write: if the API was closed meanwhile, take `context` back out and refuse."""
+        if self._closed:
+            if self._store.get_plugin_data(name) is context:
+                self._store.remove_plugin_data(name)
+            self._refuse()
+
     # -- scope ---------------------------------------------------------------
 
     def _check_access(self, name: str, *, write: bool) -> None:
-        if self.owner is None or name == self.owner:
+        if self._owner is None or name == self._owner:
             return
-        allowed = self.may_write if write else self.may_read
+        allowed = self._may_write if write else self._may_read
         if name not in allowed:
             verb = "write" if write else "read"
             raise PermissionError(
-                f"plugin {self.owner!r} may not {verb} the context of plugin {name!r}"
+                f"plugin {self._owner!r} may not {verb} the context of plugin {name!r}"
             )
 
     # -- the store protocol, scoped --------------------------------------------
 
     def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
         """Store `data` under `name` (see `ContextStore.set_plugin_data`)."""
-        self._check_access(check_name(name), write=True)
-        self.store.set_plugin_data(name, data)
+        self._check_open()
+        name = check_name(name)
+        self._check_access(name, write=True)
+        self._store.set_plugin_data(name, data)
+        self._stored(name, data)
 
     def get_plugin_data(self, name: str) -> PluginContextBase | None:
         """Return the context stored under `name`, or `None`."""
-        self._check_access(check_name(name), write=False)
-        return self.store.get_plugin_data(name)
+        self._check_open()
+        name = check_name(name)
+        self._check_access(name, write=False)
+        return self._store.get_plugin_data(name)
 
     def remove_plugin_data(self, name: str) -> None:
         """Forget the context stored under `name`, if any."""
-        self._check_access(check_name(name), write=True)
-        self.store.remove_plugin_data(name)
+        self._check_open()
+        name = check_name(name)
+        self._check_access(name, write=True)
+        self._store.remove_plugin_data(name)
 
     # -- typed access ----------------------------------------------------------
 
@@ -96,51 +156,61 @@ class PluginAPI:
         `T` is not a class or cannot be built with no arguments.
         """
         try:  # the fast path: a stored context of the right class, reached in one look-up
-            wanted = _SPECIALISED.get(state_type)
-            if wanted is not None and (self.owner is None or name == self.owner):
-                found = self._peek(name)
-                if isinstance(found, wanted):
-                    return found
-        except TypeError:  # unhashable name or type: the checked path says which
-            pass
+            wanted = _SPECIALISED[state_type]
+        except (KeyError, TypeError):  # not specialised yet, or unhashable
+            return self._get_context_checked(name, state_type)
+        # A plain str only: no subclass's __eq__ or __hash__ takes part in scope or look-up.
+        if type(name) is str and (self._owner is None or name == self._owner):
+            found = self._peek(name)  # refuses once closed
+            if isinstance(found, wanted):
+                return found
         return self._get_context_checked(name, state_type)
 
     def _get_context_checked(self, name: str, state_type: type[T]) -> PluginContext[T]:
-        stored = self.get_plugin_data(name)
+        self._check_open()
+        name = check_name(name)
+        self._check_access(name, write=False)
+        stored = self._store.get_plugin_data(name)
         check_state_type(name, state_type)
         wanted = context_class(state_type)
         if stored is None:
             self._check_access(name, write=True)
             created = wanted(name, build_default(name, state_type))
             stored = self._store_default(name, created)
+            self._stored(name, stored)
         if not isinstance(stored, wanted):
             raise ContextTypeError(name, type(stored), wanted)
         return stored
 
     def _store_default(self, name: str, created: PluginContextBase) -> PluginContextBase:
-        setdefault = getattr(self.store, "setdefault_plugin_data", None)
+        setdefault = getattr(self._store, "setdefault_plugin_data", None)
         if setdefault is not None:  # atomic: two threads agree on one default
             return cast(PluginContextBase, setdefault(name, created))
-        self.store.set_plugin_data(name, created)
+        self._store.set_plugin_data(name, created)
         return created
 
     def set_context(self, name: str, data: T) -> PluginContext[T]:
         """Wrap `data` in a new `PluginContext[type(data)]`, store it under `name`
         and return it (the seed's `setContext[T]`)."""
-        self._check_access(check_name(name), write=True)
+        self._check_open()
+        name = check_name(name)
+        self._check_access(name, write=True)
         context = context_class(type(data))(name, data)
-        self.store.set_plugin_data(name, context)
+        self._store.set_plugin_data(name, context)
+        self._stored(name, context)
         return context
 
     # -- drawing ---------------------------------------------------------------
 
     def draw(self, x: int, y: int, text: str, *, layer: str = "main", z: int = 0) -> None:
         """Draw `text` on the host's screen (see `Screen.draw`)."""
-        self.screen.draw(x, y, text, layer=layer, z=z)
+        self._check_open()
+        self._screen.draw(x, y, text, layer=layer, z=z)
 
     def __repr__(self) -> str:
-        scope = "unscoped" if self.owner is None else f"owner={self.owner!r}"
-        return f"{type(self).__name__}({type(self.store).__name__}, {scope})"
+        scope = "unscoped" if self._owner is None else f"owner={self._owner!r}"
+        closed = ", closed" if self._closed else ""
+        return f"{type(self).__name__}({type(self._store).__name__}, {scope}{closed})"
 
 
 def get_context(api: PluginAPI, name: str, state_type: type[T]) -> PluginContext[T]:

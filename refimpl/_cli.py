@@ -55,16 +55,30 @@ def parse_run_args(
     return args
 
 
-def run_bundled(host: Host, args: argparse.Namespace) -> int:
+def run_bundled(host: Host, args: argparse.Namespace, prog: str) -> int:
     """Register the bundled plugins on `host`, run, shut down, print the screen.
 
     Returns 0, or 1 when a plugin was disabled by an error (reported on stderr).
+    A line on stderr says what runs once it does. On Ctrl-C the host has shut its
+    plugins down (see `Host.run`): the screen so far is printed, a line says which
+    contexts the store no longer holds, and the `KeyboardInterrupt` goes on to
+    `run_cli` (one line, exit 130).
     """
     for module in bundled_plugins():
         host.register_plugin(module)
-    summary = host.run(frames=args.frames, seconds=args.seconds)
-    screen = host.screen_text()
-    host.shutdown()
+    print(
+        f"{prog}: running {', '.join(host.plugin_names)} (Ctrl-C shuts them down)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        summary = host.run(frames=args.frames, seconds=args.seconds)
+        screen = host.screen_text()
+        host.shutdown()
+    except KeyboardInterrupt:
+        print(host.screen_text())
+        print(f"({host.frame_count} frames, then interrupted; {_released(host)})", file=sys.stderr)
+        raise
     print(screen)
     print(f"({summary.frames} frames in {summary.seconds:.2f} s)", file=sys.stderr)
     for failure in host.failures:
@@ -73,3 +87,11 @@ def run_bundled(host: Host, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if host.failures else 0
+
+
+def _released(host: Host) -> str:
+    """Which plugins' contexts the store no longer holds, asked of the store itself."""
+    kept = [name for name in host.plugin_names if host.store.get_plugin_data(name) is not None]
+    released = [name for name in host.plugin_names if name not in kept]
+    said = f"contexts released: {', '.join(released) or 'none'}"
+    return said + (f"; still stored: {', '.join(kept)}" if kept else "")

@@ -8,8 +8,11 @@ checked downcast is a plain `isinstance` test, as Nim's object conversion
 from __future__ import annotations
 
 import threading
+import types
 import typing
 from typing import Any, ClassVar, Generic, TypeVar
+
+from refimpl._names import check_name
 
 T = TypeVar("T")
 
@@ -18,6 +21,7 @@ __all__ = [
     "PluginContext",
     "PluginContextBase",
     "context_class",
+    "runtime_type_of",
     "type_label",
 ]
 
@@ -27,6 +31,23 @@ def type_label(t: object) -> str:
     if isinstance(t, type) and typing.get_origin(t) is None:
         return t.__qualname__
     return repr(t).replace("typing.", "")
+
+
+def runtime_type_of(state_type: object) -> type | None:
+    """Return the class a `PluginContext[state_type]` checks its data against, or `None`
+    when `state_type` cannot be a context's `T`.
+
+    A `T` is a class (`int`, `CounterState`) or a generic alias over one (`list[str]`,
+    whose data must be a `list`); `typing.Any` is accepted and holds anything. Anything
+    else is refused: a value (`5`, `None`: write `type(None)`), a string (`"int"`: a
+    forward reference is never resolved), a union, a `Literal`, a `TypeVar`.
+    """
+    if state_type is Any:
+        return object
+    origin = typing.get_origin(state_type) or state_type
+    if origin is types.UnionType:  # `int | str` is an alias over two types, not one
+        return None
+    return origin if isinstance(origin, type) else None
 
 
 class PluginContextBase:
@@ -39,7 +60,7 @@ class PluginContextBase:
     __slots__ = ("__weakref__", "plugin_name")
 
     def __init__(self, plugin_name: str) -> None:
-        self.plugin_name = plugin_name
+        self.plugin_name = check_name(plugin_name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(plugin_name={self.plugin_name!r})"
@@ -58,9 +79,18 @@ class PluginContext(PluginContextBase, Generic[T]):
         >>> isinstance(ctx, PluginContext[int]), isinstance(ctx, PluginContext[bool])
         (True, False)
 
+    `T` must be a class or a generic alias over one (see `runtime_type_of`):
+    `PluginContext[5]` or `PluginContext["int"]` raises `TypeError`. A `TypeVar`
+    (`PluginContext[T]` in a generic function, or in `cast`) gives a typing alias
+    only, never a runtime class. `plugin_name` is checked like any name
+    (`check_name`) and kept as a plain `str`.
+
     Limits: the class cache is the project's one shared table (a class per state
-    type, kept for the life of the process). The bare `PluginContext` cannot be
-    instantiated, and `data` must be an instance of `T` when `T` is a class.
+    type, kept for the life of the process). A subclass of the generic class
+    (`class Audited(PluginContext)`) keeps its own cache, so `Audited[int]` is a
+    class of its own and never becomes `PluginContext[int]`. The bare
+    `PluginContext` cannot be instantiated, and `data` must be an instance of
+    `T`'s class (its origin, for a generic alias).
     """
 
     __slots__ = ("data",)
@@ -71,6 +101,7 @@ class PluginContext(PluginContextBase, Generic[T]):
     _classes_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, plugin_name: str, data: T) -> None:
+        plugin_name = check_name(plugin_name)
         runtime_type = type(self).runtime_type
         if runtime_type is None:
             raise TypeError(
@@ -88,25 +119,40 @@ class PluginContext(PluginContextBase, Generic[T]):
     def __class_getitem__(cls, state_type: Any) -> Any:
         if cls.state_type is not None:
             raise TypeError(f"{cls.__name__} is already specialised")
+        if isinstance(state_type, TypeVar):  # `PluginContext[T]` in annotations or `cast`
+            return super().__class_getitem__(state_type)  # type: ignore[misc]  # Generic's own alias
+        classes = cls.__dict__.get("_classes")
+        if classes is None:  # a subclass of the generic class: a cache of its own
+            with cls._classes_lock:
+                classes = cls.__dict__.get("_classes")
+                if classes is None:
+                    classes = {}
+                    cls._classes = classes
         try:
-            return cls._classes[state_type]
+            return classes[state_type]
         except KeyError:
             pass
         except TypeError as err:
-            raise TypeError(f"PluginContext[{state_type!r}]: state type is not hashable") from err
+            raise TypeError(
+                f"{cls.__name__}[{state_type!r:.80}]: state type is not hashable"
+            ) from err
+        runtime_type = runtime_type_of(state_type)
+        if runtime_type is None:
+            raise TypeError(
+                f"{cls.__name__}[{state_type!r:.80}]: the state type must be a class or a "
+                f"generic alias over one, got {type(state_type).__name__}"
+            )
         with cls._classes_lock:
-            if state_type not in cls._classes:
-                name = f"PluginContext[{type_label(state_type)}]"
-                origin = typing.get_origin(state_type) or state_type
+            if state_type not in classes:
+                name = f"{cls.__name__}[{type_label(state_type)}]"
                 attributes = {
                     "__slots__": (),
                     "__qualname__": name,
                     "state_type": state_type,
-                    "runtime_type": origin if isinstance(origin, type) else object,
+                    "runtime_type": runtime_type,
                 }
-                specialised = type(name, (cls,), attributes)
-                cls._classes[state_type] = specialised
-            return cls._classes[state_type]
+                classes[state_type] = type(name, (cls,), attributes)
+            return classes[state_type]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(plugin_name={self.plugin_name!r}, data={self.data!r})"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from refimpl._api import PluginAPI
@@ -19,11 +20,15 @@ __all__ = ["Host", "PluginFailure", "RunSummary"]
 
 @dataclass(frozen=True, slots=True)
 class PluginFailure:
-    """A plugin callback that raised: which plugin, in which phase, what and where."""
+    """A plugin callback that raised: which plugin, in which phase, what and where.
+
+    `error` is any exception the host contained, `BaseException`s such as
+    `GeneratorExit` or `asyncio.CancelledError` included.
+    """
 
     plugin: str
     phase: str
-    error: Exception
+    error: BaseException
     traceback: str
 
 
@@ -38,15 +43,16 @@ class RunSummary:
 
 @dataclass(slots=True)
 class _Slot:
+    name: str  # the plain `str` the host checked, never the module's own object
     module: PluginModule
     api: PluginAPI
     enabled: bool = True
     failures: list[PluginFailure] = field(default_factory=list)
 
 
-def _is_fatal(error: BaseException) -> bool:
-    """A simulated crash (a class with `fatal = True`) ends the run like a segfault would."""
-    return getattr(type(error), "fatal", False) is True
+_PROCESS_EXITS = (KeyboardInterrupt, SystemExit)
+"""What a callback may raise that is the process's to act on, not the plugin's fault:
+the host finishes its duties (`shutdown`), then raises it on."""
 
 
 def _check_limit(name: str, value: object, *, integral: bool) -> None:
@@ -65,10 +71,20 @@ class Host:
     """Runs plugins frame by frame against one store, drawing on a layered screen.
 
     `Host(store=None)` uses a new `ContextStore`. Each plugin gets its own
-    `PluginAPI`, scoped to its name (see `register_plugin`). A callback that
-    raises is contained: that plugin is disabled, its error recorded in
-    `failures`, and the others run on. An exception whose class sets
-    `fatal = True` (a simulated memory-safety crash) is not contained.
+    `PluginAPI`, scoped to its name (see `register_plugin`), which refuses every
+    call once the host is shut down.
+
+    The host always finishes its duties. A callback that raises anything else
+    than `KeyboardInterrupt` or `SystemExit` (any `Exception`, and `BaseException`s
+    such as `GeneratorExit` or `asyncio.CancelledError`) is contained: that plugin
+    is disabled, its error recorded in `failures`, and the others run on. A
+    `KeyboardInterrupt` or `SystemExit`, raised by a callback or arriving while
+    `run`, `dispatch_event` or `register_plugin` works (Ctrl-C), makes the host
+    shut down (every plugin's `shutdown`, every context released) and is then
+    raised on: the only exceptions the host re-raises.
+
+    Limits: `BrokenHost` lets its simulated memory-safety crashes through, as
+    the segfault they stand for would (`_lets_through`).
 
     Example:
         >>> from refimpl.plugins import simple_counter
@@ -97,6 +113,7 @@ class Host:
         self._sleep = sleep
         self._slots: dict[str, _Slot] = {}
         self._shut_down = False
+        self._released: set[str] = set()
 
     # -- registration ------------------------------------------------------------
 
@@ -106,9 +123,10 @@ class Host:
         """Add `module` and run its `init`.
 
         Its API reaches only its own context, plus the contexts of the plugins
-        named in `may_read` (read) and `may_write` (read and write). Raises
-        `TypeError` for a module that is not a `PluginModule`, `ValueError` for a
-        bad or already registered name, `RuntimeError` after `shutdown`.
+        named in `may_read` (read) and `may_write` (read and write). Every name is
+        checked and made a plain `str` first (`check_name`). Raises `TypeError`
+        for a module that is not a `PluginModule`, `ValueError` for a bad or
+        already registered name, `RuntimeError` after `shutdown`.
         """
         if not isinstance(module, PluginModule):
             raise TypeError(f"register_plugin needs a PluginModule, got {type(module).__name__}")
@@ -128,13 +146,13 @@ class Host:
             raise TypeError(
                 f"plugin {name!r}: may_read and may_write take a list of plugin names, not one str"
             )
-        may_read, may_write = tuple(may_read), tuple(may_write)
-        for other in (*may_read, *may_write):
-            check_name(other)
-        slot = _Slot(module, self._make_api(name, may_read, may_write))
+        may_read = tuple(check_name(other) for other in may_read)
+        may_write = tuple(check_name(other) for other in may_write)
+        slot = _Slot(name, module, self._make_api(name, may_read, may_write))
         self._slots[name] = slot
         if module.init is not None:
-            self._call(slot, "init", module.init, slot.api)
+            with self._shut_down_on_exit():
+                self._call(slot, "init", module.init, slot.api)
 
     def _make_api(self, name: str, may_read: Iterable[str], may_write: Iterable[str]) -> PluginAPI:
         return PluginAPI(
@@ -149,7 +167,9 @@ class Host:
         `run(frames=N)` runs N frames as fast as it can, with `dt = 1/fps`.
         `run(seconds=S)` runs paced at `fps` for S wall seconds, with the real
         `dt`; given both, it stops at whichever comes first. Raises `ValueError`
-        when neither is given or one is negative.
+        when neither is given or one is negative, `RuntimeError` after
+        `shutdown`. On Ctrl-C (`KeyboardInterrupt`) or `SystemExit` the host
+        shuts down, then raises it on.
         """
         if frames is None and seconds is None:
             raise ValueError("run needs frames=N or seconds=S")
@@ -160,20 +180,21 @@ class Host:
         start = previous = self._clock()
         period = 1.0 / self.fps
         ran = 0
-        while frames is None or ran < frames:
-            if seconds is None:
-                dt = period
-            else:
-                now = self._clock()
-                if ran * period >= seconds or now - start >= seconds:
-                    break
-                wait = start + ran * period - now
-                if wait > 0:
-                    self._sleep(wait)
-                now = self._clock()
-                dt, previous = now - previous, now
-            self._frame(dt)
-            ran += 1
+        with self._shut_down_on_exit():
+            while frames is None or ran < frames:
+                if seconds is None:
+                    dt = period
+                else:
+                    now = self._clock()
+                    if ran * period >= seconds or now - start >= seconds:
+                        break
+                    wait = start + ran * period - now
+                    if wait > 0:
+                        self._sleep(wait)
+                    now = self._clock()
+                    dt, previous = now - previous, now
+                self._frame(dt)
+                ran += 1
         return RunSummary(ran, self._clock() - start, self.failed_plugins())
 
     def _frame(self, dt: float) -> None:
@@ -187,28 +208,79 @@ class Host:
                 self._call(slot, "render", slot.module.render, slot.api)
 
     def dispatch_event(self, event: KeyEvent) -> bool:
-        """Offer `event` to each plugin in registration order; True once one handles it."""
+        """Offer `event` to each plugin in registration order; True once one handles it.
+
+        Raises `TypeError` for an event that is not a `KeyEvent`, `RuntimeError`
+        after `shutdown`.
+        """
         if not isinstance(event, KeyEvent):
             raise TypeError(f"dispatch_event needs a KeyEvent, got {type(event).__name__}")
-        for slot in self._live_slots():
-            handler = slot.module.handle_event
-            if handler is not None and self._call(slot, "handle_event", handler, slot.api, event):
-                return True
+        if self._shut_down:
+            raise RuntimeError("cannot dispatch an event: the host is shut down")
+        with self._shut_down_on_exit():
+            for slot in self._live_slots():
+                handler = slot.module.handle_event
+                if handler is not None and self._call(
+                    slot, "handle_event", handler, slot.api, event
+                ):
+                    return True
         return False
 
     def shutdown(self) -> None:
-        """Run every enabled plugin's `shutdown`, then release their contexts. Idempotent."""
-        if self._shut_down:
-            return
-        self._shut_down = True
-        for slot in self._live_slots():
-            if slot.module.shutdown is not None:
-                self._call(slot, "shutdown", slot.module.shutdown, slot.api)
-        self._release_contexts()
+        """Run every enabled plugin's `shutdown`, close every plugin's API, then
+        release every context, each exactly once.
+
+        Whatever a `shutdown` callback raises, the other plugins' shutdowns still
+        run and every context is released. A `KeyboardInterrupt` or `SystemExit`
+        from a callback is raised on once all that is done (the first, if
+        several); anything else is contained as in every other phase. Calling
+        it again runs no callback twice and releases nothing twice: it only
+        retries a release the store refused the first time.
+        """
+        exit_request: BaseException | None = None
+        if not self._shut_down:
+            self._shut_down = True
+            try:
+                for slot in self._live_slots():
+                    if slot.module.shutdown is not None:
+                        try:
+                            self._call(slot, "shutdown", slot.module.shutdown, slot.api)
+                        except _PROCESS_EXITS as error:
+                            exit_request = exit_request or error
+            finally:
+                for slot in self._slots.values():
+                    slot.api.close()
+                self._release_contexts()
+        else:
+            self._release_contexts()
+        if exit_request is not None:
+            raise exit_request
 
     def _release_contexts(self) -> None:
+        """Remove each plugin's context from the store, once: a name whose removal
+        succeeded is never removed again. A removal that raises does not stop the
+        others; the first such error is raised once they are done."""
+        first_error: BaseException | None = None
         for name in self._slots:
-            self.store.remove_plugin_data(name)
+            if name in self._released:
+                continue
+            try:
+                self.store.remove_plugin_data(name)
+            except BaseException as error:  # finish the others first
+                first_error = first_error or error
+            else:
+                self._released.add(name)
+        if first_error is not None:
+            raise first_error
+
+    @contextmanager
+    def _shut_down_on_exit(self) -> Iterator[None]:
+        """On `KeyboardInterrupt` or `SystemExit` inside the block, shut down, then raise it on."""
+        try:
+            yield
+        except _PROCESS_EXITS:
+            self.shutdown()
+            raise
 
     # -- containment -------------------------------------------------------------
 
@@ -218,16 +290,22 @@ class Host:
     def _call(
         self, slot: _Slot, phase: str, callback: Callable[..., object], *args: object
     ) -> bool:
+        """Run one callback; contain whatever it raises but `KeyboardInterrupt`,
+        `SystemExit` and what `_lets_through` names."""
         try:
             return bool(callback(*args))
-        except Exception as error:
-            if _is_fatal(error):
+        except _PROCESS_EXITS:
+            raise
+        except BaseException as error:  # GeneratorExit, CancelledError: the plugin's, too
+            if self._lets_through(error):
                 raise
             slot.enabled = False
-            slot.failures.append(
-                PluginFailure(slot.module.name, phase, error, traceback.format_exc())
-            )
+            slot.failures.append(PluginFailure(slot.name, phase, error, traceback.format_exc()))
             return False
+
+    def _lets_through(self, error: BaseException) -> bool:
+        """Whether `error` ends the run uncontained: never, in the fixed host."""
+        return False
 
     # -- inspection --------------------------------------------------------------
 

@@ -21,8 +21,11 @@ class ContextStore:
     and under free-threaded CPython's per-object locks, so one store may be
     shared between threads; a name's value is always the last one stored.
 
-    Bad input (a name that is not a non-empty `str`, data that is not a
+    Bad input (a name `check_name` refuses, data that is not a
     `PluginContextBase`) raises `TypeError` / `ValueError` and changes nothing.
+    Every name is made a plain `str` before it is used as a key, so a `str`
+    subclass with its own `__eq__` or `__hash__` reaches exactly the context its
+    characters name, and every stored key is a plain `str`.
 
     Example:
         >>> from refimpl import PluginContext
@@ -41,33 +44,30 @@ class ContextStore:
 
     def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
         """Store `data` under `name`, replacing (and releasing) any earlier context."""
-        check_name(name)
-        check_context(name, data)
-        self._contexts[name] = data
+        name = check_name(name)
+        self._contexts[name] = check_context(name, data)
 
     def get_plugin_data(self, name: str) -> PluginContextBase | None:
         """Return the context stored under `name` (the same object), or `None`."""
-        try:
-            found = self._contexts.get(name)
-        except TypeError:  # unhashable: let check_name say what is wrong
-            found = None
-        if found is None:
-            check_name(name)
-        return found
+        try:  # the fast path: one look-up, and a plain str found is a valid name
+            found = self._contexts[name]
+        except (KeyError, TypeError):  # absent or unhashable: the checked path says which
+            return self._contexts.get(check_name(name))
+        if type(name) is str:
+            return found
+        return self._contexts.get(check_name(name))  # a str subclass: looked up as plain
 
     def setdefault_plugin_data(self, name: str, data: PluginContextBase) -> PluginContextBase:
         """Store `data` unless `name` already has a context; return the one stored.
 
         Atomic, so two threads creating a default context for one name agree on it.
         """
-        check_name(name)
-        check_context(name, data)
-        return self._contexts.setdefault(name, data)
+        name = check_name(name)
+        return self._contexts.setdefault(name, check_context(name, data))
 
     def remove_plugin_data(self, name: str) -> None:
         """Forget the context stored under `name`, if any, releasing the store's reference."""
-        check_name(name)
-        self._contexts.pop(name, None)
+        self._contexts.pop(check_name(name), None)
 
     def names(self) -> list[str]:
         """Return the names that have a context, in insertion order."""
@@ -77,6 +77,10 @@ class ContextStore:
         return len(self._contexts)
 
     def __contains__(self, name: object) -> bool:
+        if type(name) is not str:  # compare characters, never a subclass's __eq__
+            if not issubclass(type(name), str):
+                return False
+            name = str.__str__(name)  # a str subclass, copied plain
         return name in self._contexts
 
     def __iter__(self) -> Iterator[str]:

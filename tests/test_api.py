@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from refimpl import (
     ContextStore,
     ContextTypeError,
+    Host,
     PluginAPI,
     PluginContext,
+    PluginModule,
+    Screen,
     get_context,
     set_context,
 )
@@ -114,3 +119,106 @@ def test_granted_read_allows_reading_but_not_writing() -> None:
 def test_a_grant_given_as_one_str_is_refused() -> None:
     with pytest.raises(TypeError, match="take a list of plugin names, not one str"):
         PluginAPI(ContextStore(), owner="mine", may_read="other")
+
+
+# -- the room has no back door -------------------------------------------------------------
+
+
+def public_reach(root: object, depth: int = 3) -> list[tuple[str, object]]:
+    """Every object reachable from `root` through public attributes (no leading `_`),
+    `depth` steps deep, with the path that reaches it."""
+    found: list[tuple[str, object]] = []
+    frontier: list[tuple[str, object]] = [("api", root)]
+    seen = {id(root)}
+    for _ in range(depth):
+        next_frontier: list[tuple[str, object]] = []
+        for path, obj in frontier:
+            for attribute in dir(obj):
+                if attribute.startswith("_"):
+                    continue
+                try:
+                    value = getattr(obj, attribute)
+                except Exception:  # a property that refuses is no way in
+                    continue
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    found.append((f"{path}.{attribute}", value))
+                    next_frontier.append((f"{path}.{attribute}", value))
+        frontier = next_frontier
+    return found
+
+
+def test_an_api_handed_to_a_plugin_reaches_no_store_screen_host_or_other_api() -> None:
+    apis: dict[str, PluginAPI] = {}
+
+    def keep(name: str) -> PluginModule:
+        def init(api: PluginAPI) -> None:
+            apis[name] = api
+
+        return PluginModule(name=name, init=init)
+
+    store = ContextStore()
+    host = Host(store)
+    host.register_plugin(keep("mine"))
+    host.register_plugin(keep("other"), may_write=["mine"])
+    forbidden = {id(store): "the store", id(host): "the host", id(host.screen): "the screen"}
+    forbidden[id(apis["other"])] = "another plugin's API"
+    for path, value in public_reach(apis["mine"]):
+        assert id(value) not in forbidden, f"{path} reaches {forbidden[id(value)]}"
+        assert not isinstance(value, ContextStore | Host | PluginAPI | Screen), path
+
+
+def test_a_plugin_still_draws_through_its_api() -> None:
+    host = Host()
+    host.register_plugin(PluginModule(name="p", render=lambda api: api.draw(0, 0, "hello")))
+    host.run(frames=1)
+    assert host.screen_text() == "hello"
+
+
+def test_an_apis_scope_cannot_be_widened_from_inside() -> None:
+    store = ContextStore()
+    other = PluginAPI(store).set_context("other", 1)
+    scoped = PluginAPI(store, owner="mine")
+    for attribute, value in [("owner", "other"), ("may_write", frozenset({"other"}))]:
+        with pytest.raises(AttributeError):
+            setattr(scoped, attribute, value)
+    with pytest.raises(PermissionError):
+        scoped.set_context("other", 2)
+    assert store.get_plugin_data("other") is other
+
+
+# -- a closed API refuses every call ------------------------------------------------------------
+
+
+class NeverFetched:
+    """A state type no open API ever fetches: its fetch takes the checked path."""
+
+
+CALLS: dict[str, Callable[[PluginAPI], object]] = {
+    "get_context": lambda api: api.get_context("mine", int),
+    "get_context, checked path": lambda api: api.get_context("mine", NeverFetched),
+    "set_context": lambda api: api.set_context("mine", 2),
+    "get_plugin_data": lambda api: api.get_plugin_data("mine"),
+    "set_plugin_data": lambda api: api.set_plugin_data("mine", PluginContext[int]("mine", 3)),
+    "remove_plugin_data": lambda api: api.remove_plugin_data("mine"),
+    "draw": lambda api: api.draw(0, 0, "x"),
+    "get_context()": lambda api: get_context(api, "mine", int),
+    "set_context()": lambda api: set_context(api, "mine", 4),
+}
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+@pytest.mark.parametrize("stored", [True, False], ids=["stored", "empty"])
+def test_a_closed_api_refuses_every_call_and_changes_nothing(
+    call: Callable[[PluginAPI], object], stored: bool
+) -> None:
+    store = ContextStore()
+    api = PluginAPI(store, owner="mine")
+    kept = api.set_context("mine", 1)  # a context of the right type: the fast path would answer
+    api.close()
+    if not stored:
+        store.remove_plugin_data("mine")
+    with pytest.raises(RuntimeError, match="plugin 'mine' is closed: its host is shut down"):
+        call(api)
+    assert store.names() == (["mine"] if stored else [])
+    assert store.get_plugin_data("mine") is (kept if stored else None)

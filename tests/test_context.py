@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal, Optional, TypeVar
+
 import pytest
 
-from refimpl import ContextTypeError, PluginContext, PluginContextBase
+from refimpl import ContextStore, ContextTypeError, PluginAPI, PluginContext, PluginContextBase
+
+T = TypeVar("T")
 
 
 class Parent:
@@ -59,14 +64,98 @@ def test_specialised_class_cannot_be_specialised_again() -> None:
         PluginContext[int][str]  # the mistake under test
 
 
-def test_context_type_error_carries_its_culprits() -> None:
-    error = ContextTypeError("counter", PluginContext[int], PluginContext[str])
-    assert isinstance(error, TypeError)
+def test_a_wrong_type_fetch_raises_an_error_carrying_the_real_culprits() -> None:
+    api = PluginAPI(ContextStore())
+    api.set_context("counter", 3)
+    with pytest.raises(ContextTypeError) as caught:
+        api.get_context(Shouting("counter"), str)
+    error = caught.value
+    assert type(error.plugin_name) is str, "the culprit is the plain name, not the caller's object"
     assert (error.plugin_name, error.stored_type, error.requested_type) == (
         "counter",
         PluginContext[int],
         PluginContext[str],
     )
-    assert str(error) == (
-        "plugin 'counter' stores PluginContext[int], asked for PluginContext[str]"
-    )
+
+
+class Shouting(str):
+    """A name that claims to be every other name."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.parametrize(
+    "state_type",
+    [5, "int", None, b"int", Optional[int], int | str, Literal["a"], (int, str)],  # noqa: UP045  # both spellings of a union are under test
+    ids=["int-value", "str", "None", "bytes", "Optional", "union", "Literal", "tuple"],
+)
+def test_a_state_type_that_is_not_a_type_is_refused(state_type: object) -> None:
+    with pytest.raises(TypeError, match="state type must be a class or a generic alias over one"):
+        PluginContext[state_type]  # type: ignore[valid-type]  # the mistake under test
+    assert state_type not in PluginContext._classes, "a refused T was cached"
+
+
+@pytest.mark.parametrize(
+    ("state_type", "data"),
+    [(list[str], ["a"]), (dict[str, int], {}), (type(None), None), (Any, object())],
+    ids=["list[str]", "dict[str, int]", "NoneType", "Any"],
+)
+def test_a_type_or_a_generic_alias_over_one_is_accepted(state_type: Any, data: object) -> None:
+    context = PluginContext[state_type]("a", data)
+    assert context.data is data
+    assert PluginContext[state_type] is type(context)
+
+
+def alias_inside_a_generic_function(value: T) -> object:
+    return PluginContext[T]  # as `cast(PluginContext[T], ...)` evaluates it
+
+
+def test_a_typevar_gives_a_typing_alias_never_a_runtime_class() -> None:
+    alias = alias_inside_a_generic_function(1)
+    assert not isinstance(alias, type)
+    assert T not in PluginContext._classes
+
+
+def test_a_subclass_cannot_pollute_the_class_cache() -> None:
+    real = PluginContext[Parent]
+
+    class Audited(PluginContext[T]):  # a generic subclass, as a user might write one
+        __slots__ = ()
+
+    audited: type = Audited[Parent]
+    assert audited is not real
+    assert issubclass(audited, Audited)
+    assert PluginContext[Parent] is real
+
+    class Fresh:  # never specialised before: the subclass is first to ask for it
+        pass
+
+    audited_fresh: type = Audited[Fresh]
+    assert PluginContext[Fresh] is not audited_fresh
+    assert not issubclass(PluginContext[Fresh], Audited), "PluginContext[Fresh] is Audited's"
+    assert PluginContext[Fresh].__bases__ == (PluginContext,)
+
+
+@pytest.mark.parametrize(
+    ("plugin_name", "error"),
+    [("", ValueError), ("a\u202eb", ValueError), (None, TypeError), (3, TypeError)],
+    ids=["empty", "bidi-override", "None", "int"],
+)
+@pytest.mark.parametrize("build", ["base", "typed"])
+def test_a_context_checks_its_own_plugin_name(
+    build: str, plugin_name: object, error: type[Exception]
+) -> None:
+    builds: dict[str, Callable[[], object]] = {
+        "base": lambda: PluginContextBase(plugin_name),  # type: ignore[arg-type]  # bad input
+        "typed": lambda: PluginContext[int](plugin_name, 1),  # type: ignore[arg-type]  # bad input
+    }
+    with pytest.raises(error, match="plugin name"):
+        builds[build]()
+
+
+def test_a_context_keeps_its_plugin_name_as_a_plain_str() -> None:
+    assert type(PluginContext[int](Shouting("a"), 1).plugin_name) is str
+    assert type(PluginContextBase(Shouting("a")).plugin_name) is str

@@ -1,0 +1,287 @@
+"""The host always finishes its duties: whatever a plugin raises, `BaseException` included,
+every other plugin's shutdown runs, every context is released exactly once, and every API
+handed out is closed for good."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from refimpl import ContextStore, Host, KeyEvent, PluginAPI, PluginContextBase, PluginModule
+from refimpl.plugins.simple_counter import CounterState
+
+PHASES = ("init", "update", "render", "handle_event", "shutdown")
+PROCESS_EXITS = (KeyboardInterrupt, SystemExit)
+CONTAINED = (RuntimeError, GeneratorExit, asyncio.CancelledError)
+
+
+class SpyStore(ContextStore):
+    """The fixed store, counting every call that removes a name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.releases: Counter[str] = Counter()
+
+    def remove_plugin_data(self, name: str) -> None:
+        self.releases[name] += 1
+        super().remove_plugin_data(name)
+
+
+class Recorder:
+    """Plugins that keep a context, remember their API and note each shutdown."""
+
+    def __init__(self) -> None:
+        self.shutdowns: list[str] = []
+        self.apis: dict[str, PluginAPI] = {}
+
+    def plugin(
+        self, name: str, raising: BaseException | None = None, phase: str = ""
+    ) -> PluginModule:
+        def maybe_raise(here: str) -> None:
+            if raising is not None and here == phase:
+                raise raising
+
+        def init(api: PluginAPI) -> None:
+            self.apis[name] = api
+            api.get_context(name, CounterState)
+            maybe_raise("init")
+
+        def shutdown(api: PluginAPI) -> None:
+            self.shutdowns.append(name)
+            maybe_raise("shutdown")
+
+        def handle_event(api: PluginAPI, event: KeyEvent) -> bool:
+            maybe_raise("handle_event")
+            return False
+
+        return PluginModule(
+            name=name,
+            init=init,
+            update=lambda api, dt: maybe_raise("update"),
+            render=lambda api: maybe_raise("render"),
+            handle_event=handle_event,
+            shutdown=shutdown,
+        )
+
+
+def drive(host: Host, recorder: Recorder, error: BaseException, phase: str) -> None:
+    """Register `first`, the culprit, then `last`; run, dispatch a key, shut down."""
+    host.register_plugin(recorder.plugin("first"))
+    host.register_plugin(recorder.plugin("culprit", error, phase))
+    host.register_plugin(recorder.plugin("last"))
+    host.run(frames=2)
+    host.dispatch_event(KeyEvent("x"))
+    host.shutdown()
+
+
+def assert_duties_done(host: Host, store: SpyStore, recorder: Recorder) -> None:
+    registered = host.plugin_names
+    assert store.names() == [], f"contexts left after shutdown: {store.names()}"
+    assert store.releases == Counter(registered), "each context released exactly once"
+    for name, api in recorder.apis.items():
+        with pytest.raises(RuntimeError, match="is closed: its host is shut down"):
+            api.get_context(name, CounterState)
+    assert store.names() == [], "a closed API re-created its context"
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("boom"), GeneratorExit(), asyncio.CancelledError()],
+    ids=["RuntimeError", "GeneratorExit", "CancelledError"],
+)
+def test_a_contained_error_in_any_phase_leaves_every_duty_done(
+    error: BaseException, phase: str
+) -> None:
+    store, recorder = SpyStore(), Recorder()
+    host = Host(store)
+    drive(host, recorder, error, phase)
+    [failure] = host.failures
+    assert (failure.plugin, failure.phase, failure.error) == ("culprit", phase, error)
+    assert type(error).__name__ in failure.traceback
+    # the culprit, disabled before shutdown unless it failed there, is not asked again
+    expected = ["first", "culprit", "last"] if phase == "shutdown" else ["first", "last"]
+    assert recorder.shutdowns == expected
+    assert_duties_done(host, store, recorder)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("exit_type", PROCESS_EXITS)
+def test_ctrl_c_or_exit_in_any_phase_is_raised_on_after_every_duty(
+    exit_type: type[BaseException], phase: str
+) -> None:
+    store, recorder = SpyStore(), Recorder()
+    host = Host(store)
+    with pytest.raises(exit_type):
+        drive(host, recorder, exit_type(), phase)
+    assert host.failures == [], "a request to exit is the process's, not the plugin's fault"
+    registered = ["first", "culprit"] if phase == "init" else ["first", "culprit", "last"]
+    assert host.plugin_names == registered
+    assert recorder.shutdowns == registered, "every plugin's shutdown ran, once"
+    assert_duties_done(host, store, recorder)
+
+
+def test_ctrl_c_while_the_host_sleeps_shuts_every_plugin_down() -> None:
+    def interrupted_sleep(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    store, recorder = SpyStore(), Recorder()
+    host = Host(store, sleep=interrupted_sleep, clock=lambda: 0.0)
+    host.register_plugin(recorder.plugin("first"))
+    host.register_plugin(recorder.plugin("last"))
+    with pytest.raises(KeyboardInterrupt):
+        host.run(seconds=10)
+    assert recorder.shutdowns == ["first", "last"]
+    assert_duties_done(host, store, recorder)
+
+
+def test_the_first_exit_request_of_several_shutdowns_is_raised_after_all_of_them() -> None:
+    store, recorder = SpyStore(), Recorder()
+    host = Host(store)
+    host.register_plugin(recorder.plugin("first", SystemExit(3), "shutdown"))
+    host.register_plugin(recorder.plugin("last", KeyboardInterrupt(), "shutdown"))
+    with pytest.raises(SystemExit) as caught:
+        host.shutdown()
+    assert caught.value.code == 3
+    assert recorder.shutdowns == ["first", "last"]
+    assert_duties_done(host, store, recorder)
+
+
+class InterruptedWhileAsked(PluginModule):
+    """Ctrl-C lands in the host's own code, as it reads this plugin's `shutdown`."""
+
+    armed = False
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "shutdown" and type(self).armed:
+            raise KeyboardInterrupt
+        return super().__getattribute__(name)
+
+
+def test_ctrl_c_in_the_hosts_own_code_during_shutdown_still_releases_everything() -> None:
+    store, recorder = SpyStore(), Recorder()
+    host = Host(store)
+    host.register_plugin(recorder.plugin("first"))
+    host.register_plugin(InterruptedWhileAsked(name="sly"))
+    InterruptedWhileAsked.armed = True
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            host.shutdown()
+    finally:
+        InterruptedWhileAsked.armed = False
+    assert recorder.shutdowns == ["first"]
+    assert_duties_done(host, store, recorder)
+
+
+class InterruptedOnceStore(SpyStore):
+    """Ctrl-C lands in the first removal of `victim`, before anything is removed."""
+
+    def __init__(self, victim: str) -> None:
+        super().__init__()
+        self.victim: str | None = victim
+
+    def remove_plugin_data(self, name: str) -> None:
+        if name == self.victim:
+            self.victim = None
+            raise KeyboardInterrupt
+        super().remove_plugin_data(name)
+
+
+def test_a_second_shutdown_after_an_interrupted_one_releases_what_is_left_once() -> None:
+    store, recorder = InterruptedOnceStore("first"), Recorder()
+    host = Host(store)
+    host.register_plugin(recorder.plugin("first"))
+    host.register_plugin(recorder.plugin("last"))
+    with pytest.raises(KeyboardInterrupt):
+        host.shutdown()
+    assert store.names() == ["first"], "the other contexts were released all the same"
+    host.shutdown()
+    assert recorder.shutdowns == ["first", "last"], "no shutdown callback ran twice"
+    assert_duties_done(host, store, recorder)
+
+
+def test_after_shutdown_the_host_refuses_to_run_register_or_dispatch() -> None:
+    host = Host()
+    host.shutdown()
+    calls: list[Callable[[], object]] = [
+        lambda: host.run(frames=1),
+        lambda: host.register_plugin(PluginModule(name="late")),
+        lambda: host.dispatch_event(KeyEvent("r")),
+    ]
+    for call in calls:
+        with pytest.raises(RuntimeError, match="the host is shut down"):
+            call()
+
+
+# -- an API kept past shutdown -------------------------------------------------------------
+
+
+def test_an_api_kept_by_a_thread_cannot_recreate_its_context_after_shutdown() -> None:
+    kept: list[PluginAPI] = []
+    outcome: list[BaseException | PluginContextBase] = []
+    go = threading.Event()
+
+    def later() -> None:
+        go.wait(timeout=10)
+        try:
+            outcome.append(kept[0].get_context("worker", CounterState))
+        except RuntimeError as error:
+            outcome.append(error)
+
+    def init(api: PluginAPI) -> None:
+        kept.append(api)
+        api.get_context("worker", CounterState)
+
+    store = SpyStore()
+    host = Host(store)
+    host.register_plugin(PluginModule(name="worker", init=init))
+    thread = threading.Thread(target=later)
+    thread.start()
+    host.shutdown()
+    go.set()
+    thread.join(timeout=10)
+    [refused] = outcome
+    assert isinstance(refused, RuntimeError), f"the kept API answered {refused!r}"
+    assert store.names() == [], "the kept API re-created its context"
+
+
+class PausingStore(ContextStore):
+    """Holds a lazy default back until told to go: a call under way while the host shuts down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reached, self.go = threading.Event(), threading.Event()
+
+    def setdefault_plugin_data(self, name: str, data: PluginContextBase) -> PluginContextBase:
+        self.reached.set()
+        self.go.wait(timeout=10)
+        return super().setdefault_plugin_data(name, data)
+
+
+def test_a_call_under_way_at_shutdown_takes_back_what_it_stored() -> None:
+    store = PausingStore()
+    host = Host(store)
+    kept: list[PluginAPI] = []
+    host.register_plugin(PluginModule(name="worker", init=kept.append))
+    outcome: list[Any] = []
+
+    def fetch() -> None:
+        try:
+            outcome.append(kept[0].get_context("worker", CounterState))
+        except RuntimeError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    assert store.reached.wait(timeout=10), "the call never reached the store"
+    host.shutdown()  # the call is inside the store, past every check
+    store.go.set()
+    thread.join(timeout=10)
+    [refused] = outcome
+    assert isinstance(refused, RuntimeError), f"the kept API answered {refused!r}"
+    assert store.names() == [], "a call under way at shutdown left its context stored"

@@ -1,0 +1,89 @@
+"""`python -m refimpl run` and `python -m broken_variant run` under hostile conditions: numbers
+that are not finite, a reader that has gone, and Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("module", ["refimpl", "broken_variant"])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--seconds", "nan"),
+        ("--seconds", "inf"),
+        ("--seconds", "-inf"),
+        ("--fps", "nan"),
+        ("--fps", "inf"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_a_usage_error_in_one_line(
+    module: str, option: str, value: str
+) -> None:
+    result = run_module(module, "run", f"{option}={value}")
+    assert result.returncode == 2, result.stderr
+    [*_, last] = result.stderr.strip().splitlines()
+    assert last.startswith(f"python -m {module} run: error: argument {option}: '{value}' is not")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_on_stdout_ends_the_run_quietly_with_its_status() -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # `| true`: the reader is gone before anything is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "refimpl", "run", "--frames", "3"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "BrokenPipeError" not in result.stderr
+
+
+def test_ctrl_c_shuts_the_plugins_down_and_exits_130_without_a_traceback() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refimpl", "run", "--seconds", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        # printed once the plugins are registered; an old build that says nothing fails here
+        ready, _, _ = select.select([process.stderr], [], [], 20)
+        started = process.stderr.readline() if ready else "(nothing within 20 s)"
+        assert started.startswith("python -m refimpl: running simple_counter, frame_log"), started
+        time.sleep(0.3)  # a few frames
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert re.match(r"Frame: [1-9]\d*$", stdout.splitlines()[0]), stdout
+    assert re.search(
+        r"^\(\d+ frames, then interrupted; contexts released: simple_counter, frame_log\)$",
+        stderr,
+        re.MULTILINE,
+    ), stderr
+    assert stderr.strip().splitlines()[-1] == "python -m refimpl: interrupted"
