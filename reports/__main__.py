@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broken_variant.mutants import MUTANTS
-from refimpl._cmdline import number_at_least
+from refimpl._cmdline import number_at_least, run_cli
+from reports._atomic import UnusableFolder, output_folder
 from reports._build import FILES, build_report
 
+PROG = "python -m reports"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -28,13 +30,15 @@ def _names(text: str) -> frozenset[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the report; exit 0 when the fixed implementation holds every property and
-    every mutant is caught as it declares, 1 otherwise (the report is written either way)."""
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
+    every mutant is caught as it declares, 1 otherwise (the report is written either way).
+    A bad argument, an unusable `--out` included, exits 2 with one line before any work."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument(
         "--out",
-        type=Path,
-        default=DEFAULT_OUT,
-        help=f"where to write {', '.join(FILES)} (default: reports/out)",
+        default=str(DEFAULT_OUT),
+        metavar="DIR",
+        help=f"the folder to write {', '.join(FILES)} into; made if missing, but not its "
+        "parent; nothing else in it is touched (default: reports/out)",
     )
     parser.add_argument(
         "--max-examples",
@@ -56,13 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run only these mutants (the fixed implementations always run)",
     )
     args = parser.parse_args(argv)
+    try:
+        out = output_folder(args.out)
+    except UnusableFolder as refused:
+        parser.error(f"argument --out: {refused}")
     started = time.perf_counter()
 
     def progress(line: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
     findings = build_report(
-        args.out,
+        out,
         max_examples=args.max_examples,
         frames=args.frames,
         only=args.only,
@@ -71,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(("PASS: " if findings.ok else "FAIL: ") + findings.summary)
     for problem in findings.problems:
         print(f"  - {problem}")
-    print(f"report: {args.out.resolve() / 'index.html'}")
+    print(f"report: {out.resolve() / 'index.html'}")
     return 0 if findings.ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))

@@ -1,20 +1,24 @@
-"""Build the report: collect the findings, render four files, swap them in atomically."""
+"""Build the report: collect the findings (with bench.json and native.json when they can be
+read), render four files, and write them into the output folder as one unit."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import reprlib
 import shlex
-import shutil
+import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hypothesis import settings as Settings
 
 from refimpl._gc import gc_collect
 from refimpl.contract import PROPERTIES, load_profile
+from reports._atomic import write_texts_atomically
 from reports._collect import (
     collect_implementations,
     collect_lessons,
@@ -26,7 +30,7 @@ from reports._ownership import ownership_graphs
 from reports._plots import sessions_svg
 from reports._render import render_html, render_json, render_junit, render_markdown
 
-__all__ = ["FILES", "build_report", "collect", "write_report"]
+__all__ = ["FILES", "build_report", "collect", "read_extra", "write_report"]
 
 FILES = ("index.html", "report.md", "report.json", "junit.xml")
 """What a report directory holds."""
@@ -68,33 +72,58 @@ def collect(
 
 
 def write_report(findings: Findings, out: Path) -> None:
-    """Write the four files into `out`, atomically: they are built in a temporary
-    folder beside it and swapped in, so a failure midway leaves the old report whole."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    """Write index.html, report.md, report.json and junit.xml into `out` (made if missing;
+    its parent must exist), replacing the previous report as one unit: all four are
+    rendered first, then written with `write_texts_atomically`, which says what holds.
+
+    In short: two runs into one folder leave the four files of one of them, never a mix;
+    an error or interrupt (Ctrl-C, SIGTERM) leaves the previous report whole or the new
+    one complete; the folder itself and everything else in it are left exactly as they
+    were. A SIGKILL or power cut during the microseconds of the final renames can mix old
+    and new files.
+
+    Raises `OSError` naming the file when one cannot be written (its errno kept: ENOSPC
+    stays ENOSPC), `IsADirectoryError` when a folder has one of the four names,
+    `FileNotFoundError` when the parent of `out` does not exist.
+    """
+    renders = (render_html, render_markdown, render_json, render_junit)
+    texts = {name: render(findings) for name, render in zip(FILES, renders, strict=True)}
+    out.mkdir(exist_ok=True)
+    write_texts_atomically(out, texts)
+
+
+def read_extra(path: Path, schema: int) -> dict[str, Any] | str | None:
+    """The JSON object in `path` (bench.json, native.json) when its `"schema"` is `schema`;
+    None when there is no such file; otherwise why it cannot be used, in a few words
+    ("is not valid JSON (...)", "has schema version 2, this report reads version 1",
+    "is not a regular file", ...). Never blocks on a FIFO; never raises for what the file
+    holds (its writers replace it atomically, so a whole file is what a reader sees)."""
     try:
-        renders = (render_html, render_markdown, render_json, render_junit)
-        for name, render in zip(FILES, renders, strict=True):
-            (staging / name).write_text(render(findings), encoding="utf-8")
-        if out.exists():  # keep what others wrote there (bench.json, native.json, caches)
-            for kept in out.iterdir():
-                if kept.name in FILES:
-                    continue
-                if kept.is_dir():  # a cache: moved, not copied; at worst it is rebuilt
-                    kept.rename(staging / kept.name)
-                else:
-                    shutil.copy2(kept, staging / kept.name)
-        retired = out.with_name(f".{out.name}-old")
-        if retired.exists():
-            shutil.rmtree(retired)
-        if out.exists():
-            out.rename(retired)
-        staging.rename(out)
-        shutil.rmtree(retired, ignore_errors=True)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return "is not a regular file"
+        with open(descriptor, "rb", closefd=False) as stream:
+            raw = stream.read()
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        os.close(descriptor)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
+        return f"is not valid JSON ({error})"
+    if not isinstance(data, dict):
+        return "is not a JSON object"
+    found = data.get("schema")
+    if type(found) is not int or found != schema:
+        version = "no schema version" if found is None else f"schema version {reprlib.repr(found)}"
+        return f"has {version}, this report reads version {schema}"
+    return data
 
 
 def build_report(
@@ -106,15 +135,36 @@ def build_report(
     progress: Callable[[str], None] = lambda line: None,
 ) -> Findings:
     """Collect the findings and write them to `out`; return the findings. `only` limits
-    the mutants to those named (the fixed implementations always run)."""
+    the mutants to those named (the fixed implementations always run).
+
+    A `bench.json` or `native.json` in `out` joins the report when `read_extra` can use
+    it; one it cannot (cut short, not an object, another schema version, unreadable) is
+    left out with one line through `progress` saying which and why."""
     findings = collect(max_examples=max_examples, frames=frames, only=only, progress=progress)
-    for name in ("bench", "native"):  # written by `make bench` / `make native`: they join in
-        extra = out / f"{name}.json"
-        if extra.is_file():
-            findings = dataclasses.replace(findings, **{name: json.loads(extra.read_text())})
+    extras: dict[str, dict[str, Any] | None] = {}
+    for name, schema in _extra_schemas().items():  # `make bench` / `make native`: they join in
+        extra = read_extra(out / f"{name}.json", schema)
+        if isinstance(extra, str):
+            progress(
+                f"{out / f'{name}.json'} {extra}: the report goes on without it "
+                f"(`make {name}` writes a new one)"
+            )
+        extras[name] = None if isinstance(extra, str) else extra
+    findings = dataclasses.replace(findings, bench=extras["bench"], native=extras["native"])
     progress(f"writing {', '.join(FILES)} to {out}")
     write_report(findings, out)
     return findings
+
+
+def _extra_schemas() -> dict[str, int]:
+    """The schema version of bench.json and native.json that their writers write now."""
+    import reports.bench
+    import reports.native
+
+    return {
+        "bench": reports.bench.SCHEMA_VERSION,
+        "native": getattr(reports.native, "SCHEMA_VERSION", 1),
+    }
 
 
 def _command() -> str:

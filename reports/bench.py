@@ -3,7 +3,8 @@
 Timings come from pytest-benchmark, every implementation side by side in one
 process, and are reported as ratios to a floor (a bare dict look-up with the
 type check inline); memory comes from tracemalloc. Writes `bench.json` into
-the output folder and prints a table, with each target met or missed.
+the output folder (atomically: a run cut short leaves the previous one whole) and prints a
+table, with each target met or missed. Every argument is checked before anything runs.
 """
 
 from __future__ import annotations
@@ -28,10 +29,17 @@ from hypothesis import settings
 from broken_variant import UntrackedStore
 from broken_variant.mutants import MUTANTS
 from refimpl import ContextStore, PluginContext, PluginContextBase
+from refimpl._cmdline import number_at_least, run_cli
 from refimpl.contract import run_contract
 from refimpl.plugins.simple_counter import CounterState
+from reports._atomic import UnusableFolder, output_folder, write_text_atomically
 
-__all__ = ["main", "memory_per_context", "run_benchmarks"]
+__all__ = ["SCHEMA_VERSION", "main", "memory_per_context", "run_benchmarks"]
+
+SCHEMA_VERSION = 1
+"""The `"schema"` of the bench.json written now; a report leaves out a bench.json of any
+other (or none), saying so. Bump it whenever bench.json changes shape."""
+PROG = "python -m reports.bench"
 
 BENCH_FILE = Path(__file__).resolve().parent.parent / "tests" / "bench" / "bench_ownership.py"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
@@ -293,31 +301,53 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    """An argparse `type=`: comma-separated whole numbers of contexts, each at least 1."""
+    count = number_at_least(int, 1)
+    return tuple(count(size.strip()) for size in text.split(","))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure, write bench.json, print the table; exit 0 when every target is met."""
-    parser = argparse.ArgumentParser(prog="python -m reports.bench", description=__doc__)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    """Measure, write bench.json, print the table; exit 0 when every target is met, 1 when
+    one is missed, 2 (one line, before anything runs) for a bad argument."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        metavar="DIR",
+        help="the folder to write bench.json into; made if missing, but not its parent "
+        "(default: reports/out)",
+    )
     parser.add_argument(
         "--max-time",
-        type=float,
+        type=number_at_least(float, 0),
         default=0.5,
         help="seconds pytest-benchmark spends per benchmark (default 0.5)",
     )
     parser.add_argument(
-        "--sizes", default="10,10000,1000000", help="numbers of contexts for the memory measurement"
+        "--sizes",
+        type=_sizes,
+        default="10,10000,1000000",
+        help="numbers of contexts for the memory measurement (default 10,10000,1000000)",
     )
     parser.add_argument(
-        "--examples", type=int, default=500, help="the contract's example budget (default 500)"
+        "--examples",
+        type=number_at_least(int, 1),
+        default=500,
+        help="the contract's example budget (default 500)",
     )
     args = parser.parse_args(argv)
+    try:
+        out = output_folder(args.out)
+    except UnusableFolder as refused:
+        parser.error(f"argument --out: {refused}")
 
     def progress(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
     raw = run_benchmarks(args.max_time, progress)
-    sizes = [int(size) for size in args.sizes.split(",")]
     result: dict[str, Any] = {
-        "schema_version": 1,
+        "schema": SCHEMA_VERSION,
         "date": datetime.date.today().isoformat(),
         "machine": {
             "python": platform.python_version(),
@@ -328,16 +358,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "make bench",
         "operations": _operations(raw),
         "frame_loop": _frames(raw),
-        "memory": _memory(sizes, progress),
+        "memory": _memory(args.sizes, progress),
         "harness": _harness(args.examples, progress),
     }
     result["targets"] = _targets(result)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomically(out / "bench.json", json.dumps(result, indent=2) + "\n")
     print(table(result))
-    print(f"bench: wrote {args.out / 'bench.json'}", file=sys.stderr)
+    print(f"bench: wrote {out / 'bench.json'}", file=sys.stderr)
     return 0 if all(target["met"] for target in result["targets"]) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))

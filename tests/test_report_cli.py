@@ -1,0 +1,322 @@
+"""`python -m reports` and `python -m reports.bench`: a bad argument is one line (exit 2)
+before any work, a closed pipe ends quietly, a disk that refuses a write is one line."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import reports.__main__ as reports_cli
+import reports.bench as bench_cli
+from reports import FILES, build_report, write_report
+from tests.report_samples import renders, tiny_findings
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIS = {"python -m reports": reports_cli.main, "python -m reports.bench": bench_cli.main}
+
+
+@pytest.fixture(autouse=True)
+def _collected_heap() -> None:
+    """Overrides conftest's: these tests look at files, not at the heap, so they skip the
+    collection before each test (~0.2 s each with pytest, Hypothesis and numpy loaded)."""
+
+
+@pytest.fixture
+def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starting the work (the contract, the benchmarks) fails the test."""
+
+    def work(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr("reports._build.collect", work)
+    monkeypatch.setattr(bench_cli, "run_benchmarks", work)
+
+
+def _refusal(
+    main: Callable[[list[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> str:
+    """The one error line `main(argv)` exits 2 with (after argparse's usage line)."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("usage: "), lines
+    assert [line for line in lines if ": error: " in line] == lines[-1:], lines
+    return lines[-1]
+
+
+def _read_only(path: Path) -> Path:
+    path.mkdir()
+    path.chmod(0o555)
+    return path
+
+
+def _file(path: Path) -> Path:
+    path.write_text("mine")
+    return path
+
+
+def _link_to_nothing(path: Path) -> Path:
+    path.symlink_to(path.with_name("nowhere"))
+    return path
+
+
+# Each: how to make the unusable --out under tmp_path, and why it is refused.
+_UNUSABLE: dict[str, tuple[Callable[[Path], str], str]] = {
+    "a file": (lambda tmp: str(_file(tmp / "f")), "is not a folder"),
+    "/dev/null": (lambda tmp: "/dev/null", "is not a folder"),
+    "a read-only folder": (lambda tmp: str(_read_only(tmp / "ro")), "is read-only"),
+    "a missing parent": (
+        lambda tmp: str(tmp / "gone" / "out"),
+        "cannot be created: '{tmp}/gone' does not exist",
+    ),
+    "a read-only parent": (
+        lambda tmp: str(_read_only(tmp / "ro") / "out"),
+        "cannot be created: '{tmp}/ro' is read-only",
+    ),
+    "a name too long": (lambda tmp: str(tmp / ("x" * 256)), "cannot be used: File name too long"),
+    "a NUL": (lambda tmp: str(tmp / "out\0"), "contains a NUL character"),
+    "a link to nothing": (
+        lambda tmp: str(_link_to_nothing(tmp / "link")),
+        "is a symbolic link to nothing",
+    ),
+    "a path through a file": (
+        lambda tmp: str(_file(tmp / "f") / "out"),
+        "cannot be used: Not a directory",
+    ),
+    "an empty path": (lambda tmp: "", "is empty"),
+}
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize("case", list(_UNUSABLE))
+def test_an_unusable_out_is_one_line_and_exit_2_before_any_work(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, why = _UNUSABLE[case]
+    out = make(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    for prog, main in CLIS.items():
+        line = _refusal(main, ["--out", out], capsys)
+        assert line.startswith(f"{prog}: error: argument --out: {out!r} "), line
+        assert why.format(tmp=tmp_path) in line, line
+    assert sorted(tmp_path.rglob("*")) == before, "nothing is made for a refused --out"
+
+
+def test_an_out_that_is_not_utf8_is_refused_by_the_real_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "reports", "--out", os.fsencode(tmp_path) + b"/out\xff"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].endswith("/out\\udcff' is not valid UTF-8 on this system")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_out_is_made_when_its_parent_is_a_writable_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    assert reports_cli.main(["--out", str(tmp_path / "out")]) == 0
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(FILES)
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-time", "nan"], "argument --max-time: 'nan' is not a finite number"),
+        (["--max-time", "inf"], "argument --max-time: 'inf' is not a finite number"),
+        (["--max-time", "-1"], "argument --max-time: '-1' is negative"),
+        (["--sizes", "10,nan"], "argument --sizes: 'nan' is not an integer"),
+        (["--sizes", "10,,20"], "argument --sizes: '' is not an integer"),
+        (["--sizes", "0"], "argument --sizes: '0' must be at least 1"),
+        (["--examples", "inf"], "argument --examples: 'inf' is not an integer"),
+        (["--examples", "0"], "argument --examples: '0' must be at least 1"),
+    ],
+)
+def test_a_bad_bench_number_is_one_line_before_any_benchmark_and_keeps_bench_json(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bench.json").write_text('{"schema": 1, "a good": "run"}')
+    line = _refusal(bench_cli.main, ["--out", str(tmp_path), *argv], capsys)
+    assert line == f"python -m reports.bench: error: {message}"
+    assert (tmp_path / "bench.json").read_text() == '{"schema": 1, "a good": "run"}'
+
+
+@pytest.mark.usefixtures("no_work")
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-examples", "nan"], "argument --max-examples: 'nan' is not an integer"),
+        (["--frames", "inf"], "argument --frames: 'inf' is not an integer"),
+    ],
+)
+def test_a_non_finite_report_number_is_one_line_before_any_work(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _refusal(reports_cli.main, argv, capsys) == f"python -m reports: error: {message}"
+
+
+def _fake_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str, Any]:
+    """What pytest-benchmark's JSON holds, for each operation and a frame loop."""
+    rows = [
+        {"group": group, "param": impl, "stats": {"median": seconds * 1e-9}}
+        for group in ("get_plugin_data", "set_plugin_data", "get_context")
+        for impl, seconds in (("floor", 50), ("fixed", 60), ("broken", 300))
+    ]
+    frames = [
+        {"group": "frame", "extra_info": {"plugins": n}, "stats": {"median": (5 + 2 * n) * 1e-6}}
+        for n in (1, 10, 100, 1000)
+    ]
+    return {"machine_info": {"cpu": {"brand_raw": "test cpu"}}, "benchmarks": rows + frames}
+
+
+@pytest.fixture
+def fake_bench(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`reports.bench.main` measuring nothing (the memory probe runs, on 10 contexts);
+    returns the arguments to run it with, but for `--out`."""
+    monkeypatch.setattr(bench_cli, "run_benchmarks", _fake_benchmarks)
+    harness = {
+        "mutants": [], "examples_budget": 1, "median_first_detection_seconds": 0.1,
+        "fixed_store_seconds": 0.1, "fixed_store_examples": 1, "fixed_store_holds": True,
+    }  # fmt: skip
+    monkeypatch.setattr(bench_cli, "_harness", lambda examples, progress: harness)
+    return ["--sizes", "10", "--examples", "1"]
+
+
+def _a_disk_that_fills_up(real_open: Callable[..., Any]) -> Callable[..., Any]:
+    """`open`, except that a file opened for writing takes half of what is written to it,
+    then says the disk is full."""
+
+    def open_(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        stream = real_open(file, mode, *args, **kwargs)
+        if "w" in mode:
+            write = stream.write
+
+            def write_half(data: Any) -> int:
+                write(data[: len(data) // 2])
+                stream.flush()
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+            stream.write = write_half
+        return stream
+
+    return open_
+
+
+def test_a_bench_run_that_cannot_finish_writing_leaves_the_previous_bench_json(
+    fake_bench: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bench.json").write_text('{"schema": 1, "a good": "run"}')
+    monkeypatch.setattr(io, "open", _a_disk_that_fills_up(io.open))
+    monkeypatch.setattr(builtins, "open", _a_disk_that_fills_up(builtins.open))
+    with pytest.raises(OSError, match="No space left on device"):
+        bench_cli.main(["--out", str(tmp_path), *fake_bench])
+    monkeypatch.undo()
+    assert (tmp_path / "bench.json").read_text() == '{"schema": 1, "a good": "run"}'
+    assert [path.name for path in tmp_path.iterdir()] == ["bench.json"], "no temporary file left"
+
+
+def test_bench_json_is_written_whole_and_read_back_by_the_report(
+    fake_bench: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench_cli.main(["--out", str(tmp_path), *fake_bench])
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written["schema"] == bench_cli.SCHEMA_VERSION
+    assert [path.name for path in tmp_path.iterdir()] == ["bench.json"], "no temporary file left"
+    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    lines: list[str] = []
+    assert build_report(tmp_path, progress=lines.append).bench == written, lines
+
+
+_FAKE_RUN = """
+import os, runpy, sys
+import reports._build
+from tests.report_samples import tiny_findings
+
+work, out = sys.argv[1:]
+reports._build.collect = lambda **kwargs: tiny_findings("new", ok=work != "failing")
+if work == "disk full":
+    def disk_full(descriptor):
+        raise OSError(28, os.strerror(28))
+    os.fsync = disk_full
+sys.argv = ["reports", "--out", out]
+runpy.run_module("reports", run_name="__main__", alter_sys=True)
+"""
+
+
+def _fake_run(work: str, out: Path, **popen: Any) -> subprocess.Popen[str]:
+    """`python -m reports --out OUT` as it is run, with tiny findings in place of the
+    contract's (`work`: "passing" or "failing"), or with a disk that is full."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _FAKE_RUN, work, str(out)],
+        cwd=ROOT, text=True, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, **popen,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("work", "status"), [("passing", 0), ("failing", 1)])
+def test_a_closed_stdout_ends_quietly_with_the_works_exit_status(
+    work: str, status: int, tmp_path: Path
+) -> None:
+    run = _fake_run(work, tmp_path, stdout=subprocess.PIPE)
+    assert run.stdout is not None
+    run.stdout.close()  # `python -m reports | true`: the reader is gone before the first line
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == status, errors
+    assert "Traceback" not in errors, errors
+    assert "BrokenPipe" not in errors, errors
+    assert (tmp_path / "index.html").is_file(), "the work was done"
+
+
+def test_a_real_bench_run_into_a_closed_pipe_ends_quietly_with_the_status_it_deserves(
+    tmp_path: Path,
+) -> None:
+    run = subprocess.Popen(
+        [sys.executable, "-m", "reports.bench", "--out", str(tmp_path), "--max-time", "0",
+         "--sizes", "10", "--examples", "1"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert run.stdout is not None
+    run.stdout.close()  # `python -m reports.bench | true`
+    _, errors = run.communicate(timeout=120)
+    assert "Traceback" not in errors, errors
+    assert "BrokenPipe" not in errors, errors
+    targets = json.loads((tmp_path / "bench.json").read_text())["targets"]
+    assert run.returncode == (0 if all(target["met"] for target in targets) else 1), errors
+
+
+def _file_size_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))  # index.html is larger
+
+
+@pytest.mark.parametrize(
+    ("disk", "why"),
+    [("disk full", "No space left on device"), ("file size limit", "File too large")],
+)
+def test_a_disk_that_refuses_a_write_is_one_line_and_keeps_the_previous_report(
+    disk: str, why: str, tmp_path: Path
+) -> None:
+    write_report(tiny_findings("previous"), tmp_path)
+    limit = _file_size_limit if disk == "file size limit" else None
+    run = _fake_run(disk, tmp_path, stdout=subprocess.DEVNULL, preexec_fn=limit)
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == 1, errors
+    assert errors.splitlines()[-1] == f"python -m reports: {why} writing {tmp_path / FILES[0]}"
+    assert "Traceback" not in errors, errors
+    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
+        tiny_findings("previous")
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES)

@@ -1,0 +1,414 @@
+"""The report writer: four files replaced as one unit, in a folder that is otherwise left
+exactly as it was; bench.json and native.json join only when they can be read."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reports import FILES, Findings, build_report, write_report
+from reports._atomic import LOCK_FILE
+from tests.report_samples import renders, tiny_findings
+
+ROOT = Path(__file__).resolve().parent.parent
+Snapshot = dict[str, tuple[object, ...]]
+
+
+@pytest.fixture(autouse=True)
+def _collected_heap() -> None:
+    """Overrides conftest's: these tests look at files, not at the heap, so they skip the
+    collection before each test (~0.2 s each with pytest, Hypothesis and numpy loaded)."""
+
+
+def _snapshot(folder: Path) -> Snapshot:
+    """Everything in `folder`, recursively and without following links, as comparable data:
+    each entry's inode, type and mode, owner, size, modification and change times, and its
+    bytes, link target or (for a folder) its own snapshot. FIFOs and sockets are never
+    opened. Anything moved, replaced, re-created, chmod-ed or rewritten compares unequal."""
+    found: Snapshot = {}
+    for entry in os.scandir(folder):
+        status = entry.stat(follow_symlinks=False)
+        content: object = None
+        if stat.S_ISLNK(status.st_mode):
+            content = os.readlink(entry.path)
+        elif stat.S_ISREG(status.st_mode):
+            content = Path(entry.path).read_bytes()
+        elif stat.S_ISDIR(status.st_mode):
+            content = sorted(_snapshot(Path(entry.path)).items())
+        found[entry.name] = (
+            status.st_ino, status.st_mode, status.st_uid, status.st_gid, status.st_size,
+            status.st_mtime_ns, status.st_ctime_ns, content,
+        )  # fmt: skip
+    return found
+
+
+def _others(folder: Path) -> Snapshot:
+    """The snapshot of `folder` without the report's own four files."""
+    return {name: item for name, item in _snapshot(folder).items() if name not in FILES}
+
+
+def _report(folder: Path) -> dict[str, bytes]:
+    assert folder.is_dir(), f"{folder} is gone: the previous report with it"
+    return {name: (folder / name).read_bytes() for name in FILES if (folder / name).exists()}
+
+
+def _folder_itself(folder: Path) -> tuple[int, int, int, int]:
+    status = os.stat(folder)
+    return status.st_ino, status.st_mode, status.st_uid, status.st_gid
+
+
+# What a user may keep in an output folder. The report's four names are the writer's to
+# replace; LOCK_FILE is used only where a folder cannot be locked (NFS), not here.
+_NAMES = st.text(
+    st.characters(codec="utf-8", exclude_characters="/\0"), min_size=1, max_size=16
+).filter(lambda name: name not in {".", "..", LOCK_FILE, *FILES})
+_GROUPS = sorted({os.getgid(), *os.getgroups(), *((1, 2) if os.geteuid() == 0 else ())})
+"""Groups this user may give a folder it owns (root: any, so two more than its own)."""
+_KINDS = ("file", "read-only file", "folder", "link to nothing", "link to report", "fifo", "socket")
+
+
+def _make(path: Path, kind: str, data: bytes) -> None:
+    if kind in ("file", "read-only file"):
+        path.write_bytes(data)
+        path.chmod(0o444 if kind == "read-only file" else 0o640)
+    elif kind == "folder":
+        path.mkdir()
+        (path / "kept").write_bytes(data)
+    elif kind == "link to nothing":
+        path.symlink_to("/nonexistent/target")
+    elif kind == "link to report":
+        path.symlink_to("index.html")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.mknod(path, stat.S_IFSOCK | 0o600)
+
+
+@settings(max_examples=max(20, settings().max_examples // 10))  # ci: 50, deep: 500
+@given(
+    entries=st.dictionaries(_NAMES, st.tuples(st.sampled_from(_KINDS), st.binary(max_size=32))),
+    folder_mode=st.sampled_from([0o755, 0o700, 0o750, 0o2775, 0o1777]),
+    folder_group=st.sampled_from(_GROUPS),
+    had_a_report=st.booleans(),
+)
+def test_everything_else_in_the_folder_is_left_exactly_as_it_was(
+    entries: dict[str, tuple[str, bytes]], folder_mode: int, folder_group: int, had_a_report: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as parent:
+        out = Path(parent) / "out"
+        out.mkdir()
+        if had_a_report:
+            write_report(tiny_findings("previous"), out)
+        for name, (kind, data) in entries.items():
+            _make(out / name, kind, data)
+        os.chown(out, -1, folder_group)
+        out.chmod(folder_mode)
+        before, itself = _others(out), _folder_itself(out)
+
+        write_report(tiny_findings("new"), out)
+
+        assert _folder_itself(out) == itself, "the folder was replaced, re-created or chmod-ed"
+        assert _others(out) == before, "something the writer did not write was touched"
+        assert sorted(os.listdir(out)) == sorted({*before, *FILES}), "leftovers"
+        assert _report(out) == renders(tiny_findings("new"))
+
+
+def test_a_folder_with_a_report_files_name_stops_the_write_before_anything_is_replaced(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    write_report(tiny_findings("previous"), out)
+    (out / "junit.xml").unlink()
+    (out / "junit.xml").mkdir()
+    (out / "junit.xml" / "mine").write_text("a user's file")
+    before = _snapshot(out)
+    with pytest.raises(IsADirectoryError, match=r"junit\.xml"):
+        write_report(tiny_findings("new"), out)
+    assert _snapshot(out) == before
+
+
+def _lock_files_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `flock` refuse folders, as it does on NFS."""
+    real_flock = fcntl.flock
+
+    def like_nfs(descriptor: int, operation: int) -> None:
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        real_flock(descriptor, operation)
+
+    monkeypatch.setattr(fcntl, "flock", like_nfs)
+
+
+def test_where_a_folder_cannot_be_locked_a_lock_file_in_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _lock_files_only(monkeypatch)
+    out = tmp_path / "out"
+    write_report(tiny_findings("new"), out)
+    assert sorted(os.listdir(out)) == sorted([*FILES, LOCK_FILE])
+    assert (out / LOCK_FILE).read_bytes() == b""
+    assert _report(out) == renders(tiny_findings("new"))
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt here, whatever the test runner set."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+# Every call through which a writer changes the file system (or waits for another).
+_STEPS: tuple[tuple[Any, str], ...] = tuple(
+    (module, name)
+    for module, names in [
+        (os, ("open", "fsync", "fchmod", "chmod", "replace", "rename", "unlink", "mkdir", "rmdir")),
+        (fcntl, ("flock",)),
+    ]
+    for name in names
+)
+
+
+class _CtrlCAt:
+    """Sends this process a real SIGINT just before the `step`-th call it wraps."""
+
+    def __init__(self, step: int) -> None:
+        self.step, self.calls = step, 0
+
+    def before(self, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.calls == self.step:
+                signal.raise_signal(signal.SIGINT)
+            return real(*args, **kwargs)
+
+        return call
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
+def test_ctrl_c_at_any_step_leaves_the_previous_report_or_the_new_one_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real SIGINT is sent to this process just before the writer's first, second, ...
+    file system call, until one run goes through without meeting it. After each, the folder
+    holds one whole report (the previous or the new), nothing else changed, no leftovers,
+    and the interrupt was not lost (KeyboardInterrupt came out)."""
+    previous, new = renders(tiny_findings("previous")), renders(tiny_findings("new"))
+    for step in range(1, 200):
+        out = tmp_path / f"out{step}"
+        write_report(tiny_findings("previous"), out)
+        (out / "notes.txt").write_text("the user's")
+        (out / ".native-cache").mkdir()
+        (out / ".native-cache" / "backstorie").write_text("a cached binary")
+        before = _others(out)
+        ctrl_c = _CtrlCAt(step)
+        with monkeypatch.context() as patch:
+            for module, name in _STEPS:
+                patch.setattr(module, name, ctrl_c.before(getattr(module, name)))
+            try:
+                write_report(tiny_findings("new"), out)
+                interrupted = False
+            except KeyboardInterrupt:
+                interrupted = True
+        assert _report(out) in (previous, new), f"Ctrl-C at step {step}: a mix of two reports"
+        assert _others(out) == before, f"Ctrl-C at step {step}: other content changed"
+        assert interrupted == (ctrl_c.calls >= step), f"Ctrl-C at step {step} was lost"
+        if ctrl_c.calls < step:
+            assert _report(out) == new
+            break
+    else:
+        pytest.fail("the writer never finished: more than 200 file system calls")
+
+
+_TERMINATED_IN_THE_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+from reports import write_report
+from tests.report_samples import tiny_findings
+
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+for name in ("replace", "rename"):  # whichever moves the first file into place
+    def moved_then_terminated(source, target, real=getattr(os, name)):
+        real(source, target)
+        os.kill(os.getpid(), signal.SIGTERM)
+    setattr(os, name, moved_then_terminated)
+write_report(tiny_findings("new"), Path(sys.argv[1]))
+print("the process outlived its SIGTERM")
+"""
+
+
+def test_sigterm_during_the_commit_ends_the_process_once_the_report_is_whole(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    write_report(tiny_findings("previous"), out)
+    child = subprocess.run(
+        [sys.executable, "-c", _TERMINATED_IN_THE_COMMIT, str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGTERM, child.stdout + child.stderr
+    assert _report(out) == renders(tiny_findings("new")), "SIGTERM cut the commit short"
+    assert sorted(os.listdir(out)) == sorted(FILES)
+
+
+def _write_at_once(
+    findings: Findings, out: Path, start: threading.Barrier, errors: list[BaseException]
+) -> None:
+    start.wait()
+    try:
+        write_report(findings, out)
+    except BaseException as error:
+        errors.append(error)
+
+
+@pytest.mark.parametrize("lock", ["on the folder", "on a lock file (NFS)"])
+def test_two_runs_into_one_folder_leave_one_whole_report(
+    lock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if lock != "on the folder":
+        _lock_files_only(monkeypatch)
+    out = tmp_path / "out"
+    runs = [tiny_findings("one"), tiny_findings("two")]
+    wholes = [renders(findings) for findings in runs]
+    pause = random.Random(0)
+
+    def slowly(move: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+        def move_then_pause(source: Any, target: Any) -> None:  # room for the other to cut in
+            move(source, target)
+            time.sleep(pause.uniform(0, 0.004))
+
+        return move_then_pause
+
+    monkeypatch.setattr(os, "replace", slowly(os.replace))
+    monkeypatch.setattr(os, "rename", slowly(os.rename))
+    for round_ in range(16):
+        start, errors = threading.Barrier(len(runs)), list[BaseException]()
+        threads = [
+            threading.Thread(target=_write_at_once, args=(findings, out, start, errors))
+            for findings in runs
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], f"round {round_}: a run failed"
+        assert _report(out) in wholes, f"round {round_}: a mix of the two runs' files"
+        leftovers = set(os.listdir(out)) - {*FILES, LOCK_FILE}
+        assert not leftovers, f"round {round_}: leftovers"
+
+
+def test_a_write_error_keeps_its_errno_names_the_file_and_leaves_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_report(tiny_findings("previous"), out)
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        write_report(tiny_findings("new"), out)
+    assert raised.value.errno == errno.ENOSPC
+    assert raised.value.filename == str(out / FILES[0])
+    assert _report(out) == renders(tiny_findings("previous"))
+    assert sorted(os.listdir(out)) == sorted(FILES), "no temporary file left"
+
+
+# bench.json and native.json, written by `make bench` and `make native`.
+
+
+def _schema(name: str) -> int:
+    """The schema version the report reads for `name`.json: what its writer writes now."""
+    import reports.bench
+    import reports.native
+
+    version: int = (
+        reports.bench.SCHEMA_VERSION
+        if name == "bench"
+        else getattr(reports.native, "SCHEMA_VERSION", 1)
+    )
+    return version
+
+
+def _text(text: str) -> Callable[[Path], object]:
+    return lambda path: path.write_bytes(text.encode("utf-8", "surrogateescape"))
+
+
+# Each: how the file is damaged, given the schema version its reader wants, and the words
+# that say why it is left out.
+_UNUSABLE: dict[str, tuple[Callable[[int], Callable[[Path], object]], str]] = {
+    "cut short": (lambda v: _text(f'{{"schema": {v}, "rows": [{{"op'), "is not valid JSON"),
+    "empty": (lambda v: _text(""), "is not valid JSON"),
+    "not UTF-8": (lambda v: _text(f'{{"schema": {v}, "cpu": "\udcff"}}'), "is not valid JSON"),
+    "nested too deep": (lambda v: _text("[" * 100_000), "is not valid JSON"),
+    "not an object": (lambda v: _text(f'[{{"schema": {v}}}]'), "is not a JSON object"),
+    "no schema": (lambda v: _text('{"rows": []}'), "has no schema version"),
+    "the old key": (lambda v: _text(f'{{"schema_version": {v}}}'), "has no schema version"),
+    "another schema": (lambda v: _text(f'{{"schema": {v + 1}}}'), "has schema version"),
+    "schema as text": (lambda v: _text(f'{{"schema": "{v}"}}'), "has schema version"),
+    "schema as a float": (lambda v: _text(f'{{"schema": {v}.0}}'), "has schema version"),
+    "a folder": (lambda v: Path.mkdir, "is not a regular file"),
+    "a FIFO": (lambda v: os.mkfifo, "is not a regular file"),
+}
+
+
+@pytest.mark.parametrize("damage", list(_UNUSABLE))
+def test_an_unusable_bench_or_native_json_is_left_out_with_one_line(
+    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    spoil, why = _UNUSABLE[damage]
+    for name in ("bench", "native"):
+        spoil(_schema(name))(out / f"{name}.json")
+    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    lines: list[str] = []
+    findings = build_report(out, progress=lines.append)
+    for name in ("bench", "native"):
+        said = [line for line in lines if f"{name}.json" in line]
+        assert len(said) == 1, f"expected one line about {name}.json, got {said}"
+        assert said[0].startswith(f"{out / name}.json {why}"), said[0]
+        assert said[0].endswith(f"the report goes on without it (`make {name}` writes a new one)")
+        assert getattr(findings, name) is None
+    assert _report(out) == renders(tiny_findings("new"))
+
+
+def test_a_bench_and_native_json_of_this_schema_join_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    bench = {
+        "schema": _schema("bench"),
+        "date": "2026-11-25",
+        "machine": {"cpu": "test cpu", "python": "3.11"},
+        "operations": [],
+        "targets": [],
+    }
+    native = {"schema": _schema("native"), "frames": 3, "cells": []}
+    (out / "bench.json").write_text(json.dumps(bench))
+    (out / "native.json").write_text(json.dumps(native))
+    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    lines: list[str] = []
+    findings = build_report(out, progress=lines.append)
+    assert (findings.bench, findings.native) == (bench, native)
+    assert not [line for line in lines if ".json " in line], "nothing to say about them"
+    assert "test cpu" in (out / "index.html").read_text()
