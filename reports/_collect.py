@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import platform
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import objgraph
 from hypothesis import settings as Settings
@@ -21,6 +21,9 @@ from refimpl.contract import PROPERTIES, ContractRun, run_contract
 from refimpl.contract._check import factory_spec
 from refimpl.plugins import bundled_plugins
 from reports._findings import Environment, Implementation, LessonResult, Session, Violation
+
+if TYPE_CHECKING:
+    from refimpl.lessons import Lesson
 
 __all__ = [
     "collect_implementations",
@@ -184,14 +187,20 @@ def collect_sessions(frames: int, progress: Progress) -> list[Session]:
     ]
 
 
-def collect_lessons(progress: Progress) -> list[LessonResult]:
-    """Run every lesson live, as `python -m refimpl.lessons` does."""
+def collect_lessons(
+    progress: Progress, lessons: Sequence[Lesson] | None = None
+) -> list[LessonResult]:
+    """Run every lesson (or those given) live, as `python -m refimpl.lessons` does. A
+    lesson that cannot run here comes back with `not_run` saying why."""
     from refimpl.lessons import LESSONS
 
+    chosen = LESSONS if lessons is None else tuple(lessons)
     results = []
-    for number, lesson in enumerate(LESSONS, 1):
-        progress(f"[{number}/{len(LESSONS)}] lesson {lesson.name}")
+    for number, lesson in enumerate(chosen, 1):
+        progress(f"[{number}/{len(chosen)}] lesson {lesson.name}")
         run = lesson.run()
+        if run.not_run is not None:
+            progress(f"lesson {lesson.name} not run: {run.not_run}")
         results.append(LessonResult(
             lesson.name, lesson.title, lesson.pitfall, run.holds,
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -12,12 +13,30 @@ __all__ = [
     "Graph",
     "Implementation",
     "LessonResult",
+    "LessonState",
     "Session",
     "Violation",
+    "anchor",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever report.json changes shape; `reports/report.schema.json` describes it."""
+
+LessonState = Literal["shown", "not-shown", "not-run"]
+
+
+def anchor(prefix: str, name: str) -> str:
+    """An HTML id for `name`: its ASCII letters and digits (readable), then a hash of the
+    exact name (unique), so names that read alike never share one.
+
+    >>> anchor("impl", "a b") != anchor("impl", "a-b")
+    True
+    >>> anchor("impl", "a b")
+    'impl-a-b-c8687a08aa'
+    """
+    slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in name[:40])
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{prefix}-{slug}-{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +81,8 @@ class Implementation:
 
     @property
     def anchor(self) -> str:
-        """An id for links to this implementation's evidence."""
-        return "impl-" + "".join(c if c.isalnum() else "-" for c in self.name)
+        """An id for links to this implementation's evidence, unique per name."""
+        return anchor("impl", self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +110,11 @@ class Graph:
 
 @dataclass(frozen=True, slots=True)
 class LessonResult:
-    """A lesson as run for the report: its claim, both halves' outcomes, the contract's word."""
+    """A lesson as run for the report: its claim, both halves' outcomes, the contract's word.
+
+    `not_run` is why the lesson could not run here (its toolchain is missing), or `None`;
+    a lesson that did not run neither holds nor fails.
+    """
 
     name: str
     title: str
@@ -103,6 +126,18 @@ class LessonResult:
     broken_source: str
     fixed_source: str
     not_run: str | None = None
+
+    @property
+    def state(self) -> LessonState:
+        """`shown` (it holds), `not-shown` (it ran and did not) or `not-run`."""
+        if self.not_run is not None:
+            return "not-run"
+        return "shown" if self.holds else "not-shown"
+
+    @property
+    def anchor(self) -> str:
+        """An id for this lesson's section, unique per name."""
+        return anchor("lesson", self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +185,7 @@ class Findings:
         found += [
             f"lesson {lesson.name} did not show what it claims"
             for lesson in self.lessons
-            if not lesson.holds and lesson.not_run is None
+            if lesson.state == "not-shown"
         ]
         return found
 
@@ -164,7 +199,14 @@ class Findings:
         mutants = [i for i in self.implementations if i.kind == "mutant"]
         fixed_ok = sum(i.as_expected for i in fixed)
         caught = sum(i.as_expected for i in mutants)
-        return (
+        said = (
             f"{fixed_ok} of {len(fixed)} fixed implementations hold every property; "
-            f"{caught} of {len(mutants)} mutants are caught by the property they declare."
+            f"{caught} of {len(mutants)} mutants are caught by the property they declare"
         )
+        if self.lessons:
+            shown = sum(lesson.state == "shown" for lesson in self.lessons)
+            said += f"; {shown} of {len(self.lessons)} lessons show what they claim"
+            not_run = [lesson.name for lesson in self.lessons if lesson.state == "not-run"]
+            if not_run:
+                said += f" ({', '.join(not_run)} not run here)"
+        return said + "."

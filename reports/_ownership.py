@@ -58,6 +58,8 @@ def render_svg(dot: str) -> tuple[str | None, str]:
     except (OSError, subprocess.SubprocessError) as error:
         return None, f"{Path(command[0]).name} failed: {error}"
     svg = done.stdout
+    if "<svg" not in svg:
+        return None, f"{Path(command[0]).name} wrote no SVG"
     return svg[svg.find("<svg") :], Path(command[0]).name
 
 

@@ -1,7 +1,17 @@
-"""Render findings as HTML (one self-contained page), Markdown, JSON and JUnit XML."""
+"""Render findings as HTML (one self-contained page), Markdown, JSON and JUnit XML.
+
+Whatever a name, message or detail holds, it reaches a file only through that format's
+escaping: HTML through Jinja's autoescape, Markdown through `_md` on every expression
+(code blocks through `_fence`), JUnit through ElementTree; and in every text file a
+character XML 1.0 forbids, or a control character, is written as a visible escape
+(`\\x1b`). Pictures are `<img>` data URIs: in an image, a browser runs no script and
+fetches nothing that the SVG names.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import re
 import xml.etree.ElementTree as ElementTree
@@ -14,57 +24,102 @@ from markupsafe import Markup
 
 from reports._findings import SCHEMA_VERSION, Findings
 
-__all__ = ["render_html", "render_json", "render_junit", "render_markdown", "to_data"]
+__all__ = [
+    "printable",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "to_data",
+]
 
-_UNSAFE_SVG = re.compile(r"<\s*(script|foreignObject|iframe)|\son\w+\s*=|javascript:", re.I)
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_MARKDOWN = str.maketrans(
+    {"\\": "\\\\", "`": "\\`", "|": "\\|", "[": "\\[", "]": "\\]",
+     "&": "&amp;", "<": "&lt;", ">": "&gt;"}
+)  # fmt: skip
+_SVG_ROOT = "{http://www.w3.org/2000/svg}svg"
 
 
-def _safe_svg(svg: str | None) -> Markup | None:
-    """Trust an SVG made by Graphviz or matplotlib for inlining, unless it carries
-    anything executable, in which case it is not inlined at all."""
-    if svg is None or _UNSAFE_SVG.search(svg):
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with each character that XML 1.0 forbids (NUL, lone surrogates, U+FFFE...)
+    or that a terminal obeys (ESC and the other C0 and C1 controls but tab and line
+    breaks) replaced by its escape, as visible text.
+
+    >>> printable("a\\x00b\\x1b[31m\\ud800")
+    'a\\\\x00b\\\\x1b[31m\\\\ud800'
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _svg_img(svg: str | None, alt: str) -> Markup | None:
+    """`svg` as an `<img>` with a data URI, or `None` when it is not one well-formed SVG
+    document. In an image no script runs, no handler fires and nothing outside it is
+    fetched, whatever the SVG says; its ids stay its own."""
+    if svg is None:
         return None
-    return Markup(svg)  # checked above; text inside was escaped by its renderer
+    try:
+        root = ElementTree.fromstring(svg)
+    except (ElementTree.ParseError, UnicodeError):
+        return None
+    if root.tag != _SVG_ROOT:
+        return None
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup('<img alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, data)
 
 
-def _md(text: object) -> str:
-    """Text safe inside a Markdown table cell or paragraph: no HTML, no broken tables."""
-    return (
-        str(text)
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("|", "\\|")
-        .replace("\n", " ")
-    )
+class _Verbatim(str):
+    """Text already made safe for where it goes in Markdown (a code block)."""
+
+    __slots__ = ()
 
 
-def _fence(text: object) -> str:
+def _md(value: object) -> str:
+    """Any value safe in a Markdown table cell or paragraph: on one line, no HTML, no
+    cell break, code span, link or escape of its own. Applied to every expression of
+    the Markdown template, except a `_fence`'s."""
+    if isinstance(value, _Verbatim):
+        return value
+    return _LINE_BREAK.sub(" ", str(value)).translate(_MARKDOWN)
+
+
+def _fence(text: object) -> _Verbatim:
     """Text safe inside a fenced code block (which no line of it may close)."""
-    return str(text).replace("```", "'''")
+    return _Verbatim(str(text).replace("```", "'''"))
 
 
+@functools.cache
 def _templates(autoescape: bool) -> Templates:
+    """The HTML templates (autoescaped) or the Markdown ones (each expression `_md`)."""
     templates = Templates(
         loader=PackageLoader("reports", "templates"),
         autoescape=autoescape,
+        finalize=None if autoescape else _md,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    templates.filters.update(safe_svg=_safe_svg, md=_md, fence=_fence)
+    templates.filters.update(svg_img=_svg_img, fence=_fence)
     return templates
 
 
 def render_html(findings: Findings) -> str:
     """The report as one HTML page with everything inline (no external resource)."""
-    return _templates(autoescape=True).get_template("index.html.j2").render(f=findings)
+    page = _templates(autoescape=True).get_template("index.html.j2").render(f=findings)
+    return printable(page)
 
 
 def render_markdown(findings: Findings) -> str:
     """The report as Markdown for a code review."""
-    return _templates(autoescape=False).get_template("report.md.j2").render(f=findings)
+    text = _templates(autoescape=False).get_template("report.md.j2").render(f=findings)
+    return printable(text)
 
 
 def to_data(findings: Findings) -> dict[str, Any]:
@@ -107,7 +162,8 @@ def to_data(findings: Findings) -> dict[str, Any]:
             {
                 "name": lesson.name,
                 "title": lesson.title,
-                "holds": lesson.holds,
+                "state": lesson.state,
+                "holds": None if lesson.state == "not-run" else lesson.holds,
                 "contract_property": lesson.contract_property,
                 "not_run": lesson.not_run,
                 "volatile": {"broken": lesson.broken, "fixed": lesson.fixed},
@@ -164,8 +220,28 @@ def render_junit(findings: Findings) -> str:
         suite.set("tests", str(len(impl.cells)))
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))
+    if findings.lessons:
+        _junit_lessons(suites, findings)
     ElementTree.indent(suites)
-    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return printable(ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
+
+
+def _junit_lessons(suites: ElementTree.Element, findings: Findings) -> None:
+    """One case per lesson: passed when shown, failed when not, skipped (with the reason)
+    when it could not run here."""
+    suite = ElementTree.SubElement(suites, "testsuite", name="lessons")
+    for lesson in findings.lessons:
+        case = ElementTree.SubElement(suite, "testcase", classname="lessons", name=lesson.name)
+        if lesson.state == "not-run":
+            ElementTree.SubElement(case, "skipped", message=f"not run: {lesson.not_run}")
+        elif lesson.state == "not-shown":
+            failure = ElementTree.SubElement(
+                case, "failure", message=f"lesson {lesson.name} did not show what it claims"
+            )
+            failure.text = f"broken: {lesson.broken}\nfixed: {lesson.fixed}"
+    suite.set("tests", str(len(findings.lessons)))
+    suite.set("failures", str(sum(lesson.state == "not-shown" for lesson in findings.lessons)))
+    suite.set("skipped", str(sum(lesson.state == "not-run" for lesson in findings.lessons)))
 
 
 def _junit_problem(kind: str, expected: str | None, prop: str, cell: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import subprocess
@@ -13,17 +14,18 @@ from typing import Any
 
 import jsonschema
 import pytest
+from markupsafe import escape
 
 import reports
 import reports.__main__ as reports_cli
 from broken_variant.mutants import MUTANTS
 from refimpl.contract import PROPERTIES
-from reports import FILES, Findings, build_report, render_html, render_junit, render_markdown
-from reports._findings import Implementation, Session, Violation
+from reports import FILES, Findings, build_report, render_html
+from reports._collect import collect_lessons
 from reports._ownership import ownership_graphs
 
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
-HOSTILE = "<script>alert(1)</script>"
+PICTURE = "data:image/svg+xml;base64,"
 ONE_PER_PROPERTY = frozenset({"untracked", "copying", "unchecked-cast", "leaky"})
 """Mutants that cover every property (test_contract runs the whole catalogue)."""
 
@@ -53,12 +55,60 @@ def test_matrix_holds_for_the_fixed_and_catches_each_mutant_on_its_property(
 
 
 def test_every_lesson_is_run_and_shown(built: tuple[Findings, Path]) -> None:
-    from refimpl.lessons import LESSONS
+    """Every lesson that can run here is shown; one that needs the native toolchain where
+    there is none is not run, for that reason, and is the only kind allowed not to run."""
+    from refimpl.lessons import LESSONS, native_missing
 
     data = json.loads((built[1] / "report.json").read_text())
     assert [lesson["name"] for lesson in data["lessons"]] == [lesson.name for lesson in LESSONS]
-    assert all(lesson["holds"] for lesson in data["lessons"])
+    missing = native_missing()
+    for lesson, shown in zip(LESSONS, data["lessons"], strict=True):
+        if lesson.needs_nim and missing is not None:
+            assert (shown["state"], shown["not_run"]) == ("not-run", missing), lesson.name
+        else:
+            assert (shown["state"], shown["holds"]) == ("shown", True), lesson.name
     assert 'id="lessons"' in (built[1] / "index.html").read_text()
+
+
+def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
+    built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end, with the native toolchain hidden as on a fresh machine: the lesson that
+    needs it is not run, and every file says so; nothing says it failed, and the report
+    passes."""
+    from refimpl.lessons import LESSONS, REQUIRE_NATIVE, native_missing
+
+    monkeypatch.setenv("NATIVE_NIM", "none")
+    monkeypatch.delenv(REQUIRE_NATIVE, raising=False)
+    reason = native_missing()
+    assert reason is not None
+    native = [lesson for lesson in LESSONS if lesson.needs_nim]
+    hidden = {result.name: result for result in collect_lessons(lambda line: None, native)}
+    lessons = [hidden.get(lesson.name, lesson) for lesson in built[0].lessons]
+    findings = dataclasses.replace(built[0], lessons=lessons)
+    reports.write_report(findings, tmp_path)
+    assert findings.ok, findings.problems
+    page = (tmp_path / "index.html").read_text()
+    markdown = (tmp_path / "report.md").read_text()
+    data = json.loads((tmp_path / "report.json").read_text())
+    junit = ElementTree.parse(tmp_path / "junit.xml").getroot()
+    for lesson in native:
+        assert f"<strong>not run here:</strong> {escape(reason)}" in page
+        assert f" | not run: {reason} |" in markdown.replace("\\`", "`")
+        shown = next(each for each in data["lessons"] if each["name"] == lesson.name)
+        assert (shown["state"], shown["holds"], shown["not_run"]) == ("not-run", None, reason)
+        case = junit.find(f"./testsuite[@name='lessons']/testcase[@name='{lesson.name}']")
+        assert case is not None
+        assert [(child.tag, child.get("message")) for child in case] == [
+            ("skipped", f"not run: {reason}")
+        ]
+    assert "NOT shown" not in page
+    assert "**NO**" not in markdown
+    assert markdown.startswith("# Ownership contract report\n\n**PASS**")
+    assert data["ok"] is True
+    assert data["problems"] == []
+    assert junit.findall(".//failure") == []
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()), cls=jsonschema.Draft202012Validator)
 
 
 def test_json_validates_against_its_schema(built: tuple[Findings, Path]) -> None:
@@ -73,20 +123,31 @@ class _Page(HTMLParser):
         super().__init__()
         self.tags: list[str] = []
         self.external: list[str] = []
+        self.images: list[str] = []
+        self.ids: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         for name, value in attrs:
-            if name in ("src", "href") and value and not value.startswith("#"):
+            if name in ("src", "href") and value and not value.startswith(("#", PICTURE)):
                 self.external.append(value)
+            if name == "src" and value and value.startswith(PICTURE):
+                self.images.append(base64.b64decode(value.removeprefix(PICTURE)).decode())
+            if name == "id" and value is not None:
+                self.ids.append(value)
 
 
-def test_html_is_one_offline_page_with_inline_svg(built: tuple[Findings, Path]) -> None:
+def test_html_is_one_offline_page_showing_every_picture(built: tuple[Findings, Path]) -> None:
+    findings, out = built
     page = _Page()
-    page.feed((built[1] / "index.html").read_text())
-    assert page.tags.count("svg") >= 3, "two ownership pictures and the session plot"
+    page.feed((out / "index.html").read_text())
+    drawn = [graph.svg for graph in findings.graphs if graph.svg] + [findings.plot_svg]
+    assert len(drawn) == 3, "two ownership pictures and the session plot, all rendered"
+    assert page.images == drawn, "each picture, whole, as an image"
     assert "script" not in page.tags
+    assert "svg" not in page.tags
     assert page.external == []
+    assert len(page.ids) == len(set(page.ids)), "an id used twice on the page"
 
 
 def test_junit_has_one_case_per_implementation_and_property(
@@ -94,39 +155,11 @@ def test_junit_has_one_case_per_implementation_and_property(
 ) -> None:
     findings, out = built
     root = ElementTree.parse(out / "junit.xml").getroot()
-    cases = root.findall("./testsuite/testcase")
+    cases = root.findall("./testsuite[@name!='lessons']/testcase")
     assert len(cases) == len(findings.implementations) * len(PROPERTIES)
+    lessons = root.findall("./testsuite[@name='lessons']/testcase")
+    assert [case.get("name") for case in lessons] == [lesson.name for lesson in findings.lessons]
     assert root.findall(".//failure") == [], "a green run has no failing case"
-
-
-def _hostile_findings(findings: Findings) -> Findings:
-    violation = Violation(
-        "survival", (f"state.store(name={HOSTILE!r})",), HOSTILE, HOSTILE, HOSTILE
-    )
-    hostile = Implementation(
-        HOSTILE, "mutant", "store", HOSTILE, HOSTILE, "no-stale",
-        dict.fromkeys(PROPERTIES, "violated"), violation, 1, 1, 0.1, 0.1,
-    )  # fmt: skip
-    session = Session(HOSTILE, HOSTILE, [0], [0], [None], HOSTILE)
-    return dataclasses.replace(
-        findings, implementations=[hostile], sessions=[session],
-        environment=dataclasses.replace(findings.environment, command=HOSTILE),
-    )  # fmt: skip
-
-
-def test_every_name_and_value_reaching_the_page_is_escaped(built: tuple[Findings, Path]) -> None:
-    findings = _hostile_findings(built[0])
-    html = render_html(findings)
-    assert HOSTILE not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    page = _Page()
-    page.feed(html)
-    assert "script" not in page.tags
-    markdown = render_markdown(findings)
-    outside_code = markdown.split("```")[::2]
-    assert all("<script>" not in text for text in outside_code), "no raw HTML outside code"
-    junit = ElementTree.fromstring(render_junit(findings).encode())
-    assert junit.find("./testsuite").get("name") == HOSTILE  # type: ignore[union-attr]
 
 
 def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(

@@ -17,7 +17,14 @@ from refimpl.lessons import (
     untracked_pointer,
     weak_callbacks,
 )
-from refimpl.lessons._lesson import ContractCheck, Lesson, LessonRun, Outcome
+from refimpl.lessons._lesson import (
+    REQUIRE_NATIVE,
+    ContractCheck,
+    Lesson,
+    LessonRun,
+    Outcome,
+    native_missing,
+)
 from refimpl.lessons._render import render_markdown
 
 LESSONS: tuple[Lesson, ...] = (
@@ -34,4 +41,13 @@ LESSONS: tuple[Lesson, ...] = (
 )
 """Every lesson, in the order they are taught."""
 
-__all__ = ["LESSONS", "ContractCheck", "Lesson", "LessonRun", "Outcome", "render_markdown"]
+__all__ = [
+    "LESSONS",
+    "REQUIRE_NATIVE",
+    "ContractCheck",
+    "Lesson",
+    "LessonRun",
+    "Outcome",
+    "native_missing",
+    "render_markdown",
+]

@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import inspect
+import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis import settings
 
-__all__ = ["ContractCheck", "Lesson", "LessonRun", "Outcome"]
+__all__ = [
+    "REQUIRE_NATIVE",
+    "ContractCheck",
+    "Lesson",
+    "LessonRun",
+    "Outcome",
+    "native_missing",
+]
 
 CONTRACT_EXAMPLES = 100
 """A lesson's contract run needs only to find the bug (found within a few examples)."""
 
+REQUIRE_NATIVE = "REQUIRE_NATIVE"
+"""Set to 1 (as CI does), a lesson that cannot run for want of its toolchain fails instead."""
 
-def _have_nim() -> bool:
-    from reports.native import find_nim
 
-    return find_nim() is not None
+def native_missing() -> str | None:
+    """Why a lesson that needs the native toolchain (Nim and gcc) cannot run here, in one
+    line, or `None` when it can. `NATIVE_NIM=none` hides the compilers, as on a machine
+    without them (see `reports._nim`)."""
+    from reports.native import toolchain_missing
+
+    return toolchain_missing()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +69,14 @@ class LessonRun:
         """True when the broken half failed as claimed and the fixed half did not."""
         return self.not_run is None and self.broken.failed and not self.fixed.failed
 
+    @property
+    def state(self) -> Literal["shown", "not-shown", "not-run"]:
+        """`shown` (it holds), `not-shown` (it ran and did not: a failure) or `not-run`
+        (`not_run` says why; neither a pass nor a failure)."""
+        if self.not_run is not None:
+            return "not-run"
+        return "shown" if self.holds else "not-shown"
+
 
 @dataclass(frozen=True, slots=True)
 class Lesson:
@@ -83,11 +105,22 @@ class Lesson:
         return "\n\n".join(textwrap.dedent(inspect.getsource(obj)) for obj in objects)  # type: ignore[arg-type]
 
     def run(self) -> LessonRun:
-        """Run both halves and the contract (if any), live."""
+        """Run both halves and the contract (if any), live.
+
+        A lesson that needs nim where there is none is not run (`not_run` says why),
+        unless `$REQUIRE_NATIVE` is 1: then it fails, saying why.
+        """
         from refimpl.contract import run_contract
 
         prop: str | None = None
         steps: tuple[str, ...] = ()
+        missing = native_missing() if self.needs_nim else None
+        if missing is not None:
+            if os.environ.get(REQUIRE_NATIVE) == "1":
+                could_not = Outcome(False, f"could not run ({missing}), and {REQUIRE_NATIVE}=1")
+                return LessonRun(self, could_not, could_not, prop, steps)
+            empty = Outcome(False, "not run")
+            return LessonRun(self, empty, empty, prop, steps, not_run=missing)
         if self.contract is not None:
             budget = settings(max_examples=CONTRACT_EXAMPLES, derandomize=True, database=None)
             verdict = run_contract(
@@ -95,9 +128,4 @@ class Lesson:
             ).violation
             if verdict is not None:
                 prop, steps = verdict.property, verdict.steps
-        if self.needs_nim and not _have_nim():
-            from reports.native import NIM_MISSING
-
-            empty = Outcome(False, "not run")
-            return LessonRun(self, empty, empty, prop, steps, not_run=NIM_MISSING)
         return LessonRun(self, self.run_broken(), self.run_fixed(), prop, steps)

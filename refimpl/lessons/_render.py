@@ -23,7 +23,7 @@ def render_markdown(runs: list[LessonRun]) -> str:
                 "",
                 lesson.pitfall,
                 "",
-                f"Not run here: {run.not_run}.",
+                f"**Not run here**: {run.not_run}.",
                 "",
             ]
             continue
