@@ -4,7 +4,8 @@ For each mutant: the property that caught it (and the one it declares), the
 length of the shrunk story, when the first violation was seen (examples and
 seconds) and the whole run's seconds, shrinking included; then the contract's
 time on the fixed store and API. Exits 1 if any mutant escaped or was caught
-by another property than it declares.
+by another property than it declares (each one named on stderr), or if the fixed
+store or API broke the contract; 0 otherwise.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from hypothesis import settings
 
 from broken_variant.mutants import MUTANTS, Mutant
 from refimpl import ContextStore, PluginAPI
+from refimpl._cmdline import number_at_least, run_cli
 from refimpl.contract import ContractRun, load_profile, run_contract
 
 __all__ = ["Row", "main", "run_catalogue"]
+
+PROG = "python -m broken_variant.catalogue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +49,18 @@ def _fixed_api() -> PluginAPI:
     return PluginAPI(ContextStore())
 
 
-def run_catalogue(progress: bool = True) -> tuple[list[Row], list[tuple[str, ContractRun]]]:
-    """Run the contract on every mutant and on the fixed store and API."""
+def run_catalogue(
+    progress: bool = True, examples: int | None = None
+) -> tuple[list[Row], list[tuple[str, ContractRun]]]:
+    """Run the contract on every mutant and on the fixed store and API, with the active
+    Hypothesis profile's budget, or `examples` examples per run when given."""
+    active = settings() if examples is None else settings(settings(), max_examples=examples)
     rows = []
     for number, mutant in enumerate(MUTANTS, 1):
         if progress:
             print(f"[{number}/{len(MUTANTS)}] {mutant.name} ...", file=sys.stderr, flush=True)
         # Derandomized: a mutant with several bugs is named by the same one in every profile.
-        budget = settings(settings(), derandomize=True, database=None)
+        budget = settings(active, derandomize=True, database=None)
         with redirect_stdout(io.StringIO()):  # Hypothesis's own notes: the verdict says it all
             run = run_contract(mutant.factory, api=mutant.kind == "api", settings=budget)
         rows.append(Row(mutant, run))
@@ -63,7 +71,7 @@ def run_catalogue(progress: bool = True) -> tuple[list[Row], list[tuple[str, Con
     ):
         if progress:
             print(f"[fixed] {label} ...", file=sys.stderr, flush=True)
-        fixed.append((label, run_contract(factory, api=api)))
+        fixed.append((label, run_contract(factory, api=api, settings=active)))
     return rows, fixed
 
 
@@ -97,18 +105,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the catalogue table; exit 0 when every mutant is caught by its property and
     the fixed implementation holds them all."""
     parser = argparse.ArgumentParser(
-        prog="python -m broken_variant.catalogue",
+        prog=PROG,
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--examples",
+        type=number_at_least(int, 1),
+        default=None,
+        help="examples per contract run (default: the Hypothesis profile's; 500 under ci)",
+    )
+    args = parser.parse_args(argv)
     profile = load_profile()
     active = settings()
+    examples = active.max_examples if args.examples is None else args.examples
     print(
-        f"hypothesis profile {profile!r}: max_examples={active.max_examples}, "
+        f"hypothesis profile {profile!r}: max_examples={examples}, "
         f"derandomize={active.derandomize}",
         file=sys.stderr,
     )
-    rows, fixed = run_catalogue()
+    rows, fixed = run_catalogue(examples=args.examples)
     print(markdown(rows, fixed))
     broken = [row.mutant.name for row in rows if not row.ok]
     failed = [label for label, run in fixed if run.violation is not None]
@@ -122,4 +137,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))

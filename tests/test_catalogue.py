@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from broken_variant import catalogue
 from broken_variant.catalogue import Row, markdown
-from broken_variant.mutants import MUTANTS
+from broken_variant.mutants import MUTANTS, Mutant
+from refimpl import ContextStore
 from refimpl.contract import ContractRun, ContractViolation
 
 ESCAPED = ContractRun(None, 500, 1.0, None, None)
@@ -27,3 +31,29 @@ def test_a_mutant_caught_by_its_property_shows_steps_and_timing() -> None:
     assert row.ok
     line = markdown([row], []).splitlines()[2]
     assert line.endswith(f"| {mutant.catches} | 2 | example 3, 0.09 s | 0.50 s |")
+
+
+CORRECT = Mutant(
+    "correct-store", "store", ContextStore, "The fixed store, declared a mutant.", "survival"
+)
+"""A mutant that is not one: the contract cannot catch it, so it escapes."""
+FEW = ["--examples", "3"]
+"""A small budget, enough for what these tests show, at a fraction of the profile's cost."""
+
+
+def test_the_catalogue_exits_1_naming_a_mutant_that_escapes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(catalogue, "MUTANTS", (CORRECT,))
+    status = catalogue.main(FEW)
+    out, err = capsys.readouterr()
+    assert status == 1, "an escaped mutant must fail the catalogue"
+    assert "catalogue: mutant 'correct-store' was not caught by its declared property" in err
+    assert "| `correct-store` | The fixed store, declared a mutant. | ESCAPED (declares " in out
+
+
+def test_the_catalogue_exits_0_when_no_mutant_escapes_and_the_fixed_ones_hold(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(catalogue, "MUTANTS", ())  # the escape above is then the only cause
+    assert catalogue.main(FEW) == 0, capsys.readouterr().err
