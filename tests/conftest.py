@@ -20,18 +20,22 @@ def _collected_heap() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "native: needs the nim compiler (make native)")
+    config.addinivalue_line(
+        "markers", "native: needs a Nim compiler and gcc (make installs Nim 2.2 from PyPI)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without nim, leave the native tests out (the summary says so in one line); .ci/run
-    installs nim and sets REQUIRE_NATIVE=1, so that CI fails instead of leaving them out."""
-    from reports.native import NIM_MISSING, find_nim
+    """Without the native toolchain (no Nim compiler for this machine, or no gcc), leave
+    the native tests out (the summary says why in one line). With REQUIRE_NATIVE=1, as in
+    .ci/run, a missing toolchain is a usage error instead: those tests never vanish."""
+    from reports.native import toolchain_missing
 
-    if find_nim() is not None:
+    missing = toolchain_missing()
+    if missing is None:
         return
     if os.environ.get("REQUIRE_NATIVE") == "1":
-        raise pytest.UsageError(NIM_MISSING + " (REQUIRE_NATIVE=1)")
+        raise pytest.UsageError(f"{missing} (REQUIRE_NATIVE=1)")
     native = [item for item in items if item.get_closest_marker("native")]
     if native:
         items[:] = [item for item in items if not item.get_closest_marker("native")]
@@ -39,7 +43,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from reports.native import NIM_MISSING, find_nim
+    from reports.native import toolchain_missing
 
-    if find_nim() is None:
-        terminalreporter.write_line(NIM_MISSING)
+    missing = toolchain_missing()
+    if missing is not None:
+        terminalreporter.write_line(missing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -56,6 +57,7 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> No
         (["--max-examples", "0"], "argument --max-examples: '0' must be at least 1"),
         (["--frames", "many"], "argument --frames: 'many' is not an integer"),
         (["--only", "nope"], "argument --only: unknown mutant 'nope'; choose from"),
+        (["--out", "/dev/null"], "argument --out: '/dev/null' is not a folder"),
     ],
 )
 def test_report_builder_refuses_bad_arguments_in_one_line(args: list[str], message: str) -> None:
@@ -65,15 +67,59 @@ def test_report_builder_refuses_bad_arguments_in_one_line(args: list[str], messa
     assert "Traceback" not in result.stderr
 
 
-def test_native_driver_without_nim_exits_2_with_one_line() -> None:
-    from reports.native import NIM_MISSING
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-time", "nan"], "argument --max-time: 'nan' is not a finite number"),
+        (["--out", "/dev/null"], "argument --out: '/dev/null' is not a folder"),
+    ],
+)
+def test_bench_refuses_bad_arguments_in_one_line_before_any_benchmark(
+    args: list[str], message: str
+) -> None:
+    result = run_module("reports.bench", *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"python -m reports.bench: error: {message}"
+    assert "bench: timing" not in result.stderr, "refused before the benchmarks"
 
+
+@pytest.mark.parametrize(
+    ("hidden", "message"),
+    [("compiler", "NIM_MISSING"), ("gcc", "GCC_MISSING")],
+)
+def test_native_driver_without_its_toolchain_exits_2_with_one_line(
+    hidden: str, message: str
+) -> None:
+    import reports.native
+
+    env = {**os.environ, "NATIVE_NIM": "none"} if hidden == "compiler" else {"PATH": "/nonexistent"}
     result = subprocess.run(
         [sys.executable, "-m", "reports.native"],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/nonexistent"},
+        env=env,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == NIM_MISSING
+    assert result.stderr.strip() == getattr(reports.native, message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--frames", "nan"], "argument --frames: 'nan' is not an integer"),
+        (["--timeout", "inf"], "argument --timeout: 'inf' is not a finite number"),
+        (["--jobs", "0"], "argument --jobs: '0' must be at least 1"),
+        (["--out", "/dev/null"], "argument --out: '/dev/null' is not a folder"),
+    ],
+)
+def test_native_driver_refuses_bad_arguments_in_one_line_before_any_work(
+    args: list[str], message: str
+) -> None:
+    from reports.native import NIM_MISSING
+
+    result = run_module("reports.native", *args)
+    assert result.returncode == 2
+    assert message in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert NIM_MISSING not in result.stderr, "refused before looking for a compiler"

