@@ -10,15 +10,17 @@ table, with each target met or missed. Every argument is checked before anything
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import io
 import json
+import os
 import platform
 import statistics
 import sys
 import tempfile
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,26 @@ class _FloorStore:
         self.contexts[name] = data
 
 
+class BenchmarksFailed(RuntimeError):
+    """The pytest-benchmark run did not finish cleanly (its own output says why)."""
+
+
+@contextlib.contextmanager
+def _outside_xdist() -> Iterator[None]:
+    """Hide an enclosing pytest-xdist worker from the inner run: pytest-benchmark reads
+    `PYTEST_XDIST_WORKER` and then refuses `--benchmark-only` (as when a test runs us)."""
+    worker = os.environ.pop("PYTEST_XDIST_WORKER", None)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            os.environ["PYTEST_XDIST_WORKER"] = worker
+
+
 def run_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str, Any]:
-    """Run the pytest-benchmark file and return its JSON, or raise if it failed."""
-    with tempfile.TemporaryDirectory() as folder:
+    """Run the pytest-benchmark file and return its JSON; raise `BenchmarksFailed` if
+    it did not finish cleanly."""
+    with tempfile.TemporaryDirectory() as folder, _outside_xdist():
         raw = Path(folder) / "raw.json"
         progress(
             f"timing store operations and the frame loop (pytest-benchmark, {BENCH_FILE.name})"
@@ -71,7 +90,7 @@ def run_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str
             f"--benchmark-storage=file://{folder}",  # no .benchmarks/ left in the project
         ])  # fmt: skip
         if status != 0:
-            raise RuntimeError(f"the benchmarks failed (pytest exit status {status})")
+            raise BenchmarksFailed(f"the benchmarks failed (pytest exit status {status})")
         return dict(json.loads(raw.read_text()))
 
 
@@ -345,7 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
-    raw = run_benchmarks(args.max_time, progress)
+    try:
+        raw = run_benchmarks(args.max_time, progress)
+    except BenchmarksFailed as failed:
+        print(f"{PROG}: {failed}; bench.json was left as it was", file=sys.stderr)
+        return 1
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "date": datetime.date.today().isoformat(),
