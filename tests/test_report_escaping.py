@@ -99,10 +99,16 @@ def _sample() -> Findings:
     }  # fmt: skip
     native = {
         "frames": 120,
-        "cells": [{"host": "broken", "mm": "orc", "checker": "asan", "signal": None,
-                   "exit_status": 1, "frame_line": "Frame: 3",
+        "cells": [{"compiler": "2.2.6", "host": "broken", "mm": "orc", "checker": "asan",
+                   "signal": None, "exit_status": 1, "frame_line": "Frame: 3",
                    "report": {"kind": "heap-use-after-free", "access": ["getContext", "update"],
-                              "freed": ["eqdestroy", "init"]}}],
+                              "freed": ["=destroy", "init"]}},
+                  {"compiler": "2.2.6", "host": "broken", "mm": "arc", "checker": "malloc",
+                   "signal": "SIGABRT", "exit_status": 134, "frame_line": None, "report": None,
+                   "abort": {"message": "free(): invalid pointer", "kind": "bad-free"}},
+                  {"compiler": "1.6.10", "host": "fixed", "mm": "arc", "checker": "valgrind",
+                   "signal": None, "exit_status": None, "frame_line": None, "report": None,
+                   "not_run": "valgrind not installed"}],
     }  # fmt: skip
     return Findings(
         environment,
@@ -264,6 +270,9 @@ FIELDS: dict[str, Setter] = {
     "native report kind": _json(("cells", 0, "report", "kind"))("native"),
     "native report access": _json(("cells", 0, "report", "access", 0))("native"),
     "native report freed": _json(("cells", 0, "report", "freed", 1))("native"),
+    "native compiler": _json(("cells", 0, "compiler"))("native"),
+    "native abort": _json(("cells", 1, "abort", "message"))("native"),
+    "native not run": _json(("cells", 2, "not_run"))("native"),
 }
 """Every field of a report that reaches a page, and how to put a value into it."""
 

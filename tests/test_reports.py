@@ -201,6 +201,51 @@ def test_a_new_report_keeps_other_files_and_shows_the_benchmarks(
     assert "test cpu" in (out / "index.html").read_text()
 
 
+def test_the_native_section_shows_each_compiler_and_what_ended_each_cell(
+    built: tuple[Findings, Path],
+) -> None:
+    from reports.native import SCHEMA_VERSION as NATIVE_SCHEMA
+
+    def cell(compiler: str, checker: str, **what: object) -> dict[str, object]:
+        ran = {"signal": None, "exit_status": None, "frame_line": None, "report": None}
+        return {"compiler": compiler, "host": "broken", "mm": "arc", "checker": checker,
+                **ran, **what}  # fmt: skip
+
+    native = {
+        "schema": NATIVE_SCHEMA,
+        "frames": 120,
+        "cells": [
+            cell("2.2.6", "asan", exit_status=1, report={
+                "kind": "heap-use-after-free", "access": ["=dup", "getContext", "update"],
+                "freed": ["=destroy", "init", "main"]}),
+            cell("2.2.6", "malloc", signal="SIGABRT", exit_status=134,
+                 abort={"message": "free(): invalid pointer", "kind": "bad-free"}),
+            cell("1.6.10", "valgrind", not_run="valgrind not installed"),
+        ],
+    }  # fmt: skip
+    page = _text(render_html(dataclasses.replace(built[0], native=native)))
+    assert "2.2.6 broken arc asan 1 heap-use-after-free: accessed in =dup < getContext < update;" \
+        " freed in =destroy < init" in page  # fmt: skip
+    assert "2.2.6 broken arc malloc SIGABRT glibc abort: free(): invalid pointer" in page
+    assert "1.6.10 broken arc valgrind not run: valgrind not installed" in page
+
+
+def _text(html: str) -> str:
+    """The page's text, one space between cells and words, as a reader sees it."""
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.words: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.words.extend(data.split())
+
+    reader = Text()
+    reader.feed(html)
+    return " ".join(reader.words)
+
+
 def test_a_failed_write_leaves_the_previous_report_intact(
     built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
