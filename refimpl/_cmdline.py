@@ -11,14 +11,21 @@ import errno
 import io
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO, cast
 
-__all__ = ["INTERRUPTED_EXIT_STATUS", "number_at_least", "run_cli"]
+__all__ = ["INTERRUPTED_EXIT_STATUS", "number_at_least", "raise_if_interrupted", "run_cli"]
 
 INTERRUPTED_EXIT_STATUS = 130
 """128 + SIGINT: what a shell reports for a command stopped by Ctrl-C."""
+
+HYPOTHESIS_STORAGE = Path(__file__).resolve().parent.parent / "reports" / "out" / ".hypothesis"
+"""Where Hypothesis keeps its files when a command runs it (what `make` sets too), so that
+no command leaves a `.hypothesis/` folder in the directory it was run from."""
 
 _KINDS = {int: "an integer", float: "a float"}
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -97,18 +104,72 @@ def _tolerant(stream: TextIO) -> TextIO:
     return stream
 
 
+_swallowed_interrupts: list[BaseException] = []
+
+
+def _noting_interrupts(
+    previous: Callable[[Any], object],
+) -> Callable[[Any], object]:
+    """A `sys.unraisablehook` that notes a `KeyboardInterrupt` Python could not raise (Ctrl-C
+    arriving while a garbage-collector callback, such as Hypothesis's, a weakref callback or
+    a `__del__` runs: Python prints "Exception ignored" and goes on) instead of printing it;
+    anything else goes to `previous`."""
+
+    def hook(unraisable: Any) -> object:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _swallowed_interrupts.append(unraisable.exc_value)
+            return None
+        return previous(unraisable)
+
+    return hook
+
+
+def raise_if_interrupted() -> None:
+    """Raise the `KeyboardInterrupt` that Python swallowed since `run_cli` began (see
+    `_noting_interrupts`), if any: a command calls it between its steps, so a Ctrl-C that
+    came at an awkward moment still stops it before its next step."""
+    if _swallowed_interrupts:
+        swallowed = _swallowed_interrupts.pop()
+        _swallowed_interrupts.clear()
+        raise swallowed
+
+
+_TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _exit_on_termination(signum: int, frame: object) -> None:
+    """`kill PID` or a closed terminal: end as the signal would (status 128 + signal), but
+    through `SystemExit`, so that what is under way cleans up first (a report's temporary
+    files, the host's plugins)."""
+    raise SystemExit(128 + signum)
+
+
 def run_cli(
     main: Callable[[Sequence[str] | None], int], prog: str, argv: Sequence[str] | None = None
 ) -> int:
     """Run `main(argv)` and return its exit status, ending quietly where a traceback
     would tell the user nothing: a closed stdout or stderr pipe (the rest of the output
     is dropped, the status is the work's), a full disk (one line, exit 1), Ctrl-C (one
-    line, exit 130). Any other error keeps its traceback: that is a bug worth seeing.
-    `prog` names the command in those lines. The streams are put back on return."""
-    stdout, stderr = sys.stdout, sys.stderr
+    line, exit 130; one Python could only ignore, in a garbage-collector callback, too:
+    `raise_if_interrupted`). Any other error keeps its traceback: that is a bug worth
+    seeing. `prog` names the command in those lines. The streams and
+    `sys.unraisablehook` are put back on return. SIGTERM and SIGHUP, where nothing
+    else handles them, end the command through `SystemExit(128 + signal)`, so that what
+    is under way cleans up first. Hypothesis keeps its files in
+    `HYPOTHESIS_STORAGE` unless `HYPOTHESIS_STORAGE_DIRECTORY` says otherwise."""
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(HYPOTHESIS_STORAGE))
+    terminations = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _TERMINATIONS:
+            if signal.getsignal(signum) == signal.SIG_DFL:
+                terminations[signum] = signal.signal(signum, _exit_on_termination)
+    stdout, stderr, unraisablehook = sys.stdout, sys.stderr, sys.unraisablehook
     sys.stdout, sys.stderr = _tolerant(stdout), _tolerant(stderr)
+    _swallowed_interrupts.clear()
+    sys.unraisablehook = _noting_interrupts(unraisablehook)
     try:
         status = main(argv)
+        raise_if_interrupted()
         sys.stdout.flush()
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
@@ -122,4 +183,8 @@ def run_cli(
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = stdout, stderr
+        sys.unraisablehook = unraisablehook
+        _swallowed_interrupts.clear()
+        for signum, handler in terminations.items():
+            signal.signal(signum, handler)
     return status

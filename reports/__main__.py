@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from broken_variant.mutants import MUTANTS
-from refimpl._cmdline import number_at_least, run_cli
+from refimpl._cmdline import number_at_least, raise_if_interrupted, run_cli
 from reports._atomic import UnusableFolder, output_folder
 from reports._build import FILES, build_report
 
@@ -61,12 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        out = output_folder(args.out)
+        out = output_folder(args.out, FILES)
     except UnusableFolder as refused:
         parser.error(f"argument --out: {refused}")
     started = time.perf_counter()
 
     def progress(line: str) -> None:
+        raise_if_interrupted()  # a Ctrl-C Python ignored in a gc callback stops the next step
         print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
     findings = build_report(

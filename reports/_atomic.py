@@ -19,7 +19,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -219,16 +219,17 @@ def _writable(path: str, status: os.stat_result) -> bool:
     return os.access(path, os.W_OK | os.X_OK) and bool(status.st_mode & 0o222)
 
 
-def output_folder(text: str) -> Path:
-    """Return `text` as the folder to write into, creating it (never its parents) when it
-    is missing and its parent is a writable folder.
+def output_folder(text: str, files: Iterable[str] = ()) -> Path:
+    """Return `text` as the folder to write `files` into, creating it (never its parents)
+    when it is missing and its parent is a writable folder.
 
     Raises `UnusableFolder` ("'PATH' is not a folder", "... is read-only", "... File name
     too long", ...) for a path that is empty, holds a NUL, is not valid in the file system's
     encoding (bytes that are not UTF-8 on a UTF-8 system), names something other than a
-    folder (a file, `/dev/null`, a link to nothing), or a folder that cannot take files; or
-    when the parent of a missing folder is missing or read-only, or the file system refuses
-    the name. Nothing but the missing folder itself is ever created.
+    folder (a file, `/dev/null`, a link to nothing), or a folder that cannot take files or
+    holds a folder named as one of `files`; or when the parent of a missing folder is
+    missing or read-only, or the file system refuses the name. Nothing but the missing
+    folder itself is ever created.
 
     >>> output_folder("/dev/null")
     Traceback (most recent call last):
@@ -253,6 +254,9 @@ def output_folder(text: str) -> Path:
         raise UnusableFolder(f"{text!r} is not a folder")
     if not _writable(text, status):
         raise UnusableFolder(f"{text!r} is read-only")
+    for name in files:
+        if _is_folder(Path(text, name)):
+            raise UnusableFolder(f"{text!r} holds a folder named {name!r}, where a file goes")
     return Path(text)
 
 

@@ -357,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        out = output_folder(args.out)
+        out = output_folder(args.out, ["bench.json"])
     except UnusableFolder as refused:
         parser.error(f"argument --out: {refused}")
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from refimpl._cmdline import number_at_least, run_cli
-from reports._atomic import write_text_atomically
+from reports._atomic import UnusableFolder, output_folder, write_text_atomically
 from reports._crash import Abort, Report, parse_abort, parse_asan, parse_defect, parse_valgrind
 from reports._nim import (
     CACHE,
@@ -247,16 +247,12 @@ def provenance(compilers: Sequence[Compiler], frames: int) -> dict[str, Any]:
 
 
 def _out_folder(text: str) -> Path:
-    """An argparse `type=`: a folder that exists, or can be made in a folder that does."""
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
-    where = path if path.exists() else path.parent
-    if not where.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r}: {str(where)!r} is not a folder")
-    if not os.access(where, os.W_OK | os.X_OK):
-        raise argparse.ArgumentTypeError(f"{text!r}: {str(where)!r} is not writable")
-    return path
+    """An argparse `type=`: a folder that can take native.json, made if missing (but not
+    its parent), as `python -m reports` judges its `--out` (`output_folder`)."""
+    try:
+        return output_folder(text, ["native.json"])
+    except UnusableFolder as refused:
+        raise argparse.ArgumentTypeError(str(refused)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +68,31 @@ def test_walkthrough_lists_and_refuses_unknown_names() -> None:
     )
     assert unknown.returncode == 2
     assert "unknown lesson 'no-such-lesson'" in unknown.stderr
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stdout and stderr"])
+def test_walkthrough_into_a_closed_pipe_ends_quietly_with_its_status(closed: str) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # `python -m refimpl.lessons | true`: the reader is gone at once
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "refimpl.lessons", "leak"],
+            stdout=writer,
+            stderr=writer if closed == "stdout and stderr" else subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in (done.stderr or ""), done.stderr
+
+
+def test_a_command_leaves_nothing_in_the_directory_it_is_run_from(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "refimpl.lessons", "leak"],  # runs the contract: Hypothesis
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == [], "no .hypothesis/ (or anything) left behind"

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,11 +20,16 @@ import pytest
 
 import reports.__main__ as reports_cli
 import reports.bench as bench_cli
+import reports.native as native_cli
 from reports import FILES, build_report, write_report
 from tests.report_samples import renders, tiny_findings
 
 ROOT = Path(__file__).resolve().parent.parent
-CLIS = {"python -m reports": reports_cli.main, "python -m reports.bench": bench_cli.main}
+CLIS = {
+    "python -m reports": reports_cli.main,
+    "python -m reports.bench": bench_cli.main,
+    "python -m reports.native": native_cli.main,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +47,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("reports._build.collect", work)
     monkeypatch.setattr(bench_cli, "run_benchmarks", work)
+    monkeypatch.setattr(native_cli, "toolchain_missing", work)
 
 
 def _refusal(
@@ -72,6 +79,12 @@ def _link_to_nothing(path: Path) -> Path:
     return path
 
 
+def _folders_named_as_the_files(path: Path) -> Path:
+    for name in (*FILES, "bench.json", "native.json"):
+        (path / name).mkdir(parents=True)
+    return path
+
+
 # Each: how to make the unusable --out under tmp_path, and why it is refused.
 _UNUSABLE: dict[str, tuple[Callable[[Path], str], str]] = {
     "a file": (lambda tmp: str(_file(tmp / "f")), "is not a folder"),
@@ -96,6 +109,10 @@ _UNUSABLE: dict[str, tuple[Callable[[Path], str], str]] = {
         "cannot be used: Not a directory",
     ),
     "an empty path": (lambda tmp: "", "is empty"),
+    "a folder where a file goes": (
+        lambda tmp: str(_folders_named_as_the_files(tmp / "out")),
+        "holds a folder named",
+    ),
 }
 
 
@@ -248,10 +265,27 @@ from tests.report_samples import tiny_findings
 
 work, out = sys.argv[1:]
 reports._build.collect = lambda **kwargs: tiny_findings("new", ok=work != "failing")
+if work == "ctrl-c in a gc callback":
+    import gc
+    def collect(**kwargs):
+        def ctrl_c(phase, info):  # Ctrl-C arriving while Hypothesis's gc callback runs
+            gc.callbacks.remove(ctrl_c)
+            raise KeyboardInterrupt
+        gc.callbacks.append(ctrl_c)
+        gc.collect()  # Python can only print "Exception ignored" and go on
+        return tiny_findings("new")
+    reports._build.collect = collect
 if work == "disk full":
     def disk_full(descriptor):
         raise OSError(28, os.strerror(28))
     os.fsync = disk_full
+if work == "kill while staging":
+    import signal
+    real_fsync = os.fsync
+    def killed(descriptor):  # `kill PID` while the new files are written, before they move
+        os.kill(os.getpid(), signal.SIGTERM)
+        real_fsync(descriptor)
+    os.fsync = killed
 sys.argv = ["reports", "--out", out]
 runpy.run_module("reports", run_name="__main__", alter_sys=True)
 """
@@ -320,3 +354,32 @@ def test_a_disk_that_refuses_a_write_is_one_line_and_keeps_the_previous_report(
         tiny_findings("previous")
     )
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES)
+
+
+def test_ctrl_c_that_python_ignores_in_a_gc_callback_still_stops_the_report(
+    tmp_path: Path,
+) -> None:
+    write_report(tiny_findings("previous"), tmp_path)
+    run = _fake_run("ctrl-c in a gc callback", tmp_path, stdout=subprocess.DEVNULL)
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == 130, errors
+    assert errors.splitlines()[-1] == "python -m reports: interrupted", errors
+    assert "Exception ignored" not in errors, errors
+    assert "Traceback" not in errors, errors
+    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
+        tiny_findings("previous")
+    )
+
+
+def test_sigterm_while_the_files_are_written_leaves_the_previous_report_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    write_report(tiny_findings("previous"), tmp_path)
+    run = _fake_run("kill while staging", tmp_path, stdout=subprocess.DEVNULL)
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGTERM, errors
+    assert "Traceback" not in errors, errors
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES), "no temporary file"
+    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
+        tiny_findings("previous")
+    )

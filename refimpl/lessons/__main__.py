@@ -6,7 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from refimpl._cmdline import run_cli
 from refimpl.lessons import LESSONS, render_markdown
+
+PROG = "python -m refimpl.lessons"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -14,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     showed what it claims, 1 otherwise, 2 for an unknown name. A lesson that could not run
     (its toolchain is missing) says so in one line and fails nothing."""
     names = [lesson.name for lesson in LESSONS]
-    parser = argparse.ArgumentParser(prog="python -m refimpl.lessons", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--list", action="store_true", help="list the lessons and exit")
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"one of: {', '.join(names)}")
     args = parser.parse_args(argv)
@@ -44,4 +47,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main, PROG))
