@@ -272,12 +272,15 @@ def _stable(data: Any) -> Any:
 
 
 def test_two_runs_give_the_same_json_apart_from_timings(tmp_path: Path) -> None:
+    """Not `id-dedup`: it loses a context only when CPython happens to give a new one a
+    freed address, and where that happens shifts with Hypothesis's own allocations, which
+    vary run to run; its verdict is stable (tests/test_catalogue.py), its story is not."""
     runs = []
     for number in (1, 2):  # side by side, each in its own folder, with the same command
         (tmp_path / f"run{number}").mkdir()
         runs.append(subprocess.Popen(
             [sys.executable, "-m", "reports", "--out", "out", "--max-examples", "10",
-             "--frames", "3", "--only", "untracked,id-dedup"],
+             "--frames", "3", "--only", "untracked,copying"],
             cwd=tmp_path / f"run{number}", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True,
         ))  # fmt: skip
