@@ -35,9 +35,10 @@ __all__ = ["Died", "Worker"]
 START_LIMIT = 120.0
 """Seconds a new worker may take to import the contract and the factory."""
 MAX_DUMP_LINES = 40
-HANG_FLOOR = 0.1
+HANG_FLOOR = 0.2
 """The shortest wait, in seconds, once a hang has been seen (see `Worker.wait`)."""
-HANG_FACTOR = 5
+HANG_SHORTENING = 10
+"""Once a hang has been seen, the limit is `timeout` divided by this."""
 
 
 class Died(Exception):
@@ -60,11 +61,11 @@ class Worker:
     limit). The worker stamps the start of each call; the supervisor gives up when
     the running call has lasted `timeout` seconds, so a slow store whose calls each
     end in time passes, however long a step takes. Once a hang has been seen,
-    shrinking will meet it again and again: from then on the limit is five times the
-    slowest answer seen so far (at least 0.1 s, at most `timeout`), so a reproduced
-    hang costs a fraction of a second, not `timeout` each time. The limit: a store
-    whose calls are sometimes five times slower than usual may, once it has hung,
-    have a slow call judged a hang while its story is shrunk.
+    shrinking will meet it again and again: from then on the limit is a tenth of
+    `timeout` (at least 0.2 s), so a reproduced hang costs a fraction of a second,
+    not `timeout` each time. The limit of this: a store that has hung, and whose
+    calls sometimes take more than a tenth of `timeout`, may have a slow call judged
+    a hang while its story is shrunk.
     """
 
     def __init__(
@@ -89,7 +90,6 @@ class Worker:
         self.process: Any = None
         self.conn: Connection | None = None
         self.dump_path: str | None = None
-        self.slowest = 0.0
         self.hung_before = False
         self.hangs: dict[tuple[str, ...], Died] = {}
         """The steps (as spelled) after which the worker hung, so a replay of them during
@@ -125,7 +125,7 @@ class Worker:
         """Seconds to wait for a call: `timeout`, or less once a hang was seen."""
         if self.timeout is None or not self.hung_before:
             return self.timeout
-        return min(self.timeout, max(HANG_FLOOR, HANG_FACTOR * self.slowest))
+        return min(self.timeout, max(HANG_FLOOR, self.timeout / HANG_SHORTENING))
 
     def _answer(self, wait: float | None) -> tuple[Any, ...]:
         assert self.conn is not None
@@ -147,7 +147,6 @@ class Worker:
             answer = self.conn.recv()
         if answer is None:
             raise self._died()
-        self.slowest = max(self.slowest, time.monotonic() - started)
         return answer
 
     def _start(self) -> None:
@@ -169,9 +168,7 @@ class Worker:
             self.process.start()
         theirs.close()
         self.conn = mine
-        slowest = self.slowest
         self._answer(START_LIMIT)
-        self.slowest = slowest  # starting is not a call into the code under test
 
     def _hang(self, wait: float | None) -> Died:
         """Ask the hung worker for its stacks, then kill it."""
