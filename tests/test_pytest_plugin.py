@@ -113,3 +113,11 @@ def test_a_factory_that_cannot_build_a_store_is_one_short_failure(
         [REFUSED_MESSAGE.format(spec="badstore:make", problem=f"*{problem}*")]
     )
     assert "site-packages" not in result.stdout.str(), "no pytest internals in the report"
+
+
+def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--store", "refimpl:ContextStore", "--store-timeout", "soon", "--co"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--store-timeout*'soon' is not a number of seconds*"])
