@@ -23,6 +23,7 @@ from broken_variant.mutants import MUTANTS, Mutant
 from refimpl import ContextStore, PluginAPI
 from refimpl._cmdline import number_at_least, run_cli
 from refimpl.contract import ContractRun, load_profile, run_contract
+from refimpl.contract._check import bare_cost, isolated_settings
 
 __all__ = ["Row", "main", "run_catalogue"]
 
@@ -62,7 +63,12 @@ def run_catalogue(
         # Derandomized: a mutant with several bugs is named by the same one in every profile.
         budget = settings(active, derandomize=True, database=None)
         with redirect_stdout(io.StringIO()):  # Hypothesis's own notes: the verdict says it all
-            run = run_contract(mutant.factory, api=mutant.kind == "api", settings=budget)
+            run = run_contract(
+                mutant.factory,
+                api=mutant.kind == "api",
+                settings=budget,
+                timeout=mutant.timeout,
+            )
         rows.append(Row(mutant, run))
     fixed = []
     for label, factory, api in (
@@ -101,6 +107,28 @@ def markdown(rows: list[Row], fixed: list[tuple[str, ContractRun]]) -> str:
     return "\n".join(lines)
 
 
+def isolation_cost(examples: int) -> str:
+    """What isolating the store costs on the fixed store, per example, side by side: the
+    contract in a worker, the contract in this process, and Hypothesis alone drawing the
+    same steps (no store, no checks), each derandomized with `examples` examples of the
+    isolated run's length."""
+    budget = settings(
+        isolated_settings(settings()), max_examples=examples, derandomize=True, database=None
+    )
+    isolated = run_contract(ContextStore, settings=budget)
+    in_process = run_contract(ContextStore, settings=budget, isolate=False)
+    bare_examples, bare_seconds = bare_cost(budget)
+    per = {
+        "isolated": isolated.seconds / isolated.examples,
+        "in-process": in_process.seconds / in_process.examples,
+        "bare Hypothesis": bare_seconds / bare_examples,
+    }
+    lines = ["| ContextStore, per example | ms | isolated / this |", "|---|---|---|"]
+    for label, seconds in per.items():
+        lines.append(f"| {label} | {seconds * 1000:.2f} | {per['isolated'] / seconds:.2f}x |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the catalogue table; exit 0 when every mutant is caught by its property and
     the fixed implementation holds them all."""
@@ -125,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rows, fixed = run_catalogue(examples=args.examples)
     print(markdown(rows, fixed))
+    print()
+    print(isolation_cost(examples))
     broken = [row.mutant.name for row in rows if not row.ok]
     failed = [label for label, run in fixed if run.violation is not None]
     for name in broken:

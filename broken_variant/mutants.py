@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import os
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar, cast
 
@@ -146,6 +149,98 @@ class ClearingRemoveStore(_DictStore):
         self._contexts.clear()
 
 
+_python = ctypes.PyDLL(None)  # its own function objects: `ctypes.pythonapi`'s are shared
+_incref = _python.Py_IncRef
+_incref.argtypes = [ctypes.c_void_p]
+_incref.restype = None
+_decref = _python.Py_DecRef
+_decref.argtypes = [ctypes.c_void_p]
+_decref.restype = None
+
+
+class OverReleaseStore(_DictStore):
+    """Keeps addresses and counts references by hand with `Py_IncRef`/`Py_DecRef`, as a C
+    extension does, and releases a replaced context once too often: it is freed while its
+    owner still holds it."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        _incref(id(data))
+        old = self._contexts.get(name)
+        self._contexts[name] = id(data)
+        if old is not None:
+            _decref(old)
+            _decref(old)  # the bug: the reference was released already
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        address = self._contexts.get(check_name(name))
+        if address is None:
+            return None
+        return cast(PluginContextBase, ctypes.cast(address, ctypes.py_object).value)
+
+    def remove_plugin_data(self, name: str) -> None:
+        address = self._contexts.pop(check_name(name), None)
+        if address is not None:
+            _decref(address)
+
+
+class SegfaultStore(_DictStore):
+    """Follows a null pointer (`ctypes.string_at(0)`) when a context is removed: the process
+    dies of SIGSEGV."""
+
+    def remove_plugin_data(self, name: str) -> None:
+        super().remove_plugin_data(name)
+        ctypes.string_at(0)
+
+
+class AbortStore(_DictStore):
+    """Calls `os.abort()` when a name is stored over, as a failed C `assert` would: the
+    process dies of SIGABRT."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        if check_name(name) in self._contexts:
+            os.abort()
+        super().set_plugin_data(name, data)
+
+
+class ThreadedWeakStore(WeakrefStore):
+    """Serves every call from its own worker thread (as `sqlitedict` does), and keeps only a
+    `weakref` to each context."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        self._thread.submit(super().set_plugin_data, name, data).result()
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        return self._thread.submit(super().get_plugin_data, name).result()
+
+    def remove_plugin_data(self, name: str) -> None:
+        self._thread.submit(super().remove_plugin_data, name).result()
+
+
+class ExitingStore(_DictStore):
+    """Calls `os._exit(0)` when a context is removed: the process ends with status 0, as
+    if all was well."""
+
+    def remove_plugin_data(self, name: str) -> None:
+        os._exit(0)
+
+
+class HangingStore(_DictStore):
+    """Waits forever for a lock it already holds when a context is removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def remove_plugin_data(self, name: str) -> None:
+        with self._lock:
+            self._lock.acquire()
+
+
 class SilentResetAPI(PluginAPI):
     """Answers a wrong-type fetch with a fresh default context instead of raising."""
 
@@ -200,6 +295,8 @@ class Mutant:
     factory: Callable[[], Any]
     bug: str
     catches: str
+    timeout: float | None = 5.0
+    """The seconds one call may take before the contract judges the mutant hung."""
 
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -223,5 +320,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("silent-reset", "api", make_silent_reset_api, _summary(SilentResetAPI),
            "checked-downcast"),
     Mutant("stale-cache-api", "api", make_caching_api, _summary(CachingAPI), "released"),
+    Mutant("over-release", "store", OverReleaseStore, _summary(OverReleaseStore), "released"),
+    Mutant("threaded-weak", "store", ThreadedWeakStore, _summary(ThreadedWeakStore),
+           "survival"),
+    Mutant("segfault", "store", SegfaultStore, _summary(SegfaultStore), "crash"),
+    Mutant("abort", "store", AbortStore, _summary(AbortStore), "crash"),
+    Mutant("exit", "store", ExitingStore, _summary(ExitingStore), "crash"),
+    Mutant("hang", "store", HangingStore, _summary(HangingStore), "crash", timeout=0.3),
 )  # fmt: skip
 """Every mutant, in the order reports list them."""

@@ -118,11 +118,14 @@ def collect_implementations(
         for m in MUTANTS
         if only is None or m.name in only
     ]
+    timeouts = {m.name: m.timeout for m in MUTANTS}
     rows = []
     for number, (name, kind, target, factory, bug, expected) in enumerate(targets, 1):
         progress(f"[{number}/{len(targets)}] contract on {name} ({kind} {target})")
         with redirect_stdout(io.StringIO()):  # Hypothesis's own notes; the verdict says it all
-            run = run_contract(factory, api=target == "api", settings=settings)
+            run = run_contract(
+                factory, api=target == "api", settings=settings, timeout=timeouts.get(name, 5.0)
+            )
         violation = _violation(run)
         rows.append(Implementation(
             name, kind, target, factory_spec(factory) or repr(factory), bug, expected,

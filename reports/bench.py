@@ -187,7 +187,12 @@ def _harness(examples: int, progress: Callable[[str], None]) -> dict[str, Any]:
     for mutant in MUTANTS:
         progress(f"harness: contract on mutant {mutant.name}")
         with redirect_stdout(io.StringIO()):  # Hypothesis's notes on flaky stores
-            run = run_contract(mutant.factory, api=mutant.kind == "api", settings=budget)
+            run = run_contract(
+                mutant.factory,
+                api=mutant.kind == "api",
+                settings=budget,
+                timeout=mutant.timeout,
+            )
         mutants.append(
             {
                 "mutant": mutant.name,

@@ -33,7 +33,7 @@ from refimpl import (
 )
 from refimpl._context import context_class
 from refimpl._gc import gc_collect, gc_disabled
-from refimpl.contract import check_store
+from refimpl.contract import run_contract
 from refimpl.plugins import bundled_plugins, frame_log, simple_counter
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
@@ -261,19 +261,26 @@ def gc_threshold(*thresholds: int) -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
+def in_process(factory: Callable[[], Any]) -> None:
+    """The contract run in this process, so that the collector settings of the test are
+    the store's (an isolated worker starts with its own)."""
+    run = run_contract(factory, settings=GC_BUDGET, isolate=False)
+    assert run.violation is None, run.violation
+
+
 def test_contract_holds_with_a_collection_at_every_step() -> None:
-    check_store(CollectingStore, settings=GC_BUDGET)
+    in_process(CollectingStore)
 
 
 def test_contract_holds_with_the_collector_disabled() -> None:
     with gc_disabled():
-        check_store(ContextStore, settings=GC_BUDGET)
+        in_process(ContextStore)
     assert gc.isenabled()
 
 
 def test_contract_holds_with_a_collection_at_every_allocation() -> None:
     with gc_threshold(1):
-        check_store(ContextStore, settings=GC_BUDGET)
+        in_process(ContextStore)
     assert gc.get_threshold()[0] != 1
 
 

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from refimpl.contract import ContractViolation
-from refimpl.contract.pytest_plugin import FAILURE_MESSAGE
+from refimpl.contract.pytest_plugin import FAILURE_MESSAGE, REFUSED_MESSAGE
 
 pytest_plugins = ["pytester"]
 
@@ -75,3 +75,49 @@ def test_a_bad_store_value_is_one_usage_error_line(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: --store={value}: *{problem}*"])
     assert "Traceback" not in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("spec", "how"),
+    [
+        ("broken_variant.mutants:SegfaultStore", "killed by signal 11 (SIGSEGV)"),
+        ("broken_variant.mutants:ExitingStore", "exited with status 0"),
+    ],
+)
+def test_a_store_that_ends_the_process_is_one_failed_item_naming_how(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, spec: str, how: str
+) -> None:
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "ci")
+    result = pytester.runpytest_subprocess("--store", spec, "--store-timeout", "2")
+    assert result.ret == 1, "a store that ends the process must never look like a pass"
+    result.assert_outcomes(failed=1)
+    head = FAILURE_MESSAGE.format(spec=spec, property="crash")
+    result.stdout.fnmatch_lines([head, "Steps:", "*state = replay(*", f"*{how}*"])
+
+
+@pytest.mark.parametrize(
+    ("factory", "problem"),
+    [
+        ("lambda: None", "the factory returned None, which has no set_plugin_data, "
+         "get_plugin_data, remove_plugin_data"),
+    ],
+)  # fmt: skip
+def test_a_factory_that_cannot_build_a_store_is_one_short_failure(
+    pytester: pytest.Pytester, factory: str, problem: str
+) -> None:
+    pytester.makepyfile(badstore=f"make = {factory}\n")
+    result = pytester.runpytest_subprocess("--store", "badstore:make", "-p", "no:cacheprovider")
+    assert result.ret == 1
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [REFUSED_MESSAGE.format(spec="badstore:make", problem=f"*{problem}*")]
+    )
+    assert "site-packages" not in result.stdout.str(), "no pytest internals in the report"
+
+
+def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--store", "refimpl:ContextStore", "--store-timeout", "soon", "--co"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--store-timeout*'soon' is not a number of seconds*"])

@@ -26,7 +26,7 @@ from reports._ownership import ownership_graphs
 
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
 PICTURE = "data:image/svg+xml;base64,"
-ONE_PER_PROPERTY = frozenset({"untracked", "copying", "unchecked-cast", "leaky"})
+ONE_PER_PROPERTY = frozenset({"untracked", "copying", "unchecked-cast", "leaky", "segfault"})
 """Mutants that cover every property (test_contract runs the whole catalogue)."""
 
 

@@ -13,11 +13,14 @@ from hypothesis import settings as Settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from refimpl._gc import frozen_gc
+from refimpl.contract._isolated import IsolatedMachine
 from refimpl.contract._machine import ContractMachine
+from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import PROPERTIES, ContractViolation
 
 __all__ = [
     "ContractRun",
+    "bare_cost",
     "check_api",
     "check_store",
     "factory_spec",
@@ -27,7 +30,9 @@ __all__ = [
 ]
 
 
-def check_store(make_store: Callable[[], Any], *, settings: Settings | None = None) -> None:
+def check_store(
+    make_store: Callable[[], Any], *, settings: Settings | None = None, timeout: float | None = 5.0
+) -> None:
     """Run the ownership contract against the stores `make_store()` builds.
 
     Returns quietly when every property holds; raises `ContractViolation` with
@@ -36,19 +41,29 @@ def check_store(make_store: Callable[[], Any], *, settings: Settings | None = No
     Hypothesis profile; either way the contract reports one violation and has no
     deadline (a slow store is not an ownership bug).
 
+    The store runs in a supervised worker process (see `refimpl.contract._supervisor`):
+    a store that kills it (a signal, `abort()`, `os._exit`, a thread dying of an
+    uncaught error) or leaves one call unanswered for `timeout` seconds (`None`: no
+    limit) is a `crash` violation, shrunk like any other. A factory that raises, or
+    builds something without the store methods, is refused with `TypeError` before
+    any example runs. Isolated examples have at most 20 steps unless `settings` names
+    a `stateful_step_count` (see `isolated_settings`).
+
     Example:
         >>> from refimpl import ContextStore
         >>> check_store(ContextStore)  # quiet: the fixed store holds every property
     """
-    run = run_contract(make_store, settings=settings)
+    run = run_contract(make_store, settings=settings, timeout=timeout)
     if run.violation is not None:
         raise run.violation
 
 
-def check_api(make_api: Callable[[], Any], *, settings: Settings | None = None) -> None:
+def check_api(
+    make_api: Callable[[], Any], *, settings: Settings | None = None, timeout: float | None = 5.0
+) -> None:
     """Run the ownership contract against the APIs `make_api()` builds, through their own
     store methods, `get_context` and `set_context`. Same promise as `check_store`."""
-    run = run_contract(make_api, api=True, settings=settings)
+    run = run_contract(make_api, api=True, settings=settings, timeout=timeout)
     if run.violation is not None:
         raise run.violation
 
@@ -70,12 +85,25 @@ class ContractRun:
 
 
 def run_contract(
-    factory: Callable[[], Any], *, api: bool = False, settings: Settings | None = None
+    factory: Callable[[], Any],
+    *,
+    api: bool = False,
+    settings: Settings | None = None,
+    timeout: float | None = 5.0,
+    isolate: bool = True,
 ) -> ContractRun:
     """Run the contract on `factory` (a store factory, or an API factory with `api=True`)
-    and return its verdict with its costs, instead of raising."""
+    and return its verdict with its costs, instead of raising.
+
+    `isolate=False` runs the store in this process, as the contract did before it had
+    a worker (no `crash` verdict, no time limit: a crash is this process's): the
+    benchmark's baseline."""
     if not callable(factory):
         raise TypeError(f"the contract needs a factory to call, got {type(factory).__name__}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if isolate:
+        return _run_isolated(factory, "api" if api else "store", settings, timeout)
     mode = "api" if api else "store"
     counted = _Counted(factory)
     machine = ContractMachine.bind(
@@ -100,6 +128,66 @@ def run_contract(
     )
 
 
+def _run_isolated(
+    factory: Callable[[], Any], mode: str, settings: Settings | None, timeout: float | None
+) -> ContractRun:
+    started = time.perf_counter()
+    spec = factory_spec(factory)
+    setup_line = _setup_line(factory, mode)
+    worker = Worker(spec or factory, mode=mode, setup_line=setup_line, timeout=timeout)
+    machine = IsolatedMachine.bind(worker, setup_line=setup_line, clock=time.perf_counter)
+    chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
+    violation = None
+    try:
+        try:
+            answer = worker.ask(("check",))
+        except Died:
+            answer = ("ok",)  # the crash is the verdict: the first example will meet it
+        if answer[0] == "refused":
+            raise TypeError(answer[1])
+        try:
+            run_state_machine_as_test(machine, settings=chosen)
+        except BaseException as error:
+            verdict = _first_violation(error)
+            if verdict is None:
+                raise
+            violation = ContractViolation(verdict.property, verdict.steps, verdict.detail)
+    finally:
+        worker.close()
+    return ContractRun(
+        violation,
+        machine.examples,
+        time.perf_counter() - started,
+        machine.first_failure[0] if machine.first_failure else None,
+        machine.first_failure[1] - started if machine.first_failure else None,
+    )
+
+
+ISOLATED_STEPS = 20
+"""Steps per example in an isolated run, unless the settings name another count."""
+
+
+def isolated_settings(chosen: Settings) -> Settings:
+    """`chosen`, with at most `ISOLATED_STEPS` steps per example when it keeps Hypothesis's
+    default (50). An isolated example's failure surfaces when its whole program has run,
+    so every example the shrinker tries is as long as the one it shrinks: shorter
+    programs shrink faster (every mutant's story has at most three steps)."""
+    default = Settings.default
+    if default is not None and chosen.stateful_step_count != default.stateful_step_count:
+        return chosen
+    return Settings(chosen, stateful_step_count=ISOLATED_STEPS)
+
+
+def bare_cost(settings: Settings | None = None) -> tuple[int, float]:
+    """Examples and seconds of Hypothesis alone drawing the contract's steps, with no store
+    and no check: the floor the benchmark compares the contract with."""
+    started = time.perf_counter()
+    machine = IsolatedMachine.bind(None, setup_line="", clock=time.perf_counter)
+    chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
+    run_state_machine_as_test(machine, settings=chosen)
+    return machine.examples, time.perf_counter() - started
+
+
 class _Counted:
     """Calls the factory, counting calls: one per example."""
 
@@ -118,7 +206,7 @@ def factory_spec(factory: Callable[[], Any]) -> str | None:
     so a public re-export wins over a private module), or `None` if none does."""
     module = getattr(factory, "__module__", None)
     qualname = getattr(factory, "__qualname__", None)
-    if not module or not qualname or "<" in qualname:
+    if not module or module == "__main__" or not qualname or "<" in qualname:
         return None
     parts = module.split(".")
     for depth in range(1, len(parts) + 1):
@@ -157,6 +245,11 @@ def resolve_factory(spec: str) -> Callable[[], Any]:
 def replay(factory: Callable[[], Any] | str, *, api: bool = False) -> ContractMachine:
     """Return a fresh contract machine on `factory` (a callable or a `module:name` spec),
     ready to run a violation's steps line by line.
+
+    The machine runs in the calling process, not isolated: replaying a `crash` story
+    crashes the replaying process as it crashed the worker (a segfault kills it, a hang
+    hangs it). Replay such a story in a process you can lose, e.g.
+    `python -c "$steps"`, and read its exit status.
 
     A violation's first line calls this; when its factory could not be named by
     import path, that line says `replay(factory)`, so run the steps with

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import sys
 import time
@@ -74,6 +75,10 @@ class ContractMachine(RuleBasedStateMachine):
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
     setup_line: ClassVar[str] = "state = ContractMachine()"
+    pulses: ClassVar[Any] = None
+    """A shared clock reading (`.value`): when the latest call into the code under test
+    started (`time.monotonic()`), or `None`. The isolating worker sets it, so that its
+    supervisor tells a slow store (calls go on) from a hung one."""
 
     @classmethod
     def bind(
@@ -101,6 +106,8 @@ class ContractMachine(RuleBasedStateMachine):
         if self.refreeze:  # free the previous example's cycles, then hide the survivors
             gc.collect()
             gc.freeze()
+        self.overreleased: list[str] = []
+        self._pulse()
         self.target: Any = type(self).factory()
         self.typed: Any = self.target if self.mode == "api" else PluginAPI(self.target)
         self.model: dict[str, _Expected] = {}
@@ -123,8 +130,16 @@ class ContractMachine(RuleBasedStateMachine):
         raise FAILURES[prop](tuple(self.steps), detail)
 
     def _watch(self, context: PluginContextBase) -> weakref.ref[PluginContextBase]:
+        address, what = id(context), describe(context)
+
         def on_death(ref: weakref.ref[PluginContextBase]) -> None:
             self.deaths[id(ref)] = where(sys._getframe(1))
+            if _scrub(self.held, address):  # freed while the contract still holds it
+                self.overreleased.append(
+                    f"the {what} was freed by the store while the contract still held a "
+                    f"reference to it (an over-release: a reference released that the store "
+                    f"never owned); freed at:\n{self.deaths[id(ref)]}"
+                )
 
         return weakref.ref(context, on_death)
 
@@ -241,6 +256,7 @@ class ContractMachine(RuleBasedStateMachine):
     def _fetch(self, name: str) -> str | None:
         expected = self.model[name]
         state_type = STATE_TYPES[expected.state]
+        self._pulse()
         try:
             got = self.typed.get_context(name, state_type)
         except Exception as error:
@@ -269,6 +285,7 @@ class ContractMachine(RuleBasedStateMachine):
     def _fetch_wrong(self, name: str, state: str) -> str | None:
         wrong = STATE_TYPES[state]
         stored = self.model[name].what
+        self._pulse()
         try:
             got = self.typed.get_context(name, wrong)
         except ContextTypeError:
@@ -304,6 +321,7 @@ class ContractMachine(RuleBasedStateMachine):
     def collect(self) -> None:
         """Run the garbage collector."""
         self._record("collect")
+        self._pulse()  # finalizers of the store's objects run here
         gc_collect()
         self._check()
 
@@ -314,11 +332,16 @@ class ContractMachine(RuleBasedStateMachine):
         self.noise = [PluginContext[_Noise]("noise", _Noise()) for _ in range(NOISE)]
         self._check()
 
+    def _pulse(self) -> None:
+        if self.pulses is not None:
+            self.pulses.value = time.monotonic()
+
     # -- calls into the target -----------------------------------------------------------
 
     def _call(self, prop: str, method: str, *args: object, typed: bool = False) -> Any:
         """Call the target; an exception from valid input breaks `prop`."""
         target = self.typed if typed else self.target
+        self._pulse()
         try:
             return getattr(target, method)(*args)
         except Exception as error:
@@ -333,6 +356,8 @@ class ContractMachine(RuleBasedStateMachine):
         self._check_no_stale()
         if downcast is not None:
             self._fail("checked-downcast", downcast)
+        if self.overreleased:
+            self._fail("released", "freed while still referenced: " + self.overreleased[0])
         self._check_released()
 
     def _check_survival(self) -> None:
@@ -351,6 +376,7 @@ class ContractMachine(RuleBasedStateMachine):
     def _check_no_stale(self) -> None:
         for name in NAMES:
             expected = self.model.get(name)
+            self._pulse()
             try:
                 got = self.target.get_plugin_data(name)
             except Exception as error:
@@ -409,3 +435,29 @@ class ContractMachine(RuleBasedStateMachine):
         """Release everything the machine holds."""
         self.held.clear()
         self.noise.clear()
+
+
+def _scrub(held: list[PluginContextBase], address: int) -> bool:
+    """Replace every slot of `held` that points at the dying object at `address` with
+    `None`, without touching the object (it is being freed: iterating the list would
+    take a new reference to it and free it twice). After an over-release the list would
+    otherwise point at freed memory, which the next pass over it, or the collector, would
+    read. Returns whether any slot did. Reads CPython's list layout: the item array
+    pointer follows the object header and size."""
+    word = ctypes.sizeof(ctypes.c_void_p)
+    items = ctypes.c_void_p.from_address(id(held) + _LIST_ITEMS).value
+    found = False
+    for index in range(len(held)):
+        slot = ctypes.c_void_p.from_address((items or 0) + index * word)
+        if slot.value == address:
+            _incref(id(None))
+            slot.value = id(None)
+            found = True
+    return found
+
+
+_incref = ctypes.PyDLL(None).Py_IncRef  # its own function object: pythonapi's are shared
+_incref.argtypes = [ctypes.c_void_p]
+_incref.restype = None
+_LIST_ITEMS = 3 * ctypes.sizeof(ctypes.c_void_p)
+"""Offset of `ob_item` in a list object: after its reference count, type and size."""

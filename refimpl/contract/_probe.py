@@ -2,14 +2,19 @@
 
 A store that keeps a raw address (say, through `ctypes`) and is asked for a dead
 context reads freed memory, which can corrupt or crash the interpreter. The
-probe runs in a forked child, so the worst it can do is kill the child.
+probe runs in a forked child, so the worst it can do is kill the child; a child
+that does not answer within `LIMIT_SECONDS` is killed. Where forking is unsafe
+(other threads alive: the child would have no copy of them, and a store served
+by one would wait for it forever) or impossible, the evidence says "not probed".
 """
 
 from __future__ import annotations
 
 import faulthandler
 import os
+import select
 import signal
+import threading
 from collections.abc import Callable
 
 from refimpl.contract._evidence import describe, describe_error
@@ -17,6 +22,7 @@ from refimpl.contract._evidence import describe, describe_error
 __all__ = ["probe"]
 
 LIMIT = 1 << 16
+LIMIT_SECONDS = 2.0
 
 
 def probe(call: Callable[[], object]) -> str:
@@ -24,6 +30,8 @@ def probe(call: Callable[[], object]) -> str:
     sanitizer report), run in a forked child; say so if it crashed the child."""
     if not hasattr(os, "fork"):
         return "(not probed: this platform cannot fork)"
+    if threading.active_count() > 1:
+        return "(not probed: other threads are alive, and a forked child would have none of them)"
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe, then leave at once
@@ -40,7 +48,12 @@ def probe(call: Callable[[], object]) -> str:
     os.close(writer)
     chunks = []
     with os.fdopen(reader, "rb") as pipe:
-        chunks.append(pipe.read())
+        if select.select([pipe], [], [], LIMIT_SECONDS)[0]:
+            chunks.append(pipe.read())
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"(not probed: no answer within {LIMIT_SECONDS:g} s)"
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)

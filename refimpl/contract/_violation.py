@@ -6,14 +6,16 @@ from typing import ClassVar, Final
 
 __all__ = ["PROPERTIES", "ContractViolation"]
 
-PROPERTIES: Final = ("survival", "no-stale", "checked-downcast", "released")
-"""The contract's properties, in the order a step that breaks several is named by."""
+PROPERTIES: Final = ("crash", "survival", "no-stale", "checked-downcast", "released")
+"""The contract's verdicts, in the order a step that breaks several is named by: `crash`
+(the code under test ended the worker it ran in, or stopped answering) and the four
+properties."""
 
 
 class ContractViolation(AssertionError):
     """A store or API broke the ownership contract.
 
-    `property` is one of `PROPERTIES`; `steps` the shrunk failing sequence as
+    `property` is one of `PROPERTIES` (`crash` included); `steps` the shrunk failing sequence as
     lines of runnable Python (the first line builds `state`); `detail` the
     diagnostic, including a sanitizer report when the store raised one.
     """

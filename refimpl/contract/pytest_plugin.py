@@ -6,15 +6,19 @@ contract, Hypothesis and objgraph are imported only when the option is given).
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-__all__ = ["FAILURE_MESSAGE", "USAGE_MESSAGE"]
+__all__ = ["FAILURE_MESSAGE", "REFUSED_MESSAGE", "USAGE_MESSAGE"]
 
 FAILURE_MESSAGE: Final = "ownership contract violated by {spec}: {property}"
 """The first line of a failing contract item."""
+REFUSED_MESSAGE: Final = "ownership contract could not run on {spec}: {problem}"
+"""The one line of a contract item whose factory cannot be used (it raised, returned
+`None`, or built something without the store methods)."""
 USAGE_MESSAGE: Final = "--store={spec}: {problem}"
 """The usage error for a `--store` value that cannot be used."""
 
@@ -30,6 +34,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the ownership contract against the stores this factory builds, as one "
         "extra test item. Default: None, which means the plugin does nothing.",
     )
+    group.addoption(
+        "--store-timeout",
+        default=5.0,
+        type=_timeout,
+        metavar="SECONDS",
+        help="seconds one call into the store may take before it is judged hung (a crash "
+        "verdict). Default: 5; 0 means no limit.",
+    )
+
+
+def _timeout(text: str) -> float | None:
+    """`--store-timeout`'s value: positive seconds, or 0 for no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not 0 or a positive number of seconds")
+    return value or None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,12 +107,14 @@ class ContractItem(pytest.Item):
     def runtest(self) -> None:
         from refimpl.contract import check_store
 
-        check_store(self.factory)
+        check_store(self.factory, timeout=self.config.getoption("store_timeout"))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         from refimpl.contract import ContractViolation
 
         violation = excinfo.value
+        if isinstance(violation, TypeError):  # the factory was refused: the cause, no traceback
+            return REFUSED_MESSAGE.format(spec=self.spec, problem=violation)
         if not isinstance(violation, ContractViolation):
             return str(super().repr_failure(excinfo))
         steps = "\n".join(f"    {line}" for line in violation.steps)

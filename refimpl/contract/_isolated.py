@@ -1,0 +1,185 @@
+"""The contract's state machine as the supervising process runs it: it draws the steps, a worker
+runs them.
+
+The rules' choices and preconditions depend only on the model (which names hold
+a context of which state type), so this machine keeps that model, spells each
+step, and sends it to the worker, where a `ContractMachine` runs it against the
+store with every check. Hypothesis shrinks the steps as it would in-process; a
+worker that dies or hangs during a step is a `crash` failure at that step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NoReturn
+
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+
+from refimpl.contract._machine import NAMES, keeps, names, seeds, state_keys
+from refimpl.contract._states import STATE_TYPES
+from refimpl.contract._supervisor import Died, Worker
+from refimpl.contract._violation import FAILURES
+
+__all__ = ["IsolatedMachine"]
+
+
+class IsolatedMachine(RuleBasedStateMachine):
+    """The same rules as `ContractMachine`, each sent to a supervised worker to run."""
+
+    worker: ClassVar[Worker | None]
+    setup_line: ClassVar[str]
+    examples: ClassVar[int] = 0
+    first_failure: ClassVar[tuple[int, float] | None] = None
+    clock: ClassVar[Any]
+
+    @classmethod
+    def bind(cls, worker: Worker | None, *, setup_line: str, clock: Any) -> type[IsolatedMachine]:
+        """A machine class driving `worker` (`None`: draw the steps, run nothing: the cost
+        of Hypothesis alone, for the benchmark)."""
+        attributes = {"worker": worker, "setup_line": setup_line, "clock": staticmethod(clock)}
+        return type("IsolatedContract", (cls,), attributes)
+
+    def __init__(self) -> None:
+        super().__init__()
+        cls = type(self)
+        cls.examples += 1
+        self.model: dict[str, str] = {}
+        self.steps: list[str] = [self.setup_line]
+        self.program: list[tuple[str, dict[str, Any]]] = []
+        self.doomed: int | None = None
+
+    def _ask(self, message: tuple[Any, ...], index: int) -> None:
+        """Ask the worker and judge its answer; a crash is one at step `index`."""
+        worker = type(self).worker
+        assert worker is not None
+        known = worker.hangs.get(tuple(self.steps[: index + 1]))
+        if known is not None:  # these steps hung before: judged at once, not waited for
+            self._crash(known.how, known.dump, index)
+        died: Died | None = None
+        try:
+            answer = worker.ask(message)
+        except Died as error:  # judged outside the handler, so it is not the context
+            died = error
+        if died is not None:
+            if died.hung:
+                worker.hangs[tuple(self.steps[: died.step + 1])] = died
+            self._crash(died.how, died.dump, died.step)
+        if answer[0] == "fail":
+            self._fail(answer[2], answer[3], answer[1])
+        if answer[0] == "error":
+            what = "raised what the contract cannot judge"
+            self._crash(f"the code under test {what}", answer[2], answer[1])
+        if answer[0] == "crash":
+            worker.close()
+            self._crash("a thread of the code under test died", answer[2], answer[1])
+
+    def teardown(self) -> None:
+        """Run the example's program in the worker and judge it.
+
+        The whole program goes in one message and the verdict comes back in one answer.
+        A failure thus surfaces at the same point in every replay of the same steps,
+        which Hypothesis needs to shrink them. Steps after which the worker hung before
+        are not sent again (the code under test is taken to be deterministic): the hang
+        is judged at once, so shrinking a hang does not wait for it each time."""
+        worker = type(self).worker
+        if worker is None:
+            return
+        program = self.program if self.doomed is None else self.program[: self.doomed - 1]
+        self._ask(("run", program), 0 if self.doomed is None else self.doomed)
+        if self.doomed is not None:
+            known = worker.hangs[tuple(self.steps[: self.doomed + 1])]
+            self._crash(known.how, known.dump, self.doomed)
+
+    def _fail(self, prop: str, detail: str, index: int) -> NoReturn:
+        """Fail the example with the steps up to step `index` (0: the factory)."""
+        cls = type(self)
+        if cls.first_failure is None:
+            cls.first_failure = (cls.examples, cls.clock())
+        raise FAILURES[prop](tuple(self.steps[: index + 1]), detail)
+
+    def _crash(self, how: str, dump: str, index: int) -> NoReturn:
+        where = f"step {index}: {self.steps[index]}" if index else "the factory call"
+        last = f"step {index - 1}: {self.steps[index - 1]}" if index > 1 else "none"
+        shown = dump or "(the worker wrote nothing)"
+        self._fail(
+            "crash",
+            f"the worker running the code under test: {how}\n"
+            f"during {where}\nlast completed step: {last}\n\n"
+            f"what the worker said before it ended:\n{shown}",
+            index,
+        )
+
+    def _step(self, rule_name: str, **arguments: Any) -> None:
+        spelled = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+        self.steps.append(f"state.{rule_name}({spelled})")
+        worker = type(self).worker
+        if worker is not None and self.doomed is None and tuple(self.steps) in worker.hangs:
+            self.doomed = len(self.steps) - 1
+        self.program.append((rule_name, arguments))
+
+    def _pick_stored(self, name: str) -> str:
+        return name if name in self.model else sorted(self.model)[0]
+
+    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    def store(self, name: str, state: str, seed: int, keep: bool) -> None:
+        self._step("store", name=name, state=state, seed=seed, keep=keep)
+        self.model[name] = state
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    def replace(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick_stored(name)
+        self._step("replace", name=name, state=state, seed=seed, keep=keep)
+        self.model[name] = state
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    def recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick_stored(name)
+        self._step("recycle", name=name, state=state, seed=seed, keep=keep)
+        self.model[name] = state
+
+    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    def set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
+        self._step("set_context", name=name, state=state, seed=seed, keep=keep)
+        self.model[name] = state
+
+    @precondition(lambda self: len(self.model) < len(NAMES))
+    @rule(name=names, state=state_keys, keep=keeps)
+    def get_default(self, name: str, state: str, keep: bool) -> None:
+        if name in self.model:
+            name = next(n for n in NAMES if n not in self.model)
+        self._step("get_default", name=name, state=state, keep=keep)
+        self.model[name] = state
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=names)
+    def fetch(self, name: str) -> None:
+        self._step("fetch", name=self._pick_stored(name))
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=names, state=state_keys)
+    def fetch_wrong(self, name: str, state: str) -> None:
+        name = self._pick_stored(name)
+        if state == self.model[name]:
+            keys = tuple(STATE_TYPES)
+            state = keys[(keys.index(state) + 1) % len(keys)]
+        self._step("fetch_wrong", name=name, state=state)
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=names)
+    def remove(self, name: str) -> None:
+        name = self._pick_stored(name)
+        self._step("remove", name=name)
+        del self.model[name]
+
+    @rule()
+    def drop_refs(self) -> None:
+        self._step("drop_refs")
+
+    @rule()
+    def collect(self) -> None:
+        self._step("collect")
+
+    @rule()
+    def churn(self) -> None:
+        self._step("churn")

@@ -1,0 +1,261 @@
+"""The supervisor: starts the worker that runs the code under test, asks it, and says how it died.
+
+How the worker gets the factory. A factory that imports back by name
+(`package.module:factory`, what `factory_spec` finds) is resolved inside a worker
+forked from `multiprocessing`'s fork server, which is started clean (no thread of
+the test process, nothing of its heap) with the contract preloaded, so a
+restart after a crash costs a fork, not an interpreter. A factory that cannot
+be named (a lambda, a closure, a local class) cannot cross a process boundary
+by value, so its worker is forked from the calling process itself, as the
+survival probe always was: this inherits the caller's heap, and, if the caller
+runs other threads, only the forking one (CPython 3.12 warns about it).
+
+A worker that dies or stops answering is a `Died`: how (a signal, an exit
+status, or no answer within the time limit) and what `faulthandler` wrote.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
+from typing import Any
+
+from refimpl.contract._worker import DUMP_SIGNAL, serve
+
+__all__ = ["Died", "Worker"]
+
+START_LIMIT = 120.0
+"""Seconds a new worker may take to import the contract and the factory."""
+MAX_DUMP_LINES = 40
+HANG_FLOOR = 0.2
+"""The shortest wait, in seconds, once a hang has been seen (see `Worker.wait`)."""
+HANG_SHORTENING = 10
+"""Once a hang has been seen, the limit is `timeout` divided by this."""
+
+
+class Died(Exception):
+    """The worker ended, or did not answer in time: `how` says which, `dump` what
+    `faulthandler` wrote (every thread's stack), `hung` whether it was a hang, `step`
+    the step of the program it was running."""
+
+    def __init__(self, how: str, dump: str, hung: bool, step: int) -> None:
+        super().__init__(how)
+        self.how = how
+        self.dump = dump
+        self.hung = hung
+        self.step = step
+
+
+class Worker:
+    """One worker process at a time, for one contract run; restarted after it dies.
+
+    `timeout` is how long one call into the code under test may take (`None`: no
+    limit). The worker stamps the start of each call; the supervisor gives up when
+    the running call has lasted `timeout` seconds, so a slow store whose calls each
+    end in time passes, however long a step takes. Once a hang has been seen,
+    shrinking will meet it again and again: from then on the limit is a tenth of
+    `timeout` (at least 0.2 s), so a reproduced hang costs a fraction of a second,
+    not `timeout` each time. The limit of this: a store that has hung, and whose
+    calls sometimes take more than a tenth of `timeout`, may have a slow call judged
+    a hang while its story is shrunk.
+    """
+
+    def __init__(
+        self,
+        target: Callable[[], Any] | str,
+        *,
+        mode: str,
+        setup_line: str,
+        timeout: float | None,
+    ) -> None:
+        if isinstance(target, str):
+            self.context: Any = multiprocessing.get_context("forkserver")
+            self.context.set_forkserver_preload(["refimpl.contract._worker"])
+        else:
+            self.context = multiprocessing.get_context("fork")
+        self.target = target
+        self.mode = mode
+        self.setup_line = setup_line
+        self.timeout = timeout
+        self.pulses = self.context.RawValue("d", 0.0)
+        self.progress = self.context.RawValue("i", 0)
+        self.process: Any = None
+        self.conn: Connection | None = None
+        self.dump_path: str | None = None
+        self.hung_before = False
+        self.hangs: dict[tuple[str, ...], Died] = {}
+        """The steps (as spelled) after which the worker hung, so a replay of them during
+        shrinking is judged at once (the code under test is taken to be deterministic)."""
+        self.restarts = 0
+
+    def ask(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Send `message` and return the worker's answer; raise `Died` if it ends or hangs."""
+        self.post(message)
+        answer = self.answer(block=True)
+        assert answer is not None
+        return answer
+
+    def post(self, message: tuple[Any, ...]) -> None:
+        """Send `message` without waiting (starting a worker if none runs); a dead worker
+        is found by `answer`."""
+        if self.conn is None:
+            self._start()
+        assert self.conn is not None
+        with suppress(OSError):
+            self.conn.send(message)
+
+    def answer(self, *, block: bool) -> tuple[Any, ...] | None:
+        """The next answer, in the order of the messages; `None` if not `block` and there is
+        none yet, or if no worker runs. Raises `Died` if the worker ends or hangs."""
+        if self.conn is None:
+            return None
+        if not block and not self.conn.poll(0):
+            return None
+        return self._answer(self.wait())
+
+    def wait(self) -> float | None:
+        """Seconds to wait for a call: `timeout`, or less once a hang was seen."""
+        if self.timeout is None or not self.hung_before:
+            return self.timeout
+        return min(self.timeout, max(HANG_FLOOR, self.timeout / HANG_SHORTENING))
+
+    def _answer(self, wait: float | None) -> tuple[Any, ...]:
+        assert self.conn is not None
+        started = time.monotonic()
+        while True:
+            # The worker stamps `pulses` with the monotonic clock (system-wide) as each call
+            # into the code under test starts: the one running now may take `wait` seconds.
+            remaining = None if wait is None else max(started, self.pulses.value) + wait
+            if remaining is not None:
+                remaining -= time.monotonic()
+            if self.conn.poll(remaining if remaining is None else max(0.0, remaining)):
+                break
+            if remaining is not None and max(started, self.pulses.value) + wait <= time.monotonic():
+                raise self._hang(wait)
+        # Raised outside the handler: Hypothesis tells failures apart by their whole
+        # context chain, and the worker's death reads as EOFError or ConnectionResetError.
+        answer: tuple[Any, ...] | None = None
+        with suppress(EOFError, OSError):
+            answer = self.conn.recv()
+        if answer is None:
+            raise self._died()
+        return answer
+
+    def _start(self) -> None:
+        self.restarts += 1
+        fd, self.dump_path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
+        os.close(fd)
+        mine, theirs = self.context.Pipe()
+        args = (
+            theirs,
+            self.target,
+            self.mode,
+            self.setup_line,
+            self.dump_path,
+            self.pulses,
+            self.progress,
+        )
+        self.process = self.context.Process(target=serve, args=args, daemon=True)
+        with _main_hidden():
+            self.process.start()
+        theirs.close()
+        self.conn = mine
+        self._answer(START_LIMIT)
+
+    def _hang(self, wait: float | None) -> Died:
+        """Ask the hung worker for its stacks, then kill it."""
+        self.hung_before = True
+        if self.process is not None and self.process.pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(self.process.pid, DUMP_SIGNAL)
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline and not self._dump():
+                time.sleep(0.01)
+            time.sleep(0.02)  # let it finish the dump
+        shortened = (
+            f"; the limit is {self.timeout:g} s, shortened once it had hung"
+            if wait is not None and self.timeout is not None and wait < self.timeout
+            else ""
+        )
+        return self._died(f"no answer within {wait:.3g} s (the call hung{shortened})", hung=True)
+
+    def _dump(self) -> str:
+        if self.dump_path is None:
+            return ""
+        try:
+            with open(self.dump_path, encoding="utf-8", errors="replace") as file:
+                return file.read()
+        except OSError:
+            return ""
+
+    def _died(self, how: str | None = None, hung: bool = False) -> Died:
+        process = self.process
+        if process is not None:
+            if hung:
+                process.kill()
+            process.join(5.0)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+        if how is None:
+            code = process.exitcode if process is not None else None
+            how = _exit_story(code)
+        lines = self._dump().strip().splitlines()
+        dump = "\n".join(lines[-MAX_DUMP_LINES:])
+        self._forget()
+        return Died(how, dump, hung, self.progress.value)
+
+    def _forget(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        if self.dump_path is not None:
+            with suppress(OSError):
+                os.unlink(self.dump_path)
+        self.conn = self.process = self.dump_path = None
+
+    def close(self) -> None:
+        """Stop the worker (if one runs) and remove its files."""
+        process = self.process
+        if process is not None:
+            if self.conn is not None:
+                self.conn.close()
+            process.join(1.0)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+        self._forget()
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Hide the caller's `__main__` while a worker starts: `multiprocessing` would have the
+    fork server's child run the caller's script again (a script calling `check_store` at
+    its top level would recurse). The worker needs nothing of it: it imports the factory
+    by name."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def _exit_story(code: int | None) -> str:
+    """How a process with exit code `code` (negative: a signal) ended."""
+    if code is None:
+        return "the worker could not be stopped"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"killed by signal {-code} ({name})"
+    return f"exited with status {code}"

@@ -1,0 +1,127 @@
+"""The worker process: runs the code under test, one example's program at a time, for a supervisor.
+
+Everything that touches the store (its factory, every call, every check, the
+collector passes) happens here, in a `ContractMachine`; the supervising process
+only draws the steps and reads the answers. The supervisor sends each example as one
+program of steps, and the worker answers once: `("ok",)`, or, with the step
+(0: the factory), `("fail", step, property, detail)`, `("error", step, text)`
+(the code under test raised something the contract does not judge, `SystemExit`
+say) or `("crash", step, text)` (a thread of the store died of an uncaught
+error; the worker then ends). One round trip per example, not per step. If the
+worker dies, `faulthandler` has written the stack of every thread to the file the
+supervisor named.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import threading
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from refimpl.contract._evidence import describe_error
+from refimpl.contract._machine import ContractMachine
+from refimpl.contract._violation import PropertyFailure
+
+__all__ = ["API_METHODS", "STORE_METHODS", "refusal", "serve"]
+
+STORE_METHODS = ("set_plugin_data", "get_plugin_data", "remove_plugin_data")
+API_METHODS = ("get_context", "set_context")
+DUMP_SIGNAL = signal.SIGUSR1
+"""The signal on which the worker writes every thread's stack (sent to a hung worker)."""
+
+
+def refusal(make: Callable[[], Any], mode: str) -> str | None:
+    """Why what `make()` builds cannot be run against the contract, or `None` if it can."""
+    try:
+        built = make()
+    except Exception as error:
+        return f"the factory raised {describe_error(error)}"
+    needed = STORE_METHODS + (API_METHODS if mode == "api" else ())
+    missing = [name for name in needed if not callable(getattr(built, name, None))]
+    if missing:
+        what = "None" if built is None else f"a {type(built).__name__}"
+        return f"the factory returned {what}, which has no {', '.join(missing)}"
+    return None
+
+
+def serve(
+    conn: Connection,
+    factory: Callable[[], Any] | str,
+    mode: str,
+    setup_line: str,
+    dump_path: str,
+    pulses: Any,
+    progress: Any,
+) -> None:
+    """Answer the supervisor's messages until the pipe closes: `("check",)` (can the
+    factory be used?) and `("run", program)` (one example: a fresh machine on a fresh
+    store, then the program's `(rule, arguments)` steps, with every check)."""
+    dump = open(dump_path, "w")  # noqa: SIM115 - open until the process ends, for faulthandler
+    faulthandler.enable(file=dump, all_threads=True)
+    faulthandler.register(DUMP_SIGNAL, file=dump, all_threads=True)
+    died: list[str] = []
+
+    def on_thread_error(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread is not None else "?"
+        lines = traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)
+        died.append(f"thread {name!r} died of an uncaught error:\n{''.join(lines)}")
+
+    threading.excepthook = on_thread_error
+    if isinstance(factory, str):
+        from refimpl.contract._check import resolve_factory
+
+        factory = resolve_factory(factory)
+
+    machine_class = ContractMachine.bind(factory, mode=mode, setup_line=setup_line, refreeze=True)
+    machine_class.pulses = pulses
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the supervisor is gone: so is the point of going on
+            os._exit(0)
+        if message[0] == "check":
+            why = refusal(factory, mode)
+            reply: tuple[Any, ...] = ("ok",) if why is None else ("refused", why)
+        else:
+            reply = _run(machine_class, message[1], progress, died)
+        try:
+            conn.send(reply)
+        except OSError:
+            os._exit(0)
+        if died:
+            os._exit(70)
+
+
+def _run(
+    machine_class: type[ContractMachine],
+    program: list[tuple[str, dict[str, Any]]],
+    progress: Any,
+    died: list[str],
+) -> tuple[Any, ...]:
+    """Run one example's program: build the machine (step 0), then each step, stopping at
+    the first failure. `progress.value` says which step runs, for a supervisor whose
+    worker died. Answers `("ok",)` or `(kind, step, ...)`."""
+    machine: ContractMachine | None = None
+    index = 0
+    try:
+        progress.value = 0
+        machine = machine_class()
+        for index, (rule_name, arguments) in enumerate(program, 1):
+            progress.value = index
+            getattr(machine, rule_name)(**arguments)
+            if died:
+                return ("crash", index, died[0])
+    except PropertyFailure as failure:
+        return ("fail", index, failure.property, failure.detail)
+    except BaseException as error:  # the store's SystemExit, KeyboardInterrupt, ...
+        return ("error", index, "".join(traceback.format_exception(error)))
+    finally:
+        if machine is not None:
+            machine.teardown()
+    return ("crash", index, died[0]) if died else ("ok",)
