@@ -110,15 +110,8 @@ def run_contract(
         counted, mode=mode, setup_line=_setup_line(factory, mode), refreeze=True
     )
     chosen = _contract_settings(Settings() if settings is None else settings)
-    violation = None
-    try:
-        with frozen_gc():
-            run_state_machine_as_test(machine, settings=chosen)
-    except BaseException as error:
-        verdict = _first_violation(error)
-        if verdict is None:
-            raise
-        violation = ContractViolation(verdict.property, verdict.steps, verdict.detail)
+    with frozen_gc():
+        violation = _verdict(machine, chosen)
     return ContractRun(
         violation,
         counted.calls,
@@ -137,7 +130,6 @@ def _run_isolated(
     worker = Worker(spec or factory, mode=mode, setup_line=setup_line, timeout=timeout)
     machine = IsolatedMachine.bind(worker, setup_line=setup_line, clock=time.perf_counter)
     chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
-    violation = None
     try:
         try:
             answer = worker.ask(("check",))
@@ -145,13 +137,7 @@ def _run_isolated(
             answer = ("ok",)  # the crash is the verdict: the first example will meet it
         if answer[0] == "refused":
             raise TypeError(answer[1])
-        try:
-            run_state_machine_as_test(machine, settings=chosen)
-        except BaseException as error:
-            verdict = _first_violation(error)
-            if verdict is None:
-                raise
-            violation = ContractViolation(verdict.property, verdict.steps, verdict.detail)
+        violation = _verdict(machine, chosen)
     finally:
         worker.close()
     return ContractRun(
@@ -161,6 +147,19 @@ def _run_isolated(
         machine.first_failure[0] if machine.first_failure else None,
         machine.first_failure[1] - started if machine.first_failure else None,
     )
+
+
+def _verdict(machine: type[Any], chosen: Settings) -> ContractViolation | None:
+    """Run the state machine; return the violation it found (the first property, the
+    shortest story), `None` when every property held. Any other error propagates."""
+    try:
+        run_state_machine_as_test(machine, settings=chosen)
+    except BaseException as error:
+        verdict = _first_violation(error)
+        if verdict is None:
+            raise
+        return ContractViolation(verdict.property, verdict.steps, verdict.detail)
+    return None
 
 
 ISOLATED_STEPS = 20
