@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from refimpl.contract import ContractViolation
-from refimpl.contract.pytest_plugin import FAILURE_MESSAGE, REFUSED_MESSAGE
+from refimpl.contract.pytest_plugin import FAILURE_MESSAGE, IMPORT_HINT, REFUSED_MESSAGE
 
 pytest_plugins = ["pytester"]
+
+CONTRACT_SECTION = (
+    "hypothesis profile {profile!r} (max_examples={max_examples}, derandomize={derandomize}): "
+    "* examples in * s"
+)
+"""The line of the item's `Captured ownership contract call` section, as an fnmatch pattern."""
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without what would choose a profile, a storage directory
+    or an import path for the code run with it."""
+    hidden = {"HYPOTHESIS_PROFILE", "HYPOTHESIS_STORAGE_DIRECTORY", "PYTHONPATH"}
+    return {key: value for key, value in os.environ.items() if key not in hidden}
 
 
 def test_without_store_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
@@ -36,12 +53,15 @@ def printed_steps(lines: list[str]) -> list[str]:
 def test_untracked_store_fails_with_the_property_and_steps(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HYPOTHESIS_PROFILE", "ci")  # derandomized, however the suite was run
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)  # the default: ci, derandomized
     result = pytester.runpytest_subprocess("--store", "broken_variant:UntrackedStore")
     assert result.ret == 1
     result.assert_outcomes(failed=1)
     head = FAILURE_MESSAGE.format(spec="broken_variant:UntrackedStore", property="survival")
-    result.stdout.fnmatch_lines(["*ownership-contract*", head, "Steps:", "*state = replay(*"])
+    result.stdout.fnmatch_lines(["*ownership contract on*", head, "Steps:", "*state = replay(*"])
+    section = CONTRACT_SECTION.format(profile="ci", max_examples=500, derandomize=True)
+    result.stdout.fnmatch_lines(["*Captured ownership contract call*", section])
+    assert "Traceback" not in result.stdout.str()
     # Several stories are equally short (store and keep, then drop_refs; or store without
     # keeping): which one Hypothesis shrinks to depends on its search. Whichever it
     # printed, run as Python it must show the same violation.
@@ -98,8 +118,9 @@ def test_a_store_that_ends_the_process_is_one_failed_item_naming_how(
 @pytest.mark.parametrize(
     ("factory", "problem"),
     [
-        ("lambda: None", "the factory returned None, which has no set_plugin_data, "
+        ("lambda: None", "the factory returned None, which*has no set_plugin_data, "
          "get_plugin_data, remove_plugin_data"),
+        ("lambda: 1 / 0", "the factory raised ZeroDivisionError: division by zero"),
     ],
 )  # fmt: skip
 def test_a_factory_that_cannot_build_a_store_is_one_short_failure(
@@ -121,3 +142,176 @@ def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--store-timeout*'soon' is not a number of seconds*"])
+
+
+def run_console_script(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pytest *args` run from `folder` through the venv's `pytest` console script, which,
+    unlike `python -m pytest` (and pytester, which sets $PYTHONPATH), does not put the
+    current directory on `sys.path`."""
+    script = Path(sys.executable).with_name("pytest")
+    return subprocess.run(
+        [str(script), "-p", "no:cacheprovider", *args],
+        cwd=folder,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_factory_module_is_imported_from_the_invocation_directory(tmp_path: Path) -> None:
+    # A function, not a re-export: it names itself `mymod:make`, so the contract's worker
+    # process imports mymod too, from the sys.path the plugin left.
+    (tmp_path / "mymod.py").write_text(
+        "from refimpl import ContextStore\n\n\ndef make():\n    return ContextStore()\n"
+    )
+    result = run_console_script(tmp_path, "--store", "mymod:make", "--hypothesis-profile", "dev")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_a_module_not_found_is_one_line_saying_where_it_was_looked_for(tmp_path: Path) -> None:
+    result = run_console_script(tmp_path, "--store", "missing_mod:make", "--co")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    hint = IMPORT_HINT.format(module="missing_mod", folder=tmp_path)
+    assert result.stderr.strip().splitlines() == [
+        f"ERROR: --store=missing_mod:make: cannot import 'missing_mod': "
+        f"No module named 'missing_mod' ({hint})"
+    ]
+
+
+def test_a_module_that_raises_on_import_is_one_usage_error_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(boommod="raise RuntimeError('boom')\n")
+    result = pytester.runpytest_subprocess("--store", "boommod:make", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.str().strip().splitlines() == [
+        "ERROR: --store=boommod:make: importing 'boommod' raised RuntimeError: boom"
+    ]
+
+
+def test_the_item_has_a_node_id_and_is_counted(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_one():\n    pass\n")
+    listed = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co", "-q")
+    assert listed.ret == 0
+    assert listed.stdout.lines[:2] == [
+        "test_the_item_has_a_node_id_and_is_counted.py::test_one",
+        "ownership-contract::refimpl:ContextStore",
+    ]
+    header = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co")
+    header.stdout.fnmatch_lines(["collected 2 items", "<ContractCollector ownership-contract>"])
+
+
+@pytest.mark.parametrize(
+    ("selection", "listed"),
+    [
+        (["-k", "contract"], ["ownership-contract::refimpl:ContextStore"]),
+        (["-k", "ContextStore"], ["ownership-contract::refimpl:ContextStore"]),
+        (["-m", "ownership_contract"], ["ownership-contract::refimpl:ContextStore"]),
+        (["-k", "test_one"], ["*.py::test_one"]),
+        (["-m", "not ownership_contract"], ["*.py::test_one"]),
+    ],
+)
+def test_k_and_m_select_the_item_like_any_other(
+    pytester: pytest.Pytester, selection: list[str], listed: list[str]
+) -> None:
+    pytester.makepyfile("def test_one():\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "--store", "refimpl:ContextStore", *selection, "--co", "-q"
+    )
+    assert result.ret == 0
+    assert len(listed) == 1
+    result.stdout.fnmatch_lines([*listed, "1/2 tests collected (1 deselected) in *"])
+
+
+def test_k_deselecting_the_only_item_is_exit_5(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "-k", "nothing")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(["collected 1 item / 1 deselected / 0 selected", "*1 deselected*"])
+
+
+@pytest.mark.parametrize(
+    ("option", "variable", "expected"),
+    [
+        ([], None, "profile 'ci', max_examples=500, derandomize=True"),
+        ([], "dev", "profile 'dev', max_examples=100, derandomize=False"),
+        (["--hypothesis-profile", "deep"], "dev", "profile 'deep', max_examples=5000, *"),
+    ],
+)
+def test_the_profile_is_ci_unless_one_is_named(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    option: list[str],
+    variable: str | None,
+    expected: str,
+) -> None:
+    if variable is None:
+        monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    else:
+        monkeypatch.setenv("HYPOTHESIS_PROFILE", variable)
+    result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", *option, "--co")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"ownership contract: --store=refimpl:ContextStore; *{expected}"])
+
+
+def test_the_item_runs_on_the_named_profile_and_says_so(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeconftest(
+        "from hypothesis import settings\n\n"
+        "settings.register_profile('tiny', max_examples=7, database=None)\n"
+    )
+    # Named by the variable, which Hypothesis does not read: only the item runs on it.
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "tiny")
+    result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "-rP")
+    assert result.ret == 0
+    section = CONTRACT_SECTION.format(profile="tiny", max_examples=7, derandomize=False)
+    result.stdout.fnmatch_lines(["*Captured ownership contract call*", section])
+    line = next(line for line in result.stdout.lines if line.startswith("hypothesis profile"))
+    examples = int(line.split(": ")[1].split()[0])
+    assert examples <= 10, "the item ran on the profile it names (Hypothesis's default: 100)"
+
+
+def test_an_unknown_profile_is_one_usage_error_line(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--store", "refimpl:ContextStore", "--hypothesis-profile", "nosuch", "--co"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.str().strip().splitlines() == [
+        "ERROR: --hypothesis-profile='nosuch' is not a profile: ci, dev or deep"
+    ]
+
+
+def run_check_store(folder: Path, call: str, env: dict[str, str]) -> None:
+    """Run `check_store(...)` as `call` says, in a fresh `python -c` in `folder`, no profile
+    loaded (Hypothesis's default settings); a violation is caught."""
+    script = (
+        "from hypothesis import Phase, settings\n"
+        "from refimpl import ContextStore\n"
+        "from broken_variant import UntrackedStore\n"
+        "from refimpl.contract import ContractViolation, check_store\n"
+        f"try:\n    {call}\nexcept ContractViolation:\n    pass\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=folder, env=env, check=True, timeout=60)
+
+
+def test_check_store_leaves_no_hypothesis_directory_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    # Even a passing run makes Hypothesis cache the constants of local modules (refimpl's).
+    run_check_store(tmp_path, "check_store(ContextStore)", clean_environment())
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_check_store_keeps_no_example_database_unless_one_is_chosen(tmp_path: Path) -> None:
+    # A failure is saved in Hypothesis's default database, in the storage directory (here
+    # a chosen one, which the contract uses); the search alone is enough to save it.
+    storage = tmp_path / "chosen"
+    env = {**clean_environment(), "HYPOTHESIS_STORAGE_DIRECTORY": str(storage)}
+    call = "check_store(UntrackedStore, settings=settings(phases=[Phase.generate]))"
+    run_check_store(tmp_path, call, env)
+    assert storage.exists(), "the chosen storage directory is used (for Hypothesis's caches)"
+    assert not (storage / "examples").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["chosen"]

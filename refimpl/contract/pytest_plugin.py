@@ -1,19 +1,51 @@
 """pytest plugin: `pytest --store package.module:factory` runs the ownership contract.
 
-Inert unless asked: without `--store` it adds an option and nothing else (the
-contract, Hypothesis and objgraph are imported only when the option is given).
+Inert unless asked: without `--store` it adds two options and nothing else. (Loading
+it does import its package, `refimpl.contract`, and with it Hypothesis and objgraph.)
+
+With `--store`, the factory is imported as `python -m pytest` would: the directory
+pytest was invoked from is put first on `sys.path` (and stays there, as
+`python -m` leaves it, so the contract's worker processes import it too). The
+session then collects one more item, `ownership-contract::<spec>`, beside whatever
+the paths given collect: it is counted, listed by `--collect-only`, selected by
+`-k`/`-m` (it carries the mark `ownership_contract`) and deselected like any other.
+It runs on the Hypothesis profile named by `--hypothesis-profile`, else
+`$HYPOTHESIS_PROFILE`, else `ci` (derandomized: the same verdict on every run); it
+loads no profile for the session's other tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import sys
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-__all__ = ["FAILURE_MESSAGE", "REFUSED_MESSAGE", "USAGE_MESSAGE"]
+if TYPE_CHECKING:
+    from hypothesis import settings as Settings
 
+__all__ = [
+    "COLLECTOR_NAME",
+    "DEFAULT_PROFILE",
+    "FAILURE_MESSAGE",
+    "MARK",
+    "REFUSED_MESSAGE",
+    "USAGE_MESSAGE",
+    "ContractCollector",
+    "ContractItem",
+]
+
+COLLECTOR_NAME: Final = "ownership-contract"
+"""The node id of the collector `--store` adds: its item's is `ownership-contract::<spec>`."""
+MARK: Final = "ownership_contract"
+"""The mark the contract item carries (`-m ownership_contract` selects it alone)."""
+DEFAULT_PROFILE: Final = "ci"
+"""The Hypothesis profile the item runs on when none is named."""
 FAILURE_MESSAGE: Final = "ownership contract violated by {spec}: {property}"
 """The first line of a failing contract item."""
 REFUSED_MESSAGE: Final = "ownership contract could not run on {spec}: {problem}"
@@ -21,8 +53,24 @@ REFUSED_MESSAGE: Final = "ownership contract could not run on {spec}: {problem}"
 `None`, or built something without the store methods)."""
 USAGE_MESSAGE: Final = "--store={spec}: {problem}"
 """The usage error for a `--store` value that cannot be used."""
+IMPORT_HINT: Final = (
+    "is {module!r} importable from {folder}? run pytest from its folder or add that "
+    "folder to PYTHONPATH"
+)
+"""Appended to the usage error when the module to import is not found."""
 
-_FACTORY = pytest.StashKey[tuple[str, Any]]()
+
+@dataclass(frozen=True, slots=True)
+class _Contract:
+    """What `--store` asked for, resolved once at configure time."""
+
+    spec: str
+    factory: Any
+    profile: str
+    settings: Settings
+
+
+_CONTRACT = pytest.StashKey[_Contract]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,7 +80,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="package.module:factory",
         help="run the ownership contract against the stores this factory builds, as one "
-        "extra test item. Default: None, which means the plugin does nothing.",
+        f"extra test item ({COLLECTOR_NAME}::<spec>), on the Hypothesis profile "
+        f"--hypothesis-profile or $HYPOTHESIS_PROFILE names (default: {DEFAULT_PROFILE}). "
+        "The module is imported with the invocation directory first on sys.path, as "
+        "`python -m pytest` does. Default: None, which means the plugin does nothing.",
     )
     group.addoption(
         "--store-timeout",
@@ -55,59 +106,119 @@ def _timeout(text: str) -> float | None:
     return value or None
 
 
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    """With `--store`: register the contract's profiles, choose the item's, import the
+    factory. Anything unusable is a one-line `pytest.UsageError`."""
     spec = config.getoption("store")
     if spec is None:
         return
-    from refimpl.contract import load_profile, resolve_factory
+    from hypothesis import Verbosity
+    from hypothesis import settings as Settings
+
+    from refimpl.contract._profiles import profile_name
 
     try:
-        factory = resolve_factory(spec)
-        load_profile()
-    except (ValueError, ImportError, AttributeError, TypeError) as error:
-        raise pytest.UsageError(USAGE_MESSAGE.format(spec=spec, problem=error)) from None
-    config.stash[_FACTORY] = (spec, factory)
+        profile = profile_name(
+            config.getoption("hypothesis_profile", None), default=DEFAULT_PROFILE
+        )
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    chosen = Settings.get_profile(profile)
+    if verbosity := config.getoption("hypothesis_verbosity", None):
+        chosen = Settings(chosen, verbosity=Verbosity[verbosity])
+    factory = _import_factory(spec, config.invocation_params.dir)
+    config.stash[_CONTRACT] = _Contract(spec, factory, profile, chosen)
+    config.addinivalue_line("markers", f"{MARK}: the ownership contract item --store adds")
+
+
+def _import_factory(spec: str, folder: Path) -> Any:
+    """Resolve `spec` with `folder` first on `sys.path` (it stays there, as `python -m`
+    leaves the current directory); raise a one-line `pytest.UsageError` when it fails."""
+    from refimpl.contract import resolve_factory
+
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    try:
+        return resolve_factory(spec)
+    except Exception as error:
+        problem = str(error) if str(error) else type(error).__name__
+        module = spec.partition(":")[0]
+        missing = getattr(error.__cause__, "name", None)
+        if (
+            isinstance(error.__cause__, ModuleNotFoundError)
+            and missing
+            and (module == missing or module.startswith(f"{missing}."))
+        ):
+            problem += f" ({IMPORT_HINT.format(module=missing, folder=folder)})"
+        elif not isinstance(error, (ValueError, ImportError, AttributeError, TypeError)):
+            problem = f"importing {module!r} raised {type(error).__name__}: {problem}"
+        raise pytest.UsageError(USAGE_MESSAGE.format(spec=spec, problem=problem)) from None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    if _FACTORY not in config.stash:
+    """`ownership contract: --store=<spec>; hypothesis <version>, profile '<name>', ...`."""
+    if _CONTRACT not in config.stash:
         return None
     import hypothesis
-    from hypothesis import settings
 
-    spec = config.stash[_FACTORY][0]
-    active = settings()
+    contract = config.stash[_CONTRACT]
     return (
-        f"ownership contract: --store={spec}; hypothesis {hypothesis.__version__}, "
-        f"profile {settings.get_current_profile_name()!r}, max_examples={active.max_examples}, "
-        f"derandomize={active.derandomize}"
+        f"ownership contract: --store={contract.spec}; hypothesis {hypothesis.__version__}, "
+        f"profile {contract.profile!r}, max_examples={contract.settings.max_examples}, "
+        f"derandomize={contract.settings.derandomize}"
     )
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    if _FACTORY in config.stash:
-        spec, factory = config.stash[_FACTORY]
-        items.append(
-            ContractItem.from_parent(
-                session, name=f"ownership-contract[{spec}]", spec=spec, factory=factory
-            )
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Add the contract's collector to what the session collects, so that its item is
+    counted, reported and selected like every collected item."""
+    report = yield
+    config = collector.config
+    if isinstance(collector, pytest.Session) and report.passed and _CONTRACT in config.stash:
+        report.result.append(
+            ContractCollector.from_parent(collector, name=COLLECTOR_NAME, nodeid=COLLECTOR_NAME)
         )
+    return report
+
+
+class ContractCollector(pytest.Collector):
+    """The session-level collector `--store` adds (node id `ownership-contract`): one item."""
+
+    def collect(self) -> Iterator[ContractItem]:
+        contract = self.config.stash[_CONTRACT]
+        yield ContractItem.from_parent(self, name=contract.spec, contract=contract)
 
 
 class ContractItem(pytest.Item):
-    """One test: the ownership contract on the factory given with `--store`."""
+    """One test: the ownership contract on the factory given with `--store`, node id
+    `ownership-contract::<spec>`. Its report has a section saying the profile it ran on
+    and how many examples that took (shown on failure, and on success with `-rP`)."""
 
-    def __init__(self, *, spec: str, factory: Any, **kwargs: Any) -> None:
+    def __init__(self, *, contract: _Contract, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.spec = spec
-        self.factory = factory
+        self.contract = contract
+        self.spec = contract.spec
+        self.add_marker(MARK)
 
     def runtest(self) -> None:
-        from refimpl.contract import check_store
+        from refimpl.contract import run_contract
 
-        check_store(self.factory, timeout=self.config.getoption("store_timeout"))
+        settings = self.contract.settings
+        timeout = self.config.getoption("store_timeout")
+        run = run_contract(self.contract.factory, settings=settings, timeout=timeout)
+        self.add_report_section(
+            "call",
+            "ownership contract",
+            f"hypothesis profile {self.contract.profile!r} (max_examples="
+            f"{settings.max_examples}, derandomize={settings.derandomize}): "
+            f"{run.examples} examples in {run.seconds:.1f} s",
+        )
+        if run.violation is not None:
+            raise run.violation
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         from refimpl.contract import ContractViolation
@@ -122,4 +233,12 @@ class ContractItem(pytest.Item):
         return f"{head}\n\nSteps:\n{steps}\n\n{violation.detail}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.name
+        """Where the factory is defined (when Python can tell; lines count from 0, as
+        pytest's do), and a headline that is not the node id (pytest would rewrite the
+        dots of a spec that ends the node id)."""
+        try:
+            source = inspect.getsourcefile(self.contract.factory)
+            line = inspect.getsourcelines(self.contract.factory)[1] - 1 if source else None
+        except (TypeError, OSError):
+            source, line = None, None
+        return Path(source) if source else self.path, line, f"ownership contract on {self.spec}"
