@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import os
+import pickle
 import threading
 import weakref
 from collections import OrderedDict
@@ -241,6 +242,114 @@ class HangingStore(_DictStore):
             self._lock.acquire()
 
 
+class PicklingStore(_DictStore):
+    """Keeps each context pickled, as `shelve` or a disk cache does, and answers a fresh
+    copy unpickled on every fetch: never the object stored."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        self._contexts[name] = pickle.dumps(data)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        pickled = self._contexts.get(check_name(name))
+        return None if pickled is None else cast(PluginContextBase, pickle.loads(pickled))
+
+
+class BoundedLruStore(LruStore):
+    """A bounded cache with room for six contexts, least recently used evicted: a registry
+    with more plugins than that loses some."""
+
+    CAPACITY: ClassVar[int] = 6
+
+
+class EqualDedupStore(_DictStore):
+    """Ignores a context equal (`==`) to the one it holds under that name, as "already
+    registered" (zope.interface's `registerUtility` does), keeping the old object."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        if self._contexts.get(name) == data:
+            return
+        self._contexts[name] = data
+
+
+class HotReloadStore(_DictStore):
+    """Carries a plugin's state across a reload: storing a context of the same type
+    over another moves the old context's data into the new one."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        old = self._contexts.get(name)
+        if type(old) is type(data):
+            cast(Any, data).data = cast(Any, old).data
+        self._contexts[name] = data
+
+
+class RefusingStore(_DictStore):
+    """Refuses to store under a name it already holds (`ValueError`), as a plugin manager
+    that registers each name once does: a context cannot be replaced."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        if check_name(name) in self._contexts:
+            raise ValueError(f"plugin name already registered: {name!r}")
+        super().set_plugin_data(name, data)
+
+
+class CovariantAPI(PluginAPI):
+    """Accepts a stored `PluginContext[Child]` as a `PluginContext[Parent]`: the downcast
+    checks that the stored state type is a subclass, where Nim's conversion is exact."""
+
+    def get_context(self, name: str, state_type: type[T]) -> PluginContext[T]:
+        stored = self.get_plugin_data(name)
+        if stored is None:
+            return super().get_context(name, state_type)
+        if not issubclass(getattr(type(stored), "state_type", object), state_type):
+            raise ContextTypeError(name, type(stored), context_class(state_type))
+        return cast(PluginContext[T], stored)
+
+
+class DataCheckAPI(PluginAPI):
+    """Checks the stored context's *data* with `isinstance`, not the context's class, so a
+    `PluginContext[Tally]` passes for a `PluginContext[Counter]` (a `Tally` is a `Counter`)."""
+
+    def get_context(self, name: str, state_type: type[T]) -> PluginContext[T]:
+        stored = self.get_plugin_data(name)
+        if stored is None:
+            return super().get_context(name, state_type)
+        if not isinstance(getattr(stored, "data", None), state_type):
+            raise ContextTypeError(name, type(stored), context_class(state_type))
+        return cast(PluginContext[T], stored)
+
+
+class SharedDefaultAPI(PluginAPI):
+    """Builds each type's default state once and hands that one object to every plugin
+    that asks (the shared mutable default): one plugin's change is every plugin's."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self._defaults: dict[type, Any] = {}
+
+    def get_context(self, name: str, state_type: type[T]) -> PluginContext[T]:
+        if self.get_plugin_data(name) is None:
+            shared = self._defaults.setdefault(state_type, build_default(name, state_type))
+            self.set_plugin_data(name, context_class(state_type)(name, shared))
+        return super().get_context(name, state_type)
+
+
+class ReusedWrapperAPI(PluginAPI):
+    """`set_context` puts the new data into the context already stored under the name,
+    when it has the same type, instead of wrapping it in a new one."""
+
+    def set_context(self, name: str, data: T) -> PluginContext[T]:
+        stored = self.get_plugin_data(name)
+        wanted = context_class(type(data))
+        if type(stored) is wanted:
+            reused: PluginContext[T] = cast(Any, stored)
+            reused.data = data
+            return reused
+        return super().set_context(name, data)
+
+
 class SilentResetAPI(PluginAPI):
     """Answers a wrong-type fetch with a fresh default context instead of raising."""
 
@@ -278,6 +387,26 @@ def make_silent_reset_api() -> SilentResetAPI:
 def make_caching_api() -> CachingAPI:
     """`CachingAPI` on a fixed store."""
     return CachingAPI(ContextStore())
+
+
+def make_covariant_api() -> CovariantAPI:
+    """`CovariantAPI` on a fixed store."""
+    return CovariantAPI(ContextStore())
+
+
+def make_data_check_api() -> DataCheckAPI:
+    """`DataCheckAPI` on a fixed store."""
+    return DataCheckAPI(ContextStore())
+
+
+def make_shared_default_api() -> SharedDefaultAPI:
+    """`SharedDefaultAPI` on a fixed store."""
+    return SharedDefaultAPI(ContextStore())
+
+
+def make_reused_wrapper_api() -> ReusedWrapperAPI:
+    """`ReusedWrapperAPI` on a fixed store."""
+    return ReusedWrapperAPI(ContextStore())
 
 
 def _summary(thing: object) -> str:
@@ -323,6 +452,19 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("over-release", "store", OverReleaseStore, _summary(OverReleaseStore), "released"),
     Mutant("threaded-weak", "store", ThreadedWeakStore, _summary(ThreadedWeakStore),
            "survival"),
+    Mutant("pickling", "store", PicklingStore, _summary(PicklingStore), "no-stale"),
+    Mutant("bounded-lru", "store", BoundedLruStore, _summary(BoundedLruStore), "no-stale"),
+    Mutant("equal-dedup", "store", EqualDedupStore, _summary(EqualDedupStore), "no-stale"),
+    Mutant("hot-reload", "store", HotReloadStore, _summary(HotReloadStore), "survival"),
+    Mutant("refusing", "store", RefusingStore, _summary(RefusingStore), "no-stale"),
+    Mutant("covariant-downcast", "api", make_covariant_api, _summary(CovariantAPI),
+           "checked-downcast"),
+    Mutant("data-check-downcast", "api", make_data_check_api, _summary(DataCheckAPI),
+           "checked-downcast"),
+    Mutant("shared-default", "api", make_shared_default_api, _summary(SharedDefaultAPI),
+           "survival"),
+    Mutant("reused-wrapper", "api", make_reused_wrapper_api, _summary(ReusedWrapperAPI),
+           "no-stale"),
     Mutant("segfault", "store", SegfaultStore, _summary(SegfaultStore), "crash"),
     Mutant("abort", "store", AbortStore, _summary(AbortStore), "crash"),
     Mutant("exit", "store", ExitingStore, _summary(ExitingStore), "crash"),

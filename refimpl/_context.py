@@ -157,6 +157,24 @@ class PluginContext(PluginContextBase, Generic[T]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(plugin_name={self.plugin_name!r}, data={self.data!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as "`PluginContext[T]` around this data", so that a context whose `T` is
+        importable survives a store that serializes its values (`shelve`, a disk cache),
+        as an equal copy: the class is rebuilt from its family and `T` on the other side.
+        A subclass defined at module level pickles by reference, as any class does."""
+        cls = type(self)
+        family = next(
+            (base for base in cls.__mro__ if base.__dict__.get("_classes") is not None), None
+        )
+        if family is not None and family.__dict__["_classes"].get(cls.state_type) is cls:
+            return (_rebuild, (family, cls.state_type, self.plugin_name, self.data))
+        return (cls, (self.plugin_name, self.data))
+
+
+def _rebuild(family: Any, state_type: Any, plugin_name: str, data: Any) -> Any:
+    """Unpickle a context: `family[state_type](plugin_name, data)`."""
+    return family[state_type](plugin_name, data)
+
 
 def context_class(state_type: type[T]) -> type[PluginContext[T]]:
     """Return `PluginContext[state_type]`, typed for mypy (the same cached class)."""

@@ -80,14 +80,17 @@ def _violation(run: ContractRun) -> Violation | None:
     )
 
 
-def _cells(violation: Violation | None) -> dict[str, str]:
-    if violation is None:
-        return dict.fromkeys(PROPERTIES, "held")
-    broken = PROPERTIES.index(violation.property)
-    return {
+def _cells(violation: Violation | None, target: str) -> dict[str, str]:
+    """Each property's cell: `held`, `violated`, `not-judged` (after the one violated),
+    or `not-applicable` (`checked-downcast` for a bare store, which has no typed fetch)."""
+    broken = len(PROPERTIES) if violation is None else PROPERTIES.index(violation.property)
+    cells = {
         prop: "held" if index < broken else "violated" if index == broken else "not-judged"
         for index, prop in enumerate(PROPERTIES)
     }
+    if target == "store":
+        cells["checked-downcast"] = "not-applicable"
+    return cells
 
 
 def collect_implementations(
@@ -129,7 +132,7 @@ def collect_implementations(
         violation = _violation(run)
         rows.append(Implementation(
             name, kind, target, factory_spec(factory) or repr(factory), bug, expected,
-            _cells(violation), violation, run.examples, run.first_failure_examples,
+            _cells(violation, target), violation, run.examples, run.first_failure_examples,
             run.seconds, run.first_failure_seconds,
         ))  # fmt: skip
     return rows

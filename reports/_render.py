@@ -210,13 +210,9 @@ def render_junit(findings: Findings) -> str:
                 failure = ElementTree.SubElement(case, "failure", message=problem)
                 if impl.violation is not None:
                     failure.text = "\n".join(impl.violation.steps) + "\n\n" + impl.violation.detail
-            elif cell == "not-judged":
+            elif cell in SKIPPED:
                 skipped += 1
-                ElementTree.SubElement(
-                    case,
-                    "skipped",
-                    message=("not judged: the contract stopped at the first broken property"),
-                )
+                ElementTree.SubElement(case, "skipped", message=SKIPPED[cell])
         suite.set("tests", str(len(impl.cells)))
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))
@@ -242,6 +238,13 @@ def _junit_lessons(suites: ElementTree.Element, findings: Findings) -> None:
     suite.set("tests", str(len(findings.lessons)))
     suite.set("failures", str(sum(lesson.state == "not-shown" for lesson in findings.lessons)))
     suite.set("skipped", str(sum(lesson.state == "not-run" for lesson in findings.lessons)))
+
+
+SKIPPED = {
+    "not-judged": "not judged: the contract stopped at the first broken property",
+    "not-applicable": "not applicable: a bare store has no typed fetch to check",
+}
+"""Why a property's testcase is skipped, by its cell."""
 
 
 def _junit_problem(kind: str, expected: str | None, prop: str, cell: str) -> str | None:

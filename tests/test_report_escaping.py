@@ -50,7 +50,7 @@ MARKERS = (
 """Values no field may pass through as they are."""
 
 TEMPLATE_WORDS = frozenset({
-    "fixed", "mutant", "store", "api", "held", "violated", "not-judged",
+    "fixed", "mutant", "store", "api", "held", "violated", "not-judged", "not-applicable",
     "shown", "not-shown", "not-run", "eqdestroy", "init", "update", "render",
 })  # fmt: skip
 """Values the templates compare fields with: they choose what is drawn, so a text equal

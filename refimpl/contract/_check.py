@@ -14,9 +14,11 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from refimpl._gc import frozen_gc
 from refimpl.contract._isolated import IsolatedMachine
-from refimpl.contract._machine import ContractMachine
+from refimpl.contract._machine import NAMES_DEFAULT, ContractMachine, name_list
+from refimpl.contract._profiles import private_storage, without_default_database
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import PROPERTIES, ContractViolation
+from refimpl.contract._worker import check_factory
 
 __all__ = [
     "ContractRun",
@@ -31,15 +33,26 @@ __all__ = [
 
 
 def check_store(
-    make_store: Callable[[], Any], *, settings: Settings | None = None, timeout: float | None = 5.0
+    make_store: Callable[[], Any],
+    *,
+    settings: Settings | None = None,
+    timeout: float | None = 5.0,
+    names: int = NAMES_DEFAULT,
 ) -> None:
     """Run the ownership contract against the stores `make_store()` builds.
 
     Returns quietly when every property holds; raises `ContractViolation` with
-    the broken property, the shrunk steps and the evidence otherwise. Typed
-    fetches go through `PluginAPI(store)`. `settings=None` means the active
-    Hypothesis profile; either way the contract reports one violation and has no
-    deadline (a slow store is not an ownership bug).
+    the broken property, the shrunk steps and the evidence otherwise.
+    `make_store()` may build a store (the three store methods) or any mutable
+    mapping (`__setitem__`, `__getitem__` or `get`, `__delitem__` or `pop`: `dict`,
+    `WeakValueDictionary`, a cachetools cache, a `shelve`), used as it is, or a context
+    manager giving one; anything with a `close()` is closed when its example ends.
+    A bare store has no typed calls: `checked-downcast` is not judged (see
+    `check_api`). `names` is how many plugin names the contract stores under (most
+    steps pick from the first three; `store_all` stores under all of them, so a bounded
+    cache smaller than `names` shows). `settings=None` means the active Hypothesis
+    profile; either way the contract reports one violation and has no deadline (a
+    slow store is not an ownership bug).
 
     The store runs in a supervised worker process (see `refimpl.contract._supervisor`):
     a store that kills it (a signal, `abort()`, `os._exit`, a thread dying of an
@@ -52,18 +65,24 @@ def check_store(
     Example:
         >>> from refimpl import ContextStore
         >>> check_store(ContextStore)  # quiet: the fixed store holds every property
+        >>> check_store(dict)  # quiet: a plain dict holds what it is given
     """
-    run = run_contract(make_store, settings=settings, timeout=timeout)
+    run = run_contract(make_store, settings=settings, timeout=timeout, names=names)
     if run.violation is not None:
         raise run.violation
 
 
 def check_api(
-    make_api: Callable[[], Any], *, settings: Settings | None = None, timeout: float | None = 5.0
+    make_api: Callable[[], Any],
+    *,
+    settings: Settings | None = None,
+    timeout: float | None = 5.0,
+    names: int = NAMES_DEFAULT,
 ) -> None:
     """Run the ownership contract against the APIs `make_api()` builds, through their own
-    store methods, `get_context` and `set_context`. Same promise as `check_store`."""
-    run = run_contract(make_api, api=True, settings=settings, timeout=timeout)
+    store methods, `get_context` and `set_context`, with every property judged
+    (`checked-downcast` included). Same promise as `check_store`."""
+    run = run_contract(make_api, api=True, settings=settings, timeout=timeout, names=names)
     if run.violation is not None:
         raise run.violation
 
@@ -91,6 +110,7 @@ def run_contract(
     settings: Settings | None = None,
     timeout: float | None = 5.0,
     isolate: bool = True,
+    names: int = NAMES_DEFAULT,
 ) -> ContractRun:
     """Run the contract on `factory` (a store factory, or an API factory with `api=True`)
     and return its verdict with its costs, instead of raising.
@@ -102,12 +122,20 @@ def run_contract(
         raise TypeError(f"the contract needs a factory to call, got {type(factory).__name__}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    if isolate:
-        return _run_isolated(factory, "api" if api else "store", settings, timeout)
+    all_names = name_list(names)
     mode = "api" if api else "store"
+    if isolate:
+        return _run_isolated(factory, mode, settings, timeout, all_names)
+    answer = check_factory(factory, mode)
+    if answer[0] == "refused":
+        raise TypeError(answer[1])
     counted = _Counted(factory)
     machine = ContractMachine.bind(
-        counted, mode=mode, setup_line=_setup_line(factory, mode), refreeze=True
+        counted,
+        mode=mode,
+        setup_line=_setup_line(factory, mode, len(all_names)),
+        refreeze=True,
+        names=all_names,
     )
     chosen = _contract_settings(Settings() if settings is None else settings)
     with frozen_gc():
@@ -122,21 +150,32 @@ def run_contract(
 
 
 def _run_isolated(
-    factory: Callable[[], Any], mode: str, settings: Settings | None, timeout: float | None
+    factory: Callable[[], Any],
+    mode: str,
+    settings: Settings | None,
+    timeout: float | None,
+    names: tuple[str, ...],
 ) -> ContractRun:
     started = time.perf_counter()
     spec = factory_spec(factory)
-    setup_line = _setup_line(factory, mode)
-    worker = Worker(spec or factory, mode=mode, setup_line=setup_line, timeout=timeout)
-    machine = IsolatedMachine.bind(worker, setup_line=setup_line, clock=time.perf_counter)
+    setup_line = _setup_line(factory, mode, len(names))
+    worker = Worker(spec or factory, mode=mode, setup_line=setup_line, timeout=timeout, names=names)
     chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
     try:
         try:
             answer = worker.ask(("check",))
         except Died:
-            answer = ("ok",)  # the crash is the verdict: the first example will meet it
+            answer = ("ok", mode)  # the crash is the verdict: the first example will meet it
         if answer[0] == "refused":
             raise TypeError(answer[1])
+        machine = IsolatedMachine.bind(
+            worker,
+            setup_line=setup_line,
+            clock=time.perf_counter,
+            mode=mode,
+            terms=answer[1],
+            names=names,
+        )
         violation = _verdict(machine, chosen)
     finally:
         worker.close()
@@ -153,7 +192,8 @@ def _verdict(machine: type[Any], chosen: Settings) -> ContractViolation | None:
     """Run the state machine; return the violation it found (the first property, the
     shortest story), `None` when every property held. Any other error propagates."""
     try:
-        run_state_machine_as_test(machine, settings=chosen)
+        with private_storage():
+            run_state_machine_as_test(machine, settings=chosen)
     except BaseException as error:
         verdict = _first_violation(error)
         if verdict is None:
@@ -183,7 +223,8 @@ def bare_cost(settings: Settings | None = None) -> tuple[int, float]:
     started = time.perf_counter()
     machine = IsolatedMachine.bind(None, setup_line="", clock=time.perf_counter)
     chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
-    run_state_machine_as_test(machine, settings=chosen)
+    with private_storage():
+        run_state_machine_as_test(machine, settings=chosen)
     return machine.examples, time.perf_counter() - started
 
 
@@ -241,7 +282,9 @@ def resolve_factory(spec: str) -> Callable[[], Any]:
     return found  # type: ignore[no-any-return]
 
 
-def replay(factory: Callable[[], Any] | str, *, api: bool = False) -> ContractMachine:
+def replay(
+    factory: Callable[[], Any] | str, *, api: bool = False, names: int = NAMES_DEFAULT
+) -> ContractMachine:
     """Return a fresh contract machine on `factory` (a callable or a `module:name` spec),
     ready to run a violation's steps line by line.
 
@@ -256,13 +299,16 @@ def replay(factory: Callable[[], Any] | str, *, api: bool = False) -> ContractMa
     """
     make = resolve_factory(factory) if isinstance(factory, str) else factory
     mode = "api" if api else "store"
-    return ContractMachine.bind(make, mode=mode, setup_line=_setup_line(make, mode))()
+    setup_line = _setup_line(make, mode, names)
+    return ContractMachine.bind(make, mode=mode, setup_line=setup_line, names=name_list(names))()
 
 
-def _setup_line(factory: Callable[[], Any], mode: str) -> str:
+def _setup_line(factory: Callable[[], Any], mode: str, names: int) -> str:
     spec = factory_spec(factory)
     target = repr(spec) if spec else "factory"
     flag = ", api=True" if mode == "api" else ""
+    if names != NAMES_DEFAULT:
+        flag += f", names={names}"
     return f"from refimpl.contract import replay; state = replay({target}{flag})"
 
 
@@ -275,7 +321,7 @@ def _contract_settings(chosen: Settings) -> Settings:
     phases = tuple(phase for phase in chosen.phases if phase is not Phase.explain)
     suppressed = (*chosen.suppress_health_check, HealthCheck.too_slow)
     return Settings(
-        chosen,
+        without_default_database(chosen),
         deadline=None,
         suppress_health_check=suppressed,
         report_multiple_bugs=False,

@@ -14,8 +14,17 @@ from typing import Any, ClassVar, NoReturn
 
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from refimpl.contract._machine import NAMES, keeps, names, seeds, state_keys
-from refimpl.contract._states import STATE_TYPES
+from refimpl.contract._machine import (
+    NAMES,
+    PICKED,
+    api_only,
+    keeps,
+    name_picks,
+    other_state,
+    seeds,
+    state_keys,
+)
+from refimpl.contract._story import step_line
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import FAILURES
 
@@ -27,15 +36,35 @@ class IsolatedMachine(RuleBasedStateMachine):
 
     worker: ClassVar[Worker | None]
     setup_line: ClassVar[str]
+    mode: ClassVar[str] = "store"
+    terms: ClassVar[str] = "store"
+    names: ClassVar[tuple[str, ...]] = NAMES
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
     clock: ClassVar[Any]
 
     @classmethod
-    def bind(cls, worker: Worker | None, *, setup_line: str, clock: Any) -> type[IsolatedMachine]:
+    def bind(
+        cls,
+        worker: Worker | None,
+        *,
+        setup_line: str,
+        clock: Any,
+        mode: str = "store",
+        terms: str = "store",
+        names: tuple[str, ...] = NAMES,
+    ) -> type[IsolatedMachine]:
         """A machine class driving `worker` (`None`: draw the steps, run nothing: the cost
-        of Hypothesis alone, for the benchmark)."""
-        attributes = {"worker": worker, "setup_line": setup_line, "clock": staticmethod(clock)}
+        of Hypothesis alone, for the benchmark), whose target is driven in `mode` and
+        spoken of in `terms` (what the worker found the factory builds)."""
+        attributes = {
+            "worker": worker,
+            "setup_line": setup_line,
+            "clock": staticmethod(clock),
+            "mode": mode,
+            "terms": terms,
+            "names": names,
+        }
         return type("IsolatedContract", (cls,), attributes)
 
     def __init__(self) -> None:
@@ -43,6 +72,7 @@ class IsolatedMachine(RuleBasedStateMachine):
         cls = type(self)
         cls.examples += 1
         self.model: dict[str, str] = {}
+        self.picked = tuple(n for n in PICKED if n in self.names) or self.names[:1]
         self.steps: list[str] = [self.setup_line]
         self.program: list[tuple[str, dict[str, Any]]] = []
         self.doomed: int | None = None
@@ -64,7 +94,7 @@ class IsolatedMachine(RuleBasedStateMachine):
                 worker.hangs[tuple(self.steps[: died.step + 1])] = died
             self._crash(died.how, died.dump, died.step)
         if answer[0] == "fail":
-            self._fail(answer[2], answer[3], answer[1])
+            self._fail(answer[2], answer[3], answer[1], answer[4])
         if answer[0] == "error":
             what = "raised what the contract cannot judge"
             self._crash(f"the code under test {what}", answer[2], answer[1])
@@ -89,12 +119,15 @@ class IsolatedMachine(RuleBasedStateMachine):
             known = worker.hangs[tuple(self.steps[: self.doomed + 1])]
             self._crash(known.how, known.dump, self.doomed)
 
-    def _fail(self, prop: str, detail: str, index: int) -> NoReturn:
-        """Fail the example with the steps up to step `index` (0: the factory)."""
+    def _fail(
+        self, prop: str, detail: str, index: int, story: tuple[str, ...] | None = None
+    ) -> NoReturn:
+        """Fail the example with the steps up to step `index` (0: the factory), or with
+        `story` when the worker told one of its own (a store not fresh when built)."""
         cls = type(self)
         if cls.first_failure is None:
             cls.first_failure = (cls.examples, cls.clock())
-        raise FAILURES[prop](tuple(self.steps[: index + 1]), detail)
+        raise FAILURES[prop](story or tuple(self.steps[: index + 1]), detail)
 
     def _crash(self, how: str, dump: str, index: int) -> NoReturn:
         where = f"step {index}: {self.steps[index]}" if index else "the factory call"
@@ -109,64 +142,88 @@ class IsolatedMachine(RuleBasedStateMachine):
         )
 
     def _step(self, rule_name: str, **arguments: Any) -> None:
-        spelled = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
-        self.steps.append(f"state.{rule_name}({spelled})")
+        self.steps.append(step_line(rule_name, arguments, self.terms))
         worker = type(self).worker
         if worker is not None and self.doomed is None and tuple(self.steps) in worker.hangs:
             self.doomed = len(self.steps) - 1
         self.program.append((rule_name, arguments))
 
+    def _pick(self, name: str) -> str:
+        return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
+
     def _pick_stored(self, name: str) -> str:
         return name if name in self.model else sorted(self.model)[0]
 
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def store(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick(name)
         self._step("store", name=name, state=state, seed=seed, keep=keep)
         self.model[name] = state
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def replace(self, name: str, state: str, seed: int, keep: bool) -> None:
         name = self._pick_stored(name)
         self._step("replace", name=name, state=state, seed=seed, keep=keep)
         self.model[name] = state
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
         name = self._pick_stored(name)
         self._step("recycle", name=name, state=state, seed=seed, keep=keep)
         self.model[name] = state
 
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @precondition(lambda self: bool(self.model))
+    @rule(name=name_picks)
+    def store_equal(self, name: str) -> None:
+        self._step("store_equal", name=self._pick_stored(name))
+
+    @precondition(lambda self: 0 < len(self.model) < len(self.names))
+    @rule(state=state_keys, seed=seeds)
+    def store_all(self, state: str, seed: int) -> None:
+        free = tuple(n for n in self.names if n not in self.model)
+        self._step("store_all", names=free, state=state, seed=seed)
+        self.model.update(dict.fromkeys(free, state))
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=name_picks)
+    def mutate(self, name: str) -> None:
+        self._step("mutate", name=self._pick_stored(name))
+
+    @rule()
+    def second_store(self) -> None:
+        self._step("second_store")
+
+    @precondition(api_only)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick(name)
         self._step("set_context", name=name, state=state, seed=seed, keep=keep)
         self.model[name] = state
 
-    @precondition(lambda self: len(self.model) < len(NAMES))
-    @rule(name=names, state=state_keys, keep=keeps)
+    @precondition(lambda self: api_only(self) and any(n not in self.model for n in self.picked))
+    @rule(name=name_picks, state=state_keys, keep=keeps)
     def get_default(self, name: str, state: str, keep: bool) -> None:
+        name = self._pick(name)
         if name in self.model:
-            name = next(n for n in NAMES if n not in self.model)
+            name = next(n for n in self.picked if n not in self.model)
         self._step("get_default", name=name, state=state, keep=keep)
         self.model[name] = state
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=names)
+    @precondition(lambda self: api_only(self) and bool(self.model))
+    @rule(name=name_picks)
     def fetch(self, name: str) -> None:
         self._step("fetch", name=self._pick_stored(name))
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=names, state=state_keys)
+    @precondition(lambda self: api_only(self) and bool(self.model))
+    @rule(name=name_picks, state=state_keys)
     def fetch_wrong(self, name: str, state: str) -> None:
         name = self._pick_stored(name)
-        if state == self.model[name]:
-            keys = tuple(STATE_TYPES)
-            state = keys[(keys.index(state) + 1) % len(keys)]
-        self._step("fetch_wrong", name=name, state=state)
+        self._step("fetch_wrong", name=name, state=other_state(self.model[name], state))
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=names)
+    @rule(name=name_picks)
     def remove(self, name: str) -> None:
         name = self._pick_stored(name)
         self._step("remove", name=name)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import gc
+import pickle
 import sys
 import time
 import weakref
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, NoReturn
@@ -19,21 +22,38 @@ from refimpl._api import PluginAPI
 from refimpl._context import ContextTypeError, PluginContext, PluginContextBase, context_class
 from refimpl._gc import gc_collect
 from refimpl._reuse import reuse_address
-from refimpl.contract._evidence import describe, describe_error, held_by, where
+from refimpl.contract._evidence import describe, describe_bare, describe_error, held_by, where
 from refimpl.contract._probe import probe
-from refimpl.contract._states import STATE_TYPES, make_state
+from refimpl.contract._states import CONTEXT_CLASSES, STATE_TYPES, change_state, make_state
+from refimpl.contract._story import NOISE, step_line
+from refimpl.contract._target import open_target
 from refimpl.contract._violation import FAILURES
 
-__all__ = ["NAMES", "ContractMachine"]
+__all__ = ["NAMES", "PICKED", "ContractMachine", "name_list"]
 
-NAMES = ("a", "b", "c")
-"""The plugin names the contract stores under."""
-NOISE = 16
-"""How many unrelated contexts `churn` allocates, to take over freed addresses."""
+NAMES_DEFAULT = 8
+"""How many plugin names the contract stores under unless told (`names=`): enough to
+overflow a bounded cache that a registry might be mistaken for."""
+PICKED = ("a", "b", "c")
+"""The names most steps pick from, so that names are stored again, replaced and removed;
+`store_all` reaches the others."""
 RECYCLE = 256
 """How many contexts `recycle` may allocate to land one on a freed address."""
+MAX_NAMES = 1000
 
-names = st.sampled_from(NAMES)
+
+def name_list(count: object) -> tuple[str, ...]:
+    """The first `count` plugin names: `a` ... `z`, then `n26`, `n27`, ..."""
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_NAMES:
+        raise ValueError(f"names must be a whole number from 1 to {MAX_NAMES}, got {count!r}")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return tuple(letters[i] if i < len(letters) else f"n{i}" for i in range(count))
+
+
+NAMES = name_list(NAMES_DEFAULT)
+"""The plugin names the contract stores under by default."""
+
+name_picks = st.sampled_from(PICKED)
 state_keys = st.sampled_from(tuple(STATE_TYPES))
 seeds = st.integers(min_value=0, max_value=3)
 # "kept" first: Hypothesis shrinks each value towards it, so a story often drops outside
@@ -41,6 +61,11 @@ seeds = st.integers(min_value=0, max_value=3)
 # of one step that never kept the context is as short, and which of them the shrinker
 # ends on depends on its search (the profile, the seed). Judge a story by replaying it.
 keeps = st.sampled_from((True, False))
+
+
+def api_only(machine: Any) -> bool:
+    """The rule drives an API's own typed calls: not applicable to a bare store."""
+    return bool(machine.mode == "api")
 
 
 class _Noise:
@@ -57,20 +82,25 @@ class _Expected:
     data: str
     what: str
     step: int
+    cls: str
 
 
 class ContractMachine(RuleBasedStateMachine):
-    """Drives one store (or API) and checks the four ownership properties after every step.
+    """Drives one store, mapping or API and checks the ownership properties after every step.
 
     Build a machine for a target with `bind`; `check_store` and `check_api`
     run it. Each rule records itself as a line of Python in `steps`, and each
     broken property raises its own `PropertyFailure` carrying those steps.
     The machine holds contexts only where the rules say so (`held`); the model
     holds weakrefs and descriptions, so it never keeps alive what it tests.
+    The typed rules (`set_context`, `get_default`, `fetch`, `fetch_wrong`) run
+    on an API only: a bare store has no typed calls, so `checked-downcast` is
+    not judged for it.
     """
 
     factory: ClassVar[Callable[[], Any]]
     mode: ClassVar[str] = "store"
+    names: ClassVar[tuple[str, ...]] = NAMES
     refreeze: ClassVar[bool] = False
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
@@ -82,9 +112,16 @@ class ContractMachine(RuleBasedStateMachine):
 
     @classmethod
     def bind(
-        cls, factory: Callable[[], Any], *, mode: str, setup_line: str, refreeze: bool = False
+        cls,
+        factory: Callable[[], Any],
+        *,
+        mode: str,
+        setup_line: str,
+        refreeze: bool = False,
+        names: tuple[str, ...] = NAMES,
     ) -> type[ContractMachine]:
-        """Return a machine class that tests what `factory()` builds, as a store or an API.
+        """Return a machine class that tests what `factory()` builds, as a store (or a
+        mutable mapping) or an API, under `names`.
 
         With `refreeze`, each example starts with `gc.freeze()`, so its collections
         walk only what the example created, not Hypothesis's growing history (the
@@ -97,6 +134,7 @@ class ContractMachine(RuleBasedStateMachine):
             "mode": mode,
             "setup_line": setup_line,
             "refreeze": refreeze,
+            "names": names,
         }
         return type(f"{mode.title()}Contract", (cls,), attributes)
 
@@ -107,30 +145,35 @@ class ContractMachine(RuleBasedStateMachine):
             gc.collect()
             gc.freeze()
         self.overreleased: list[str] = []
-        self._pulse()
-        self.target: Any = type(self).factory()
-        self.typed: Any = self.target if self.mode == "api" else PluginAPI(self.target)
         self.model: dict[str, _Expected] = {}
         self.held: list[PluginContextBase] = []
         self.retired: list[tuple[weakref.ref[PluginContextBase], str]] = []
         self.noise: list[object] = []
         self.steps: list[str] = [self.setup_line]
         self.deaths: dict[int, str] = {}
+        self.picked = tuple(n for n in PICKED if n in self.names) or self.names[:1]
+        self.touched: dict[str, None] = dict.fromkeys(self.picked)
+        self.ever_stored: set[str] = set()
+        self._pulse()
+        self.opened = open_target(type(self).factory, self.mode)
+        self.target: Any = self.opened.target
+        self.terms = self.opened.terms
+        self.typed: Any = self.target if self.mode == "api" else PluginAPI(self.target)
+        self._check_fresh(self.target, shared_story=True)
 
     # -- recording -----------------------------------------------------------------
 
     def _record(self, rule_name: str, **arguments: object) -> None:
-        spelled = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
-        self.steps.append(f"state.{rule_name}({spelled})")
+        self.steps.append(step_line(rule_name, arguments, self.terms))
 
-    def _fail(self, prop: str, detail: str) -> NoReturn:
+    def _fail(self, prop: str, detail: str, steps: tuple[str, ...] | None = None) -> NoReturn:
         cls = type(self)
         if cls.first_failure is None:
             cls.first_failure = (self.examples, time.perf_counter())
-        raise FAILURES[prop](tuple(self.steps), detail)
+        raise FAILURES[prop](tuple(self.steps) if steps is None else steps, detail)
 
     def _watch(self, context: PluginContextBase) -> weakref.ref[PluginContextBase]:
-        address, what = id(context), describe(context)
+        address, what = id(context), describe_bare(context)
 
         def on_death(ref: weakref.ref[PluginContextBase]) -> None:
             self.deaths[id(ref)] = where(sys._getframe(1))
@@ -143,40 +186,100 @@ class ContractMachine(RuleBasedStateMachine):
 
         return weakref.ref(context, on_death)
 
-    def _remember(self, name: str, context: PluginContextBase, state: str, keep: bool) -> None:
+    def _remember(
+        self, name: str, context: PluginContextBase, state: str, keep: bool, data: str
+    ) -> None:
+        """Record that `context` is now stored under `name`, with the data (its `repr`,
+        taken before the store saw it) it must keep."""
         self._retire(name)
         if keep:
             self.held.append(context)
-        data = repr(getattr(context, "data", None))
-        what = describe(context)
+        self.touched[name] = None
+        self.ever_stored.add(name)
         self.model[name] = _Expected(
-            self._watch(context), id(context), state, data, what, len(self.steps) - 1
+            self._watch(context),
+            id(context),
+            state,
+            data,
+            describe_bare(context),
+            len(self.steps) - 1,
+            type(context).__qualname__,
         )
+        self._check_just_stored(name, context)
+
+    def _check_just_stored(self, name: str, context: PluginContextBase) -> None:
+        """Fetch what was just stored while the contract still holds it: a store that did
+        not keep the very object (it copied it, kept the one it had, or dropped it) is
+        `no-stale` here, whether or not the caller keeps the context afterwards."""
+        self._pulse()
+        try:
+            got = self.target.get_plugin_data(name)
+        except Exception as error:
+            self._fail(
+                "no-stale",
+                f"right after it was stored, get_plugin_data({name!r}) raised "
+                f"{describe_error(error)}, expected the {self.model[name].what}",
+            )
+        if got is not context:
+            detail = self._stale_detail(name, got, self.model[name])
+            self._fail("no-stale", f"right after it was stored, {detail}")
 
     def _retire(self, name: str) -> None:
         old = self.model.pop(name, None)
         if old is not None:
             self.retired.append((old.ref, f"{old.what}, stored at step {old.step}"))
 
+    def _pick(self, name: str) -> str:
+        return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
+
     def _pick_stored(self, name: str) -> str:
         return name if name in self.model else sorted(self.model)[0]
 
     # -- rules ---------------------------------------------------------------------
 
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def store(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a new context (replacing any), keeping an outside reference or not."""
+        name = self._pick(name)
         self._record("store", name=name, state=state, seed=seed, keep=keep)
         self._store(name, state, seed, keep)
         self._check()
 
     def _store(self, name: str, state: str, seed: int, keep: bool) -> None:
-        context = context_class(STATE_TYPES[state])(name, make_state(state, seed))
-        self._call("survival", "set_plugin_data", name, context)
-        self._remember(name, context, state, keep)
+        context = CONTEXT_CLASSES[state](name, make_state(state, seed))
+        data = repr(context.data)
+        self._set(name, context)
+        self._remember(name, context, state, keep, data)
+
+    def _set(self, name: str, context: PluginContextBase) -> None:
+        self._pulse()
+        try:
+            self.target.set_plugin_data(name, context)
+        except Exception as error:
+            self._refused(f"set_plugin_data({name!r}, the {describe_bare(context)})", name, error)
+
+    def _refused(self, call: str, name: str, error: Exception) -> NoReturn:
+        """A store that raises when given a valid context has not stored it: every later
+        fetch answers the old context, or none, where the caller expects this one."""
+        if isinstance(error, pickle.PicklingError) or "pickl" in str(error).lower():
+            hint = (
+                "The store serializes what it is given; the contract's contexts pickle, "
+                "so this is the store's own limit on what it can hold."
+            )
+        elif name in self.model:
+            hint = (
+                f"{name!r} already held a context: a registry that refuses a name it holds "
+                "(as pluggy's register does) cannot replace a context, so the old one stays "
+                "where the caller expects the new. Where refusing is the registry's "
+                "documented behaviour, this verdict is that behaviour, not a memory bug."
+            )
+        else:
+            hint = "Every later fetch under this name answers nothing where the caller expects it."
+        refused = f"the store refused the context: {call} raised {describe_error(error)}."
+        self._fail("no-stale", f"{refused} {hint}")
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def replace(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a new context under a name that has one."""
         name = self._pick_stored(name)
@@ -185,7 +288,7 @@ class ContractMachine(RuleBasedStateMachine):
         self._check()
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Remove a stored context, then store a new one under the same name at the address
         the old one leaves free, as CPython's allocator would (if the old one dies)."""
@@ -198,28 +301,163 @@ class ContractMachine(RuleBasedStateMachine):
         address = self.model[name].address
         # Everything is built before the free: nothing of a context's size may be
         # allocated between the free and the first candidate, or it takes the block.
-        make = partial(context_class(STATE_TYPES[state]), name, make_state(state, seed))
+        make = partial(CONTEXT_CLASSES[state], name, make_state(state, seed))
+        data = repr(make_state(state, seed))
         self._call("released", "remove_plugin_data", name)
         try:
             freed = self.model[name].ref() is None
             context = reuse_address(address, make, attempts=RECYCLE) if freed else make()
         except RuntimeError:  # the block was taken meanwhile: no reuse this time
             context = make()
-        self._call("survival", "set_plugin_data", name, context)
-        self._remember(name, context, state, keep)
+        self._set(name, context)
+        self._remember(name, context, state, keep, data)
 
-    @rule(name=names, state=state_keys, seed=seeds, keep=keeps)
+    @precondition(lambda self: bool(self.model))
+    @rule(name=name_picks)
+    def store_equal(self, name: str) -> None:
+        """Store a new context equal (`==`: same class, plugin and data) to the one stored,
+        but not it, and keep it: a store that takes "equal" for "the same" keeps the old."""
+        name = self._pick_stored(name)
+        self._record("store_equal", name=name)
+        expected = self.model[name]
+        old = expected.ref()
+        if old is not None:
+            data = copy.deepcopy(getattr(old, "data", None))
+            context = CONTEXT_CLASSES[expected.state](name, data)
+            del old
+            self._set(name, context)
+            self._remember(name, context, expected.state, True, expected.data)
+            del context
+        self._check()
+
+    @precondition(lambda self: 0 < len(self.model) < len(self.names))
+    @rule(state=state_keys, seed=seeds)
+    def store_all(self, state: str, seed: int, names: tuple[str, ...] | None = None) -> None:
+        """Store a context under every name that has none (or under `names`, as a story
+        spells them), keeping them all: a bounded cache mistaken for a registry evicts some."""
+        free = names if names is not None else tuple(n for n in self.names if n not in self.model)
+        self._record("store_all", names=free, state=state, seed=seed)
+        self._store_all(free, state, seed)
+        self._check()
+
+    def _store_all(self, free: tuple[str, ...], state: str, seed: int) -> None:
+        for name in free:
+            self._store(name, state, seed, True)
+
+    @precondition(lambda self: bool(self.model))
+    @rule(name=name_picks)
+    def mutate(self, name: str) -> None:
+        """Change a stored context's data in place: no other context's data may change
+        with it (one data object shared between contexts, say a default reused)."""
+        name = self._pick_stored(name)
+        self._record("mutate", name=name)
+        self._mutate(name)
+        self._check()
+
+    def _mutate(self, name: str) -> None:
+        expected = self.model[name]
+        context = expected.ref()
+        if context is None:
+            return  # dead while stored: the check says so
+        before = {other: self._data_now(e) for other, e in self.model.items() if other != name}
+        change_state(getattr(context, "data", None))
+        expected.data = repr(getattr(context, "data", None))
+        del context
+        for other, was in before.items():
+            now = self._data_now(self.model[other])
+            if was is not None and now is not None and now != was:
+                self._fail(
+                    "survival",
+                    f"changing the data of the {expected.what} under {name!r} also changed "
+                    f"the data of the {self.model[other].what} under {other!r}, from {was} to "
+                    f"{now}: the two contexts share one data object, so no plugin's state "
+                    f"is its own",
+                )
+
+    @staticmethod
+    def _data_now(expected: _Expected) -> str | None:
+        context = expected.ref()
+        return None if context is None else repr(getattr(context, "data", None))
+
+    @rule()
+    def second_store(self) -> None:
+        """Build a second store with the factory: it must start empty, whatever the first
+        holds (instances that share state answer each other's contexts)."""
+        self._record("second_store")
+        other = open_target(type(self).factory, self.mode)
+        try:
+            self._check_fresh(other.target, shared_story=False)
+        finally:
+            with suppress(Exception):
+                other.close()
+        self._check()
+
+    def _check_fresh(self, target: Any, *, shared_story: bool) -> None:
+        """Fail `no-stale` if a store just built answers any name. `shared_story`: this is
+        the example's own first store, so the story that shows it is told afresh."""
+        for name in self.names:
+            self._pulse()
+            try:
+                got = target.get_plugin_data(name)
+            except Exception as error:
+                self._fail(
+                    "no-stale",
+                    f"a store just built raised {describe_error(error)} when asked for "
+                    f"{name!r}, expected None",
+                )
+            if got is None:
+                continue
+            expected = self.model.get(name)
+            which = (
+                f"the {expected.what} the first store holds"
+                if expected is not None and got is expected.ref()
+                else describe(got)
+            )
+            story = None
+            if shared_story:
+                first = step_line(
+                    "store", {"name": name, "state": "counter", "seed": 0, "keep": True}, self.terms
+                )
+                story = (self.steps[0], first, step_line("second_store", {}, self.terms))
+            self._fail(
+                "no-stale",
+                f"a store just built by the factory already answers {name!r} with {which}: "
+                f"its instances share state (a class attribute, a module global, a file or "
+                f"a cache location every instance opens), so one store answers with "
+                f"contexts stored in another",
+                story,
+            )
+
+    @precondition(api_only)
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store through the API's own `set_context`, which wraps the data itself."""
+        name = self._pick(name)
         self._record("set_context", name=name, state=state, seed=seed, keep=keep)
         self._set_context(name, state, seed, keep)
         self._check()
 
     def _set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
-        context = self._call("survival", "set_context", name, make_state(state, seed), typed=True)
-        self._remember_typed(f"set_context({name!r}, ...)", name, context, state, keep)
+        data = make_state(state, seed)
+        shown = repr(data)
+        self._pulse()
+        try:
+            context = self.typed.set_context(name, data)
+        except Exception as error:
+            self._refused(f"set_context({name!r}, {shown})", name, error)
+        previous = self.model.get(name)
+        if previous is not None and previous.ref() is context:
+            self._fail(
+                "no-stale",
+                f"set_context({name!r}, {shown}) returned the {previous.what} already stored "
+                f"under {name!r} at step {previous.step}, its data replaced in place, not a "
+                f"new context: whoever kept that context sees data it never set",
+            )
+        self._remember_typed(f"set_context({name!r}, ...)", name, context, state, keep, shown)
 
-    def _remember_typed(self, call: str, name: str, context: Any, state: str, keep: bool) -> None:
+    def _remember_typed(
+        self, call: str, name: str, context: Any, state: str, keep: bool, data: str
+    ) -> None:
         """Remember what the API's own typed call returned, which must be a `PluginContext[T]`."""
         if not isinstance(context, context_class(STATE_TYPES[state])):
             self._fail(
@@ -227,26 +465,46 @@ class ContractMachine(RuleBasedStateMachine):
                 f"{call} returned {describe(context)}, not a "
                 f"PluginContext[{STATE_TYPES[state].__name__}]",
             )
-        self._remember(name, context, state, keep)
+        for other, expected in self.model.items():
+            sharer = expected.ref()
+            if other != name and getattr(sharer, "data", None) is context.data:
+                self._fail(
+                    "survival",
+                    f"{call} returned a context whose data is the very object the "
+                    f"{expected.what} under {other!r} holds: the two contexts share one data "
+                    f"object, so a change to either is a change to both",
+                )
+        self._remember(name, context, state, keep, data)
 
-    @precondition(lambda self: len(self.model) < len(NAMES))
-    @rule(name=names, state=state_keys, keep=keeps)
+    @precondition(lambda self: api_only(self) and any(n not in self.model for n in self.picked))
+    @rule(name=name_picks, state=state_keys, keep=keeps)
     def get_default(self, name: str, state: str, keep: bool) -> None:
         """Fetch a name that has nothing stored: the API must create, store and return a
         default (the seed's lazy `getContext`), which the caller may keep or not."""
+        name = self._pick(name)
         if name in self.model:
-            name = next(n for n in NAMES if n not in self.model)
+            name = next(n for n in self.picked if n not in self.model)
         self._record("get_default", name=name, state=state, keep=keep)
         self._get_default(name, state, keep)
         self._check()
 
     def _get_default(self, name: str, state: str, keep: bool) -> None:
-        context = self._call("survival", "get_context", name, STATE_TYPES[state], typed=True)
-        call = f"get_context({name!r}, {STATE_TYPES[state].__name__}) with nothing stored"
-        self._remember_typed(call, name, context, state, keep)
+        state_type = STATE_TYPES[state]
+        data = repr(state_type())
+        call = f"get_context({name!r}, {state_type.__name__}) with nothing stored"
+        self._pulse()
+        try:
+            context = self.typed.get_context(name, state_type)
+        except Exception as error:
+            self._fail(
+                "no-stale",
+                f"{call} raised {describe_error(error)}, expected a new "
+                f"PluginContext[{state_type.__name__}] around {data}",
+            )
+        self._remember_typed(call, name, context, state, keep, data)
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=names)
+    @precondition(lambda self: api_only(self) and bool(self.model))
+    @rule(name=name_picks)
     def fetch(self, name: str) -> None:
         """Fetch a stored context as its own type: the very object stored must come back."""
         name = self._pick_stored(name)
@@ -262,7 +520,7 @@ class ContractMachine(RuleBasedStateMachine):
         except Exception as error:
             return (
                 f"get_context({name!r}, {state_type.__name__}) raised "
-                f"{describe_error(error)}, expected {expected.what}"
+                f"{describe_error(error)}, expected the {expected.what}"
             )
         if got is not expected.ref():
             return (
@@ -271,14 +529,12 @@ class ContractMachine(RuleBasedStateMachine):
             )
         return None
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=names, state=state_keys)
+    @precondition(lambda self: api_only(self) and bool(self.model))
+    @rule(name=name_picks, state=state_keys)
     def fetch_wrong(self, name: str, state: str) -> None:
         """Fetch a stored context as another type: `ContextTypeError`, and nothing changes."""
         name = self._pick_stored(name)
-        if state == self.model[name].state:
-            keys = tuple(STATE_TYPES)
-            state = keys[(keys.index(state) + 1) % len(keys)]
+        state = other_state(self.model[name].state, state)
         self._record("fetch_wrong", name=name, state=state)
         self._check(downcast=self._fetch_wrong(name, state))
 
@@ -301,7 +557,7 @@ class ContractMachine(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=names)
+    @rule(name=name_picks)
     def remove(self, name: str) -> None:
         """Remove a stored context: the store must answer `None` and let it go."""
         name = self._pick_stored(name)
@@ -338,12 +594,11 @@ class ContractMachine(RuleBasedStateMachine):
 
     # -- calls into the target -----------------------------------------------------------
 
-    def _call(self, prop: str, method: str, *args: object, typed: bool = False) -> Any:
+    def _call(self, prop: str, method: str, *args: object) -> Any:
         """Call the target; an exception from valid input breaks `prop`."""
-        target = self.typed if typed else self.target
         self._pulse()
         try:
-            return getattr(target, method)(*args)
+            return getattr(self.target, method)(*args)
         except Exception as error:
             shown = ", ".join(repr(a) if isinstance(a, str) else describe(a) for a in args)
             self._fail(prop, f"{method}({shown}) raised {describe_error(error)}")
@@ -364,23 +619,55 @@ class ContractMachine(RuleBasedStateMachine):
         for name, expected in self.model.items():
             if expected.ref() is None:
                 died = self.deaths.get(id(expected.ref), "    (where is unknown)")
-                answer = probe(partial(self.target.get_plugin_data, name))
+                answer = self._answer_for_dead(name, expected)
+                if answer.startswith(_COPY):
+                    self._fail(
+                        "no-stale",
+                        f"get_plugin_data({name!r}) returned {answer[len(_COPY) :]} of the "
+                        f"{expected.what} stored at step {expected.step}, not the object "
+                        f"stored: the store answers with an equal object of its own (a copy, "
+                        f"a deserialized value, or an equal context it held before), and the "
+                        f"original was freed once nothing else held it, at:\n{died}",
+                    )
                 self._fail(
                     "survival",
-                    f"the {expected.what} stored under {name!r} at step {expected.step} was freed "
-                    f"while stored: the store did not keep it alive.\n"
+                    f"the {expected.what} stored under {name!r} at step {expected.step} was "
+                    f"freed while stored: the store did not keep it alive.\n"
                     f"The last reference was dropped at:\n{died}\n"
                     f"Asked for it now, get_plugin_data({name!r}) {answer}",
                 )
 
+    def _answer_for_dead(self, name: str, expected: _Expected) -> str:
+        """What the store answers for a stored context that died: asked in a forked child
+        (it may follow a dangling pointer), or here when this is an isolated worker and
+        other threads rule out forking (the worst it can do is end the worker)."""
+
+        def render(got: object) -> str:
+            if (
+                got is not None
+                and type(got).__qualname__ == expected.cls
+                and repr(getattr(got, "data", None)) == expected.data
+            ):
+                return f"{_COPY}an equal copy ({describe(got)})"
+            return describe(got)
+
+        call = partial(self.target.get_plugin_data, name)
+        answer = probe(call, render)
+        if answer.startswith("(not probed: other threads") and self.pulses is not None:
+            try:
+                answer = f"returned {render(call())}"
+            except Exception as error:
+                answer = f"raised {describe_error(error)}"
+        return answer.removeprefix("returned ") if _COPY in answer[:20] else answer
+
     def _check_no_stale(self) -> None:
-        for name in NAMES:
+        for name in self.touched:
             expected = self.model.get(name)
             self._pulse()
             try:
                 got = self.target.get_plugin_data(name)
             except Exception as error:
-                want = expected.what if expected else "None"
+                want = f"the {expected.what}" if expected else "None"
                 self._fail(
                     "no-stale",
                     f"get_plugin_data({name!r}) raised {describe_error(error)}, expected {want}",
@@ -391,22 +678,23 @@ class ContractMachine(RuleBasedStateMachine):
             if expected is not None and repr(getattr(got, "data", None)) != expected.data:
                 self._fail(
                     "survival",
-                    f"the {expected.what} under {name!r} lost its data: "
-                    f"stored {expected.data}, now {getattr(got, 'data', None)!r}",
+                    f"the {expected.what} under {name!r} does not hold the data it was stored "
+                    f"with: stored with {expected.data}, now {getattr(got, 'data', None)!r}",
                 )
 
     def _stale_detail(self, name: str, got: object, expected: _Expected | None) -> str:
         if expected is None:
             return f"get_plugin_data({name!r}) returned {describe(got)}, expected None " + (
-                "(it was removed)"
-                if any(f"name={name!r}" in s for s in self.steps[1:])
-                else "(nothing was stored)"
+                "(it was removed)" if name in self.ever_stored else "(nothing was stored)"
             )
         what = f"get_plugin_data({name!r}) returned {describe(got)}, expected the {expected.what}"
         if got is None:
             return what + ", which is alive: the store lost track of it"
-        stored = expected.ref()
-        if type(got) is type(stored) and repr(getattr(got, "data", None)) == expected.data:
+        for ref, was in self.retired:
+            if ref() is got:
+                return what + f": the {was}, which it replaced"
+        data = repr(getattr(got, "data", None))
+        if type(got).__qualname__ == expected.cls and data == expected.data:
             return what + ": an equal copy, not the object stored"
         return what + ": another object"
 
@@ -432,9 +720,27 @@ class ContractMachine(RuleBasedStateMachine):
         return any(kept is context for kept in self.held)
 
     def teardown(self) -> None:
-        """Release everything the machine holds."""
+        """Release everything the machine holds, and close the store (a `close()` that
+        raises is not an ownership verdict)."""
         self.held.clear()
         self.noise.clear()
+        with suppress(Exception):
+            self.opened.close()
+
+
+_COPY = "\0copy:"
+"""Marks a probe's answer that was an equal copy of the dead context."""
+
+
+def other_state(stored: str, drawn: str) -> str:
+    """The state type a wrong-type fetch asks for: `drawn`, unless it is the stored one.
+    A `Tally` is asked for as a `Counter` first: its data is one, its context is not."""
+    if drawn != stored:
+        return drawn
+    if stored == "tally":
+        return "counter"
+    keys = tuple(STATE_TYPES)
+    return keys[(keys.index(stored) + 1) % len(keys)]
 
 
 def _scrub(held: list[PluginContextBase], address: int) -> bool:

@@ -25,9 +25,10 @@ LIMIT = 1 << 16
 LIMIT_SECONDS = 2.0
 
 
-def probe(call: Callable[[], object]) -> str:
-    """Return what `call()` did (its result described, or the error it raised, with any
-    sanitizer report), run in a forked child; say so if it crashed the child."""
+def probe(call: Callable[[], object], render: Callable[[object], str] = describe) -> str:
+    """Return what `call()` did (`returned` and its result as `render` says it, or the
+    error it raised, with any sanitizer report), run in a forked child; say so if it
+    crashed the child."""
     if not hasattr(os, "fork"):
         return "(not probed: this platform cannot fork)"
     if threading.active_count() > 1:
@@ -39,7 +40,7 @@ def probe(call: Callable[[], object]) -> str:
             os.close(reader)
             faulthandler.disable()  # a crash here is the answer, not something to dump
             try:
-                answer = f"returned {describe(call())}"
+                answer = f"returned {render(call())}"
             except BaseException as error:  # anything it raises is the answer
                 answer = f"raised {describe_error(error)}"
             os.write(writer, answer.encode("utf-8", "replace")[:LIMIT])

@@ -75,6 +75,7 @@ class Worker:
         mode: str,
         setup_line: str,
         timeout: float | None,
+        names: tuple[str, ...],
     ) -> None:
         if isinstance(target, str):
             self.context: Any = multiprocessing.get_context("forkserver")
@@ -83,6 +84,7 @@ class Worker:
             self.context = multiprocessing.get_context("fork")
         self.target = target
         self.mode = mode
+        self.names = names
         self.setup_line = setup_line
         self.timeout = timeout
         self.pulses = self.context.RawValue("d", 0.0)
@@ -158,6 +160,7 @@ class Worker:
             theirs,
             self.target,
             self.mode,
+            self.names,
             self.setup_line,
             self.dump_path,
             self.pulses,

@@ -20,39 +20,37 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
-from refimpl.contract._evidence import describe_error
 from refimpl.contract._machine import ContractMachine
+from refimpl.contract._target import Refused, open_target
 from refimpl.contract._violation import PropertyFailure
 
-__all__ = ["API_METHODS", "STORE_METHODS", "refusal", "serve"]
+__all__ = ["check_factory", "serve"]
 
-STORE_METHODS = ("set_plugin_data", "get_plugin_data", "remove_plugin_data")
-API_METHODS = ("get_context", "set_context")
 DUMP_SIGNAL = signal.SIGUSR1
 """The signal on which the worker writes every thread's stack (sent to a hung worker)."""
 
 
-def refusal(make: Callable[[], Any], mode: str) -> str | None:
-    """Why what `make()` builds cannot be run against the contract, or `None` if it can."""
+def check_factory(make: Callable[[], Any], mode: str) -> tuple[str, str]:
+    """`("ok", terms)` when what `make()` builds can be driven (a store, a mapping, an
+    API: see `open_target`), else `("refused", why)`."""
     try:
-        built = make()
-    except Exception as error:
-        return f"the factory raised {describe_error(error)}"
-    needed = STORE_METHODS + (API_METHODS if mode == "api" else ())
-    missing = [name for name in needed if not callable(getattr(built, name, None))]
-    if missing:
-        what = "None" if built is None else f"a {type(built).__name__}"
-        return f"the factory returned {what}, which has no {', '.join(missing)}"
-    return None
+        opened = open_target(make, mode)
+    except Refused as error:
+        return ("refused", str(error))
+    with suppress(Exception):
+        opened.close()
+    return ("ok", opened.terms)
 
 
 def serve(
     conn: Connection,
     factory: Callable[[], Any] | str,
     mode: str,
+    names: tuple[str, ...],
     setup_line: str,
     dump_path: str,
     pulses: Any,
@@ -77,7 +75,9 @@ def serve(
 
         factory = resolve_factory(factory)
 
-    machine_class = ContractMachine.bind(factory, mode=mode, setup_line=setup_line, refreeze=True)
+    machine_class = ContractMachine.bind(
+        factory, mode=mode, setup_line=setup_line, refreeze=True, names=names
+    )
     machine_class.pulses = pulses
     conn.send(("ready",))
     while True:
@@ -86,8 +86,7 @@ def serve(
         except (EOFError, OSError):  # the supervisor is gone: so is the point of going on
             os._exit(0)
         if message[0] == "check":
-            why = refusal(factory, mode)
-            reply: tuple[Any, ...] = ("ok",) if why is None else ("refused", why)
+            reply: tuple[Any, ...] = check_factory(factory, mode)
         else:
             reply = _run(machine_class, message[1], progress, died)
         try:
@@ -118,7 +117,8 @@ def _run(
             if died:
                 return ("crash", index, died[0])
     except PropertyFailure as failure:
-        return ("fail", index, failure.property, failure.detail)
+        story = failure.steps if index == 0 else None  # the fresh-store check tells its own
+        return ("fail", index, failure.property, failure.detail, story)
     except BaseException as error:  # the store's SystemExit, KeyboardInterrupt, ...
         return ("error", index, "".join(traceback.format_exception(error)))
     finally:

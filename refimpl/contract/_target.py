@@ -1,0 +1,148 @@
+"""What the contract drives, as it is: a store, a mutable mapping, or an API.
+
+`open_target(factory, mode)` calls the factory once and returns what to drive with
+the three store methods (a mapping is driven through its own `__setitem__`, `get` or
+`__getitem__`, and `pop` or `__delitem__`), the terms its stories are told in, and
+how to close it. A factory may build a context manager: it is entered, and exited
+when the example ends; anything with a `close()` is closed then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from refimpl.contract._evidence import describe_error
+
+__all__ = ["API_METHODS", "STORE_METHODS", "MappingStore", "Opened", "Refused", "open_target"]
+
+STORE_METHODS = ("set_plugin_data", "get_plugin_data", "remove_plugin_data")
+API_METHODS = ("get_context", "set_context")
+MAPPING_METHODS = (("__setitem__",), ("__getitem__", "get"), ("__delitem__", "pop"))
+"""What a mapping needs: each tuple is one duty, met by any of its methods."""
+
+Terms = Literal["store", "mapping", "api"]
+
+
+class Refused(TypeError):
+    """The factory cannot be used: it raised, or built something the contract cannot drive."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A target ready to drive: `target` has the store methods (and the API's, in API
+    mode); `terms` says how stories spell calls to it; `close()` ends it."""
+
+    target: Any
+    terms: Terms
+    close: Callable[[], None]
+
+
+class MappingStore:
+    """The store protocol over a mutable mapping, calling the mapping's own methods and
+    nothing else: a missing key is `None`, removing a missing key is no error."""
+
+    __slots__ = ("mapping",)
+
+    def __init__(self, mapping: Any) -> None:
+        self.mapping = mapping
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        self.mapping[name] = data
+
+    def get_plugin_data(self, name: str) -> Any:
+        if callable(getattr(self.mapping, "get", None)):
+            return self.mapping.get(name)
+        try:
+            return self.mapping[name]
+        except KeyError:
+            return None
+
+    def remove_plugin_data(self, name: str) -> None:
+        if callable(getattr(self.mapping, "pop", None)):
+            self.mapping.pop(name, None)
+            return
+        with suppress(KeyError):
+            del self.mapping[name]
+
+
+def open_target(factory: Callable[[], Any], mode: str) -> Opened:
+    """Build one target with `factory()`; raise `Refused` saying why it cannot be driven."""
+    try:
+        built = factory()
+    except Exception as error:
+        raise Refused(f"the factory raised {describe_error(error)}") from None
+    entered = _enter(built)
+    if entered is not None:
+        inner, exit_ = entered
+        try:
+            opened = _classify(inner, mode, lambda: None)
+        except Refused:
+            exit_()
+            raise
+        return Opened(opened.target, opened.terms, _first_then(opened.close, exit_))
+    return _classify(built, mode, _closer(built))
+
+
+def _enter(built: Any) -> tuple[Any, Callable[[], None]] | None:
+    """A context manager that is not itself drivable is entered: `(value, exit)`."""
+    if _missing_store(built) == [] or _missing_mapping(built) == []:
+        return None
+    enter, exit_ = getattr(built, "__enter__", None), getattr(built, "__exit__", None)
+    if not callable(enter) or not callable(exit_):
+        return None
+    try:
+        value = enter()
+    except Exception as error:
+        raise Refused(f"entering what the factory built raised {describe_error(error)}") from None
+    return value, lambda: exit_(None, None, None)
+
+
+def _classify(built: Any, mode: str, close: Callable[[], None]) -> Opened:
+    kind = type(built).__name__
+    what = "None" if built is None else f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
+    missing_store = _missing_store(built)
+    if mode == "api":
+        missing = missing_store + [m for m in API_METHODS if not callable(getattr(built, m, None))]
+        if missing:
+            raise Refused(f"the factory returned {what}, which has no {', '.join(missing)}")
+        return Opened(built, "api", close)
+    if not missing_store:
+        return Opened(built, "store", close)
+    missing_mapping = _missing_mapping(built)
+    if not missing_mapping:
+        return Opened(MappingStore(built), "mapping", close)
+    raise Refused(
+        f"the factory returned {what}, which is neither a store (it has no "
+        f"{', '.join(missing_store)}) nor a mutable mapping (it has no "
+        f"{', '.join(missing_mapping)})"
+    )
+
+
+def _missing_store(built: Any) -> list[str]:
+    return [m for m in STORE_METHODS if not callable(getattr(built, m, None))]
+
+
+def _missing_mapping(built: Any) -> list[str]:
+    return [
+        " or ".join(duty)
+        for duty in MAPPING_METHODS
+        if not any(callable(getattr(type(built), m, None)) for m in duty)
+    ]
+
+
+def _closer(built: Any) -> Callable[[], None]:
+    close = getattr(built, "close", None)
+    return close if callable(close) else (lambda: None)
+
+
+def _first_then(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        try:
+            first()
+        finally:
+            then()
+
+    return both

@@ -1,0 +1,139 @@
+"""The contract on code nobody here wrote: mappings as they are, stores that close, names enough
+to overflow a cache, contexts that pickle, and verdicts whose words are true of the store."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import settings
+
+from broken_variant.mutants import MUTANTS
+from refimpl import ContextStore, PluginContext
+from refimpl.contract import Counter, check_store, run_contract
+from refimpl.contract._states import CONTEXT_CLASSES, Tally
+
+FEW = settings(max_examples=30, derandomize=True, database=None, deadline=None)
+DERANDOMIZED = settings(settings(), derandomize=True, database=None)
+
+
+def test_a_plain_dict_holds_every_property_as_it_is() -> None:
+    check_store(dict, settings=FEW)  # raises ContractViolation if not
+
+
+def test_a_weak_value_dictionary_loses_what_it_holds_and_the_story_speaks_mapping() -> None:
+    violation = run_contract(weakref.WeakValueDictionary, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == "survival", violation
+    assert "store['a'] = PluginContext[Counter]('a', Counter(count=0))" in violation.steps[1]
+    assert "set_plugin_data" not in "\n".join(violation.steps)
+    assert "get_context" not in "\n".join(violation.steps)  # no API vocabulary for a mapping
+
+
+class NoRemoveStore:
+    def set_plugin_data(self, name: str, data: object) -> None: ...
+    def get_plugin_data(self, name: str) -> object: ...
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_a_store_without_remove_is_refused_naming_the_missing_method(isolate: bool) -> None:
+    with pytest.raises(TypeError, match=r"neither a store \(it has no remove_plugin_data\)"):
+        run_contract(NoRemoveStore, settings=FEW, isolate=isolate)
+
+
+class ClosingStore(ContextStore):
+    """Counts the stores built and closed, in this process."""
+
+    built: ClassVar[int] = 0
+    closed: ClassVar[int] = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        type(self).built += 1
+
+    def close(self) -> None:
+        type(self).closed += 1
+
+
+def test_every_store_built_is_closed_when_its_example_ends() -> None:
+    ClosingStore.built = ClosingStore.closed = 0
+    run_contract(ClosingStore, settings=FEW, isolate=False)
+    assert ClosingStore.built > 30  # one per example, and one per second_store step
+    assert ClosingStore.closed == ClosingStore.built
+
+
+ENTERED: list[str] = []
+
+
+@contextmanager
+def opened_dict() -> Iterator[dict[str, Any]]:
+    ENTERED.append("enter")
+    try:
+        yield {}
+    finally:
+        ENTERED.append("exit")
+
+
+def test_a_factory_may_be_a_context_manager_entered_and_exited_per_store() -> None:
+    ENTERED.clear()
+    run = run_contract(opened_dict, settings=FEW, isolate=False)
+    assert run.violation is None, run.violation
+    assert ENTERED.count("enter") > 30
+    assert ENTERED.count("enter") == ENTERED.count("exit")
+
+
+class CapacityDict(OrderedDict[str, Any]):
+    """A bounded cache: least recently stored evicted past `capacity` entries."""
+
+    capacity: ClassVar[int] = 9
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.capacity:
+            self.popitem(last=False)
+
+
+def test_names_sets_how_large_a_bounded_cache_the_contract_overflows() -> None:
+    assert run_contract(CapacityDict, settings=FEW, names=9).violation is None
+    violation = run_contract(CapacityDict, settings=FEW, names=10).violation
+    assert violation is not None
+    assert violation.property == "no-stale", violation
+    assert "lost track of it" in violation.detail
+
+
+@pytest.mark.parametrize("names", [0, -1, 1.5, True, "8"])
+def test_names_must_be_a_whole_number_of_at_least_one(names: Any) -> None:
+    with pytest.raises(ValueError, match="names must be a whole number"):
+        check_store(dict, settings=FEW, names=names)
+
+
+def test_contexts_pickle_as_equal_copies_of_their_own_class() -> None:
+    plain = PluginContext[Counter]("a", Counter(3))
+    valued = CONTEXT_CLASSES["tally"]("b", Tally(4))
+    for context in (plain, valued):
+        copy = pickle.loads(pickle.dumps(context))
+        assert type(copy) is type(context)
+        assert copy is not context
+        assert (copy.plugin_name, copy.data) == (context.plugin_name, context.data)
+    assert pickle.loads(pickle.dumps(valued)) == valued  # the contract's contexts: ==
+    assert pickle.loads(pickle.dumps(plain)) != plain  # a plain context: identity
+
+
+def test_a_store_sharing_state_between_instances_tells_a_story_that_replays_fresh() -> None:
+    mutant = next(m for m in MUTANTS if m.name == "shared-class-dict")
+    violation = run_contract(mutant.factory, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == "no-stale"
+    assert "share state" in violation.detail
+    script = "\n".join(violation.steps)
+    replayed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert "no-stale violated" in replayed.stderr, replayed.stderr[-2000:]
