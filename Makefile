@@ -10,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 # Hypothesis's own cache goes with the other generated files, not into the project root.
 export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
-.PHONY: report demo lessons bench stress native test lint fuzz bench-contract clean
+.PHONY: report demo lessons bench stress native test lint fuzz bench-contract survey clean
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
@@ -64,6 +64,12 @@ bench: $(STAMP)
 ## bench-contract: the mutant table with detection costs, on the 'ci' profile
 bench-contract: $(STAMP)
 	$(PY) -m broken_variant.catalogue
+
+## survey: the contract on 18 real registries (stdlib, PyPI) beside what their docs promise; writes reports/out/survey.json
+survey: $(STAMP)
+	@echo "installing the surveyed libraries, pinned in pyproject.toml's 'survey' extra: blinker, boltons, cachelib, cachetools, diskcache, Django, dogpile.cache, lru-dict, pluggy, sqlitedict, zope.interface"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[survey]'
+	$(PY) -m reports.survey
 
 ## lint: ruff and mypy --strict, both clean
 lint: $(STAMP)

@@ -1,0 +1,717 @@
+"""`python -m reports.survey` (`make survey`): the contract on real registries, beside their docs.
+
+Each entry is a registry from the standard library or PyPI, the verdict its own
+documentation implies ("holds", or the contract property it gives up, such as a cache
+that hands back copies: `no-stale`), and one line of that documentation with its address.
+The survey runs the contract on each (the active Hypothesis profile, each store isolated
+in a worker) and prints, per registry, what the docs promise, what the contract found,
+and whether the two agree; for each disagreement the shrunk story and the first line of
+its evidence. It writes `survey.json` into the output folder (atomically). It is a
+survey, not a test: it exits 0 with disagreements and libraries not installed (a row
+says so; `make survey` installs them all), 1 when the contract could not judge a
+registry at all (an error row), and 2 for a bad argument, before anything runs.
+
+Mutable mappings are handed to the contract as they are; the libraries whose registry is
+not a mapping (a cache API of get/set/delete, a plugin manager, a signal, a component
+registry) get a few-line adapter here that calls their documented API and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shelve
+import shutil
+import sys
+import tempfile
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+from hypothesis import settings as Settings
+
+from refimpl._cmdline import raise_if_interrupted, run_cli
+from refimpl.contract import PROPERTIES, load_profile, run_contract
+from reports._atomic import UnusableFolder, output_folder, write_text_atomically
+
+__all__ = [
+    "REGISTRIES",
+    "SCHEMA_VERSION",
+    "VERDICTS",
+    "Outcome",
+    "Registry",
+    "main",
+    "report",
+    "select",
+    "survey",
+    "table",
+]
+
+PROG = "python -m reports.survey"
+SCHEMA_VERSION = 1
+"""The `"schema"` of the survey.json written now; bump it whenever its shape changes."""
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+TIMEOUT = 10.0
+"""Seconds one call into a registry may take before the contract calls it hung: the
+disk-backed ones commit to SQLite or dbm files on some calls."""
+VERDICTS: Final = ("holds", *PROPERTIES)
+"""What a registry's documentation can promise: every property holds, or the one it gives up."""
+STDLIB = "stdlib"
+
+
+# -- the entries ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """One registry to survey.
+
+    `name` says what is run (`cachetools.LRUCache(maxsize=4)`); `library` where it comes
+    from (a PyPI distribution, or the standard library); `version_of` the distribution
+    name that `importlib.metadata` knows it by, or a callable returning the version;
+    `factory` a module-level function building a fresh registry (or a context manager
+    yielding one), importable by path; `documented` the verdict its documentation
+    implies (one of `VERDICTS`); `citation` one line of that documentation, quoted or
+    paraphrased, found at `url`."""
+
+    name: str
+    library: str
+    version_of: str | Callable[[], str]
+    factory: Callable[[], Any]
+    documented: str
+    citation: str
+    url: str
+
+    def __post_init__(self) -> None:
+        if self.documented not in VERDICTS:
+            raise ValueError(f"{self.name}: documented must be one of {VERDICTS}")
+
+    def version(self) -> str | None:
+        """The installed version, or None when the library is not installed."""
+        if callable(self.version_of):
+            return self.version_of()
+        try:
+            return importlib.metadata.version(self.version_of)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+
+def _module(name: str) -> Any:
+    """Import a third-party module untyped (none of these ship type information mypy
+    reads, and none is needed to call their documented API)."""
+    return importlib.import_module(name)
+
+
+# Adapters, for the registries that are not mutable mappings: each calls the library's
+# documented API and nothing else.
+
+
+class _CacheAPI:
+    """A cache of `set(key, value)`, `get(key)` and `delete(key)` (cachelib, Django, dogpile)."""
+
+    def __init__(self, cache: Any, missing: object = None) -> None:
+        self.cache, self.missing = cache, missing
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        self.cache.set(name, data)
+
+    def get_plugin_data(self, name: str) -> Any:
+        value = self.cache.get(name)
+        return None if value is self.missing else value
+
+    def remove_plugin_data(self, name: str) -> None:
+        self.cache.delete(name)
+
+
+class _Plugins:
+    """pluggy: `register(plugin, name)`, `get_plugin(name)`, `unregister(name=...)`."""
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        self.manager.register(data, name=name)
+
+    def get_plugin_data(self, name: str) -> Any:
+        return self.manager.get_plugin(name)
+
+    def remove_plugin_data(self, name: str) -> None:
+        self.manager.unregister(name=name)
+
+
+class _Receivers:
+    """blinker: the registry is one signal's receivers by sender. A context is the
+    receiver connected for the sender `name` (`connect(data, sender=name, weak=...)`), a
+    fetch is the receiver `receivers_for(name)` yields, and a removal disconnects it from
+    that sender (`disconnect(receiver, sender=name)`)."""
+
+    def __init__(self, signal: Any, weak: bool) -> None:
+        self.signal, self.weak = signal, weak
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        self.remove_plugin_data(name)
+        self.signal.connect(data, sender=name, weak=self.weak)
+
+    def get_plugin_data(self, name: str) -> Any:
+        return next(iter(self.signal.receivers_for(name)), None)
+
+    def remove_plugin_data(self, name: str) -> None:
+        for receiver in list(self.signal.receivers_for(name)):
+            self.signal.disconnect(receiver, sender=name)
+
+
+class _Utilities:
+    """zope.interface: named utilities of one interface, `registerUtility(data, provided,
+    name)`, `queryUtility(provided, name=...)`, `unregisterUtility(provided=..., name=...)`."""
+
+    def __init__(self, components: Any, provided: Any) -> None:
+        self.components, self.provided = components, provided
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        self.components.registerUtility(data, self.provided, name)
+
+    def get_plugin_data(self, name: str) -> Any:
+        return self.components.queryUtility(self.provided, name=name)
+
+    def remove_plugin_data(self, name: str) -> None:
+        self.components.unregisterUtility(provided=self.provided, name=name)
+
+
+# Factories: module-level, so that the contract's worker imports them by path.
+
+
+def make_dict() -> dict[str, Any]:
+    return {}
+
+
+def make_ordered_dict() -> OrderedDict[str, Any]:
+    return OrderedDict()
+
+
+def make_weak_value_dictionary() -> weakref.WeakValueDictionary[str, Any]:
+    return weakref.WeakValueDictionary()
+
+
+@contextlib.contextmanager
+def _folder(library: str) -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix=f"survey-{library}-") as folder:
+        yield folder
+
+
+@contextlib.contextmanager
+def make_shelf() -> Iterator[shelve.Shelf[Any]]:
+    with _folder("shelve") as folder, shelve.open(os.path.join(folder, "shelf")) as shelf:
+        yield shelf
+
+
+@contextlib.contextmanager
+def make_writeback_shelf() -> Iterator[shelve.Shelf[Any]]:
+    with (
+        _folder("shelve") as folder,
+        shelve.open(os.path.join(folder, "shelf"), writeback=True) as shelf,
+    ):
+        yield shelf
+
+
+def make_cachetools_cache() -> Any:
+    return _module("cachetools").Cache(maxsize=1024)
+
+
+def make_cachetools_lru() -> Any:
+    return _module("cachetools").LRUCache(maxsize=4)
+
+
+def make_cachelib_simple() -> _CacheAPI:
+    return _CacheAPI(_module("cachelib").SimpleCache())
+
+
+@contextlib.contextmanager
+def make_diskcache() -> Iterator[Any]:
+    with _folder("diskcache") as folder, _module("diskcache").Cache(folder) as cache:
+        yield cache
+
+
+@contextlib.contextmanager
+def make_sqlitedict() -> Iterator[Any]:
+    sqlitedict = _module("sqlitedict")
+    with (
+        _folder("sqlitedict") as folder,
+        sqlitedict.SqliteDict(os.path.join(folder, "registry.sqlite")) as registry,
+    ):
+        yield registry
+
+
+def make_boltons_lri() -> Any:
+    return _module("boltons.cacheutils").LRI(max_size=4)
+
+
+def make_lru_dict() -> Any:
+    return _module("lru").LRU(4)
+
+
+def make_dogpile_memory() -> _CacheAPI:
+    dogpile = _module("dogpile.cache")
+    region = dogpile.make_region().configure("dogpile.cache.memory")
+    return _CacheAPI(region, missing=_module("dogpile.cache.api").NO_VALUE)
+
+
+DJANGO_LOCATION = "reports.survey"
+"""The `LOCATION` of the Django cache: one in-process store per location, shared by every
+`LocMemCache` built with it."""
+
+
+def make_django_locmem() -> _CacheAPI:
+    locmem = _module("django.core.cache.backends.locmem")
+    return _CacheAPI(locmem.LocMemCache(DJANGO_LOCATION, {}))
+
+
+def make_pluggy() -> _Plugins:
+    return _Plugins(_module("pluggy").PluginManager("survey"))
+
+
+def make_blinker_weak() -> _Receivers:
+    return _Receivers(_module("blinker").Signal("survey"), weak=True)
+
+
+def make_blinker_strong() -> _Receivers:
+    return _Receivers(_module("blinker").Signal("survey"), weak=False)
+
+
+def make_zope_utilities() -> _Utilities:
+    interface = _module("zope.interface.interface")
+    provided = interface.InterfaceClass("IPluginContext", (interface.Interface,))
+    return _Utilities(_module("zope.interface.registry").Components("survey"), provided)
+
+
+def _python() -> str:
+    return platform.python_version()
+
+
+REGISTRIES: Final[tuple[Registry, ...]] = (
+    Registry(
+        "dict", STDLIB, _python, make_dict, "holds",
+        "d[key] = value sets d[key] to value; d[key] returns the item of d with key key",
+        "https://docs.python.org/3.11/library/stdtypes.html#mapping-types-dict",
+    ),
+    Registry(
+        "collections.OrderedDict", STDLIB, _python, make_ordered_dict, "holds",
+        "a dict subclass that has methods specialized for rearranging dictionary order",
+        "https://docs.python.org/3.11/library/collections.html#collections.OrderedDict",
+    ),
+    Registry(
+        "weakref.WeakValueDictionary", STDLIB, _python, make_weak_value_dictionary, "survival",
+        "Mapping class that references values weakly. Entries in the dictionary will be "
+        "discarded when no strong reference to the value exists any more.",
+        "https://docs.python.org/3.11/library/weakref.html#weakref.WeakValueDictionary",
+    ),
+    Registry(
+        "shelve.open(path)", STDLIB, _python, make_shelf, "no-stale",
+        "the values in a shelf can be anything the pickle module can handle (a fetch "
+        "unpickles a copy; writeback is off by default)",
+        "https://docs.python.org/3.11/library/shelve.html#shelve.open",
+    ),
+    Registry(
+        "shelve.open(path, writeback=True)", STDLIB, _python, make_writeback_shelf, "holds",
+        "If writeback is True, all entries accessed are also cached in memory, and written "
+        "back on sync() and close()",
+        "https://docs.python.org/3.11/library/shelve.html#shelve.open",
+    ),
+    Registry(
+        "cachetools.Cache(maxsize=1024)", "cachetools", "cachetools",
+        make_cachetools_cache, "holds",
+        "Mutable mapping to serve as a simple cache or cache base class (it discards items "
+        "only when full)",
+        "https://cachetools.readthedocs.io/en/stable/#cachetools.Cache",
+    ),
+    Registry(
+        "cachetools.LRUCache(maxsize=4)", "cachetools", "cachetools",
+        make_cachetools_lru, "no-stale",
+        "Least Recently Used (LRU) cache implementation: discards the least recently used "
+        "items first to make space when necessary",
+        "https://cachetools.readthedocs.io/en/stable/#cachetools.LRUCache",
+    ),
+    Registry(
+        "cachelib.SimpleCache()", "cachelib", "cachelib", make_cachelib_simple, "no-stale",
+        "SimpleSerializer, the default serializer for SimpleCache, works on top of "
+        "pickle.loads and pickle.dumps",
+        "https://cachelib.readthedocs.io/en/stable/serializers/",
+    ),
+    Registry(
+        "diskcache.Cache(directory)", "diskcache", "diskcache", make_diskcache, "no-stale",
+        "Disk objects serialize values: numbers, strings and bytes natively, every other "
+        "value with pickle",
+        "https://grantjenks.com/docs/diskcache/tutorial.html#disk",
+    ),
+    Registry(
+        "sqlitedict.SqliteDict(path)", "sqlitedict", "sqlitedict", make_sqlitedict, "no-stale",
+        "By default Pickle is used internally to (de)serialize the values.",
+        "https://github.com/piskvorky/sqlitedict#serialization",
+    ),
+    Registry(
+        "boltons.cacheutils.LRI(max_size=4)", "boltons", "boltons", make_boltons_lri, "no-stale",
+        "The LRI implements the basic Least Recently Inserted strategy to caching",
+        "https://boltons.readthedocs.io/en/latest/cacheutils.html#boltons.cacheutils.LRI",
+    ),
+    Registry(
+        "lru.LRU(4)", "lru-dict", "lru-dict", make_lru_dict, "no-stale",
+        "A fixed size dict like container which evicts Least Recently Used (LRU) items "
+        "once size limit is exceeded",
+        "https://github.com/amitdev/lru-dict#readme",
+    ),
+    Registry(
+        "dogpile.cache memory region", "dogpile.cache", "dogpile.cache",
+        make_dogpile_memory, "holds",
+        "MemoryBackend places the value as given into the dictionary; values remain until "
+        "explicitly removed",
+        "https://dogpilecache.sqlalchemy.org/en/latest/api.html#memory-backends",
+    ),
+    Registry(
+        "Django LocMemCache", "Django", "django", make_django_locmem, "no-stale",
+        "cache any Python object that can be pickled; the local-memory cache is shared by "
+        "every instance of one LOCATION",
+        "https://docs.djangoproject.com/en/5.2/topics/cache/#local-memory-caching",
+    ),
+    Registry(
+        "pluggy.PluginManager", "pluggy", "pluggy", make_pluggy, "no-stale",
+        "register(plugin, name): if the plugin is already registered, raises a ValueError "
+        "(so does a name already taken)",
+        "https://pluggy.readthedocs.io/en/stable/api_reference.html#pluggy.PluginManager.register",
+    ),
+    Registry(
+        "blinker.Signal.connect(weak=True)", "blinker", "blinker", make_blinker_weak, "survival",
+        "weak: track the receiver with a weakref; it is disconnected when garbage collected "
+        "(the default)",
+        "https://blinker.readthedocs.io/en/stable/#blinker.Signal.connect",
+    ),
+    Registry(
+        "blinker.Signal.connect(weak=False)", "blinker", "blinker", make_blinker_strong, "holds",
+        "weak=False keeps the receiver; disconnect(receiver, sender) disconnects it from "
+        "being called when the signal is sent by sender",
+        "https://blinker.readthedocs.io/en/stable/#blinker.Signal.disconnect",
+    ),
+    Registry(
+        "zope.interface Components (utilities)", "zope.interface", "zope.interface",
+        make_zope_utilities, "holds",
+        "registerUtility(component, provided, name) registers the component; "
+        "queryUtility(provided, name) looks it up",
+        "https://zopeinterface.readthedocs.io/en/latest/api/components.html",
+    ),
+)  # fmt: skip
+
+
+# -- running -------------------------------------------------------------------------
+
+
+NOT_INSTALLED = "not installed (make survey installs it)"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the survey found for one registry.
+
+    `status` is `agrees`, `disagrees`, `not-installed` or `error` (the contract could not
+    judge it: `note` says why); `found` is the contract's verdict (`holds` or a property),
+    `None` when it did not run; `steps` and `detail` are the violation's."""
+
+    name: str
+    library: str
+    version: str | None
+    documented: str
+    citation: str
+    url: str
+    status: str
+    found: str | None = None
+    examples: int = 0
+    seconds: float = 0.0
+    steps: tuple[str, ...] = ()
+    detail: str = ""
+    note: str = ""
+    factory: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return self.status == "agrees"
+
+
+def _spec(registry: Registry) -> str:
+    factory = registry.factory
+    return f"{factory.__module__}:{factory.__qualname__}"
+
+
+def run_one(
+    registry: Registry, *, settings: Settings | None = None, timeout: float = TIMEOUT
+) -> Outcome:
+    """Run the contract on one registry and compare its verdict with the documented one.
+    `settings=None` is the active Hypothesis profile, as `run_contract` takes it."""
+    base = Outcome(
+        name=registry.name,
+        library=registry.library,
+        version=registry.version(),
+        documented=registry.documented,
+        citation=registry.citation,
+        url=registry.url,
+        status="error",
+        factory=_spec(registry),
+    )
+    if base.version is None:
+        return replace(base, status="not-installed", note=NOT_INSTALLED)
+    started = time.perf_counter()
+    try:
+        run = run_contract(registry.factory, settings=settings, timeout=timeout)
+    except Exception as error:  # refused by the contract, or a harness failure: a row
+        first = (str(error).strip().splitlines() or [""])[0]
+        return replace(
+            base,
+            seconds=round(time.perf_counter() - started, 2),
+            note=f"{type(error).__name__}: {first}",
+        )
+    found = "holds" if run.violation is None else run.violation.property
+    return replace(
+        base,
+        status="agrees" if found == registry.documented else "disagrees",
+        found=found,
+        examples=run.examples,
+        seconds=round(run.seconds, 2),
+        steps=() if run.violation is None else tuple(run.violation.steps),
+        detail="" if run.violation is None else run.violation.detail,
+    )
+
+
+def survey(
+    registries: Sequence[Registry],
+    *,
+    progress: Callable[[str], None] = lambda line: None,
+    run: Callable[[Registry], Outcome] | None = None,
+) -> list[Outcome]:
+    """Run every registry in turn (with `run`, `run_one` by default), saying how each went
+    as it ends."""
+    run = run or run_one
+    outcomes: list[Outcome] = []
+    for number, registry in enumerate(registries, 1):
+        progress(f"[{number}/{len(registries)}] {registry.name} ... ")
+        outcome = run(registry)
+        outcomes.append(outcome)
+        progress(f"{_verdict(outcome)} ({outcome.seconds:.1f} s)\n")
+        raise_if_interrupted()
+    return outcomes
+
+
+def _verdict(outcome: Outcome) -> str:
+    if outcome.status == "not-installed":
+        return "not installed"
+    if outcome.status == "error":
+        return "error"
+    return f"{outcome.found}" + ("" if outcome.agrees else " (DISAGREES)")
+
+
+# -- what it shows -------------------------------------------------------------------
+
+
+def summary(outcomes: Sequence[Outcome]) -> str:
+    """One line: "14 registries: 13 agree, 1 disagrees" (and what did not run)."""
+    counts = {
+        status: sum(outcome.status == status for outcome in outcomes)
+        for status in ("agrees", "disagrees", "not-installed", "error")
+    }
+    total = len(outcomes)
+    parts = [
+        f"{counts['agrees']} {'agrees' if counts['agrees'] == 1 else 'agree'}",
+        f"{counts['disagrees']} {'disagrees' if counts['disagrees'] == 1 else 'disagree'}",
+    ]
+    if counts["not-installed"]:
+        parts.append(f"{counts['not-installed']} not installed")
+    if counts["error"]:
+        parts.append(f"{counts['error']} {'error' if counts['error'] == 1 else 'errors'}")
+    return f"{total} {'registry' if total == 1 else 'registries'}: {', '.join(parts)}"
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _found_cell(outcome: Outcome) -> str:
+    if outcome.status == "not-installed":
+        return NOT_INSTALLED
+    if outcome.status == "error":
+        return "error"
+    return f"{outcome.found}"
+
+
+def _judgement(outcome: Outcome) -> str:
+    return {"agrees": "agrees", "disagrees": "DISAGREES"}.get(outcome.status, "")
+
+
+def table(outcomes: Sequence[Outcome], width: int | None = None) -> str:
+    """The survey as a plain-text table (its last column, the docs' line, cut to fit in
+    `width` columns: the terminal's by default), each disagreement's story and each
+    error below it, and the summary line last."""
+    header = ("registry", "library", "documented", "found", "", "the docs say")
+    rows = [
+        (
+            outcome.name,
+            f"{outcome.library} {outcome.version or ''}".strip(),
+            outcome.documented,
+            _found_cell(outcome),
+            _judgement(outcome),
+            outcome.citation,
+        )
+        for outcome in outcomes
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(6)]
+    room = (width or shutil.get_terminal_size((160, 24)).columns) - sum(widths[:5]) - 2 * 5
+    widths[5] = min(widths[5], max(room, 40))
+    lines = [
+        "  ".join(
+            _short(cell, size).ljust(size) for cell, size in zip(row, widths, strict=True)
+        ).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * size for size in widths).rstrip())
+    for outcome in outcomes:
+        if outcome.status == "disagrees":
+            first = (outcome.detail.strip().splitlines() or [""])[0]
+            lines += [
+                "",
+                f"{outcome.name}: the docs imply {outcome.documented}, the contract found "
+                f"{outcome.found}",
+                f"  docs: {outcome.citation} ({outcome.url})",
+                f"  {first}" if first else "  (no detail)",
+                "  steps:",
+                *(f"    {step}" for step in outcome.steps),
+            ]
+        elif outcome.status == "error":
+            lines += ["", f"{outcome.name}: the contract could not judge it: {outcome.note}"]
+    lines += ["", summary(outcomes)]
+    return "\n".join(lines)
+
+
+def report(outcomes: Sequence[Outcome], *, profile: str, command: str) -> dict[str, Any]:
+    """The survey as the JSON object written to survey.json:
+
+    `{"schema": 1, "date", "command", "profile", "machine": {"python", "system",
+    "machine"}, "registries": [row, ...], "summary": {"registries", "agree", "disagree",
+    "not_installed", "errors", "line"}}`, each row an `Outcome` (`name`, `library`,
+    `version` or null, `documented`, `citation`, `url`, `status`, `found` or null,
+    `examples`, `seconds`, `steps` (a list), `detail`, `note`, `factory`)."""
+    registries = []
+    for outcome in outcomes:
+        row = asdict(outcome)
+        row["steps"] = list(outcome.steps)
+        registries.append(row)
+    return {
+        "schema": SCHEMA_VERSION,
+        "date": datetime.date.today().isoformat(),
+        "command": command,
+        "profile": profile,
+        "machine": {
+            "python": platform.python_version(),
+            "system": platform.system(),
+            "machine": platform.machine(),
+        },
+        "registries": registries,
+        "summary": {
+            "registries": len(outcomes),
+            "agree": sum(outcome.status == "agrees" for outcome in outcomes),
+            "disagree": sum(outcome.status == "disagrees" for outcome in outcomes),
+            "not_installed": sum(outcome.status == "not-installed" for outcome in outcomes),
+            "errors": sum(outcome.status == "error" for outcome in outcomes),
+            "line": summary(outcomes),
+        },
+    }
+
+
+# -- the command line ----------------------------------------------------------------
+
+
+def _aliases(registry: Registry) -> set[str]:
+    """What selects `registry` on the command line, case aside: its name, its name before
+    the parenthesis (`cachetools.LRUCache`), its first word (`cachetools`, `shelve`) and its
+    library."""
+    name = registry.name.casefold()
+    first = re.split(r"[.( ]", name, maxsplit=1)[0]
+    return {name, name.partition("(")[0].strip(), first, registry.library.casefold()}
+
+
+def select(
+    names: Sequence[str] | None, registries: Sequence[Registry] = REGISTRIES
+) -> list[Registry]:
+    """The registries `--only` names, in survey order (all of them for no names): a name
+    selects every entry it is an alias of (see `_aliases`). Raises `ValueError` naming
+    what selects nothing."""
+    if not names:
+        return list(registries)
+    wanted = [name.casefold() for name in names]
+    unknown = [
+        name
+        for name, folded in zip(names, wanted, strict=True)
+        if not any(folded in _aliases(registry) for registry in registries)
+    ]
+    if unknown:
+        known = ", ".join(registry.name for registry in registries)
+        raise ValueError(f"no registry named {', '.join(map(repr, unknown))} (known: {known})")
+    return [r for r in registries if any(folded in _aliases(r) for folded in wanted)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Survey, print the table, write survey.json; exit 0 (disagreements included), 1 when
+    a registry could not be judged, 2 for a bad argument."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="survey only these registries (a name, its part before '(', or a library)",
+    )
+    parser.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        metavar="DIR",
+        help="the folder to write survey.json into; made if missing, but not its parent "
+        "(default: reports/out)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        chosen = select(args.only)
+    except ValueError as unknown:
+        parser.error(f"argument --only: {unknown}")
+    try:
+        out = output_folder(args.out, ["survey.json"])
+    except UnusableFolder as refused:
+        parser.error(f"argument --out: {refused}")
+    try:
+        profile = load_profile()
+    except ValueError as bad:
+        parser.error(str(bad))
+
+    def progress(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    outcomes = survey(chosen, progress=progress)
+    command = "make survey" if not args.only else f"{PROG} --only {' '.join(args.only)}"
+    result = report(outcomes, profile=profile, command=command)
+    write_text_atomically(out / "survey.json", json.dumps(result, indent=2) + "\n")
+    print(table(outcomes))
+    print(f"survey: wrote {out / 'survey.json'}", file=sys.stderr)
+    return 1 if any(outcome.status == "error" for outcome in outcomes) else 0
+
+
+if __name__ == "__main__":
+    # Run as `python -m`, this module is `__main__`: its factories would not import back by
+    # path, and the contract would fork each worker from this process instead of starting
+    # it clean. The module imported by its name is the one to run.
+    from reports import survey as _by_name
+
+    sys.exit(run_cli(_by_name.main, PROG))
