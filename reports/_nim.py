@@ -53,6 +53,7 @@ NIM_MISSING = (
     "wheel exists for the machine; `apt-get install nim` also works; NATIVE_NIM names "
     "others), so the native tests did not run"
 )
+NIM_HIDDEN = "native: NATIVE_NIM=none hides every Nim compiler, so the native tests did not run"
 GCC_MISSING = (
     "native: gcc was not found (`apt-get install gcc` installs it), so the native tests did not run"
 )
@@ -141,7 +142,17 @@ def toolchain_missing() -> str | None:
     """Why the native hosts cannot be built here, in one line; None when they can."""
     if shutil.which("gcc") is None:
         return GCC_MISSING
-    return None if find_compilers() else NIM_MISSING
+    if find_compilers():
+        return None
+    search = os.environ.get(_SEARCH)
+    if search == "none":
+        return NIM_HIDDEN
+    if search is not None:
+        return (
+            f"native: {_SEARCH}={search} names no Nim compiler that runs here, "
+            "so the native tests did not run"
+        )
+    return NIM_MISSING
 
 
 def gcc_version() -> str | None:

@@ -31,7 +31,7 @@ from reports._crash import Abort, Symbol, parse_abort, parse_asan, parse_valgrin
 from reports.native import (
     FRAMES,
     MODULES,
-    NIM_MISSING,
+    NIM_HIDDEN,
     SCHEMA_VERSION,
     Cell,
     CellSpec,
@@ -372,14 +372,35 @@ TWO_TESTS = [
 def test_without_a_compiler_the_native_tests_are_left_out_in_one_line() -> None:
     done = _pytest(TWO_TESTS, NATIVE_NIM="none", REQUIRE_NATIVE="0")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count(NIM_MISSING) == 1, done.stdout
+    assert done.stdout.count(NIM_HIDDEN) == 1, done.stdout
     assert "1 passed, 1 deselected" in done.stdout, "left out and said so, not skipped"
 
 
 def test_without_a_compiler_require_native_is_a_usage_error() -> None:
     done = _pytest(TWO_TESTS, NATIVE_NIM="none", REQUIRE_NATIVE="1")
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
-    assert f"{NIM_MISSING} (REQUIRE_NATIVE=1)" in done.stderr
+    assert f"{NIM_HIDDEN} (REQUIRE_NATIVE=1)" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("search", "said"),
+    [
+        ("none", "native: NATIVE_NIM=none hides every Nim compiler"),
+        (
+            "/nonexistent/nim",
+            "native: NATIVE_NIM=/nonexistent/nim names no Nim compiler that runs here",
+        ),
+    ],
+)
+def test_native_nim_that_leaves_no_compiler_is_named_as_the_reason(
+    monkeypatch: pytest.MonkeyPatch, search: str, said: str
+) -> None:
+    from reports._nim import GCC_MISSING, toolchain_missing
+
+    monkeypatch.setenv("NATIVE_NIM", search)
+    reason = toolchain_missing()
+    assert reason is not None
+    assert reason.startswith(said) or reason == GCC_MISSING, reason  # gcc is looked for first
 
 
 TWO_COMPILERS = (
