@@ -25,7 +25,7 @@ from refimpl._reuse import reuse_address
 from refimpl.contract._evidence import describe, describe_bare, describe_error, held_by, where
 from refimpl.contract._probe import probe
 from refimpl.contract._states import CONTEXT_CLASSES, STATE_TYPES, change_state, make_state
-from refimpl.contract._story import NOISE, step_line
+from refimpl.contract._story import NOISE, spoken, step_line
 from refimpl.contract._target import open_target
 from refimpl.contract._violation import FAILURES
 
@@ -217,7 +217,7 @@ class ContractMachine(RuleBasedStateMachine):
         except Exception as error:
             self._fail(
                 "no-stale",
-                f"right after it was stored, get_plugin_data({name!r}) raised "
+                f"right after it was stored, {self._get(name)} raised "
                 f"{describe_error(error)}, expected the {self.model[name].what}",
             )
         if got is not context:
@@ -228,6 +228,10 @@ class ContractMachine(RuleBasedStateMachine):
         old = self.model.pop(name, None)
         if old is not None:
             self.retired.append((old.ref, f"{old.what}, stored at step {old.step}"))
+
+    def _get(self, name: str) -> str:
+        """A fetch of `name` as the target's user writes it."""
+        return spoken(self.terms, "get", name)
 
     def _pick(self, name: str) -> str:
         return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
@@ -256,7 +260,9 @@ class ContractMachine(RuleBasedStateMachine):
         try:
             self.target.set_plugin_data(name, context)
         except Exception as error:
-            self._refused(f"set_plugin_data({name!r}, the {describe_bare(context)})", name, error)
+            self._refused(
+                spoken(self.terms, "set", name, f"the {describe_bare(context)}"), name, error
+            )
 
     def _refused(self, call: str, name: str, error: Exception) -> NoReturn:
         """A store that raises when given a valid context has not stored it: every later
@@ -303,7 +309,7 @@ class ContractMachine(RuleBasedStateMachine):
         # allocated between the free and the first candidate, or it takes the block.
         make = partial(CONTEXT_CLASSES[state], name, make_state(state, seed))
         data = repr(make_state(state, seed))
-        self._call("released", "remove_plugin_data", name)
+        self._remove(name)
         try:
             freed = self.model[name].ref() is None
             context = reuse_address(address, make, attempts=RECYCLE) if freed else make()
@@ -562,7 +568,7 @@ class ContractMachine(RuleBasedStateMachine):
         """Remove a stored context: the store must answer `None` and let it go."""
         name = self._pick_stored(name)
         self._record("remove", name=name)
-        self._call("released", "remove_plugin_data", name)
+        self._remove(name)
         self._retire(name)
         self._check()
 
@@ -592,16 +598,15 @@ class ContractMachine(RuleBasedStateMachine):
         if self.pulses is not None:
             self.pulses.value = time.monotonic()
 
-    # -- calls into the target -----------------------------------------------------------
-
-    def _call(self, prop: str, method: str, *args: object) -> Any:
-        """Call the target; an exception from valid input breaks `prop`."""
+    def _remove(self, name: str) -> None:
+        """Remove `name` from the target; a store that raises keeps what it was asked to let
+        go of (`released`)."""
         self._pulse()
         try:
-            return getattr(self.target, method)(*args)
+            self.target.remove_plugin_data(name)
         except Exception as error:
-            shown = ", ".join(repr(a) if isinstance(a, str) else describe(a) for a in args)
-            self._fail(prop, f"{method}({shown}) raised {describe_error(error)}")
+            removal = spoken(self.terms, "remove", name)
+            self._fail("released", f"{removal} raised {describe_error(error)}")
 
     # -- the properties --------------------------------------------------------------
 
@@ -623,7 +628,7 @@ class ContractMachine(RuleBasedStateMachine):
                 if answer.startswith(_COPY):
                     self._fail(
                         "no-stale",
-                        f"get_plugin_data({name!r}) returned {answer[len(_COPY) :]} of the "
+                        f"{self._get(name)} returned {answer[len(_COPY) :]} of the "
                         f"{expected.what} stored at step {expected.step}, not the object "
                         f"stored: the store answers with an equal object of its own (a copy, "
                         f"a deserialized value, or an equal context it held before), and the "
@@ -634,7 +639,7 @@ class ContractMachine(RuleBasedStateMachine):
                     f"the {expected.what} stored under {name!r} at step {expected.step} was "
                     f"freed while stored: the store did not keep it alive.\n"
                     f"The last reference was dropped at:\n{died}\n"
-                    f"Asked for it now, get_plugin_data({name!r}) {answer}",
+                    f"Asked for it now, {self._get(name)} {answer}",
                 )
 
     def _answer_for_dead(self, name: str, expected: _Expected) -> str:
@@ -670,7 +675,7 @@ class ContractMachine(RuleBasedStateMachine):
                 want = f"the {expected.what}" if expected else "None"
                 self._fail(
                     "no-stale",
-                    f"get_plugin_data({name!r}) raised {describe_error(error)}, expected {want}",
+                    f"{self._get(name)} raised {describe_error(error)}, expected {want}",
                 )
             live = expected.ref() if expected else None
             if got is not live:
@@ -684,10 +689,10 @@ class ContractMachine(RuleBasedStateMachine):
 
     def _stale_detail(self, name: str, got: object, expected: _Expected | None) -> str:
         if expected is None:
-            return f"get_plugin_data({name!r}) returned {describe(got)}, expected None " + (
+            return f"{self._get(name)} returned {describe(got)}, expected None " + (
                 "(it was removed)" if name in self.ever_stored else "(nothing was stored)"
             )
-        what = f"get_plugin_data({name!r}) returned {describe(got)}, expected the {expected.what}"
+        what = f"{self._get(name)} returned {describe(got)}, expected the {expected.what}"
         if got is None:
             return what + ", which is alive: the store lost track of it"
         for ref, was in self.retired:

@@ -12,7 +12,7 @@ from typing import Any
 
 from refimpl.contract._states import STATE_TYPES, make_state
 
-__all__ = ["step_line"]
+__all__ = ["spoken", "step_line"]
 
 NOISE = 16
 """How many unrelated contexts `churn` allocates, to take over freed addresses."""
@@ -22,6 +22,16 @@ def step_line(rule: str, arguments: dict[str, Any], terms: str) -> str:
     """The runnable line for one step, with a comment in `terms` (store, mapping, api)."""
     spelled = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
     return f"state.{rule}({spelled})  # {_says(rule, arguments, terms)}"
+
+
+def spoken(terms: str, operation: str, name: object, value: str = "...") -> str:
+    """One call to the target as its user writes it: `operation` is `get`, `set` or
+    `remove` (`store.get('a')` for a mapping, `store.get_plugin_data('a')` for a store)."""
+    if operation == "get":
+        return _get(terms, name)
+    if operation == "set":
+        return _set(terms, name, value)
+    return _remove(terms, name)
 
 
 def _says(rule: str, a: dict[str, Any], terms: str) -> str:
