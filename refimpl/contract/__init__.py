@@ -1,8 +1,9 @@
 """The ownership contract: a Hypothesis state machine that any store or API can be run against.
 
-`check_store(make_store)` and `check_api(make_api)` return quietly when the
-four properties (`survival`, `no-stale`, `checked-downcast`, `released`) hold,
-and raise `ContractViolation` with the shrunk steps otherwise.
+`check_store(make_store)` (a store, or any mutable mapping, as it is) and
+`check_api(make_api)` return quietly when the properties (`survival`, `no-stale`,
+`checked-downcast` for an API, `released`) hold and the code under test neither
+crashes nor hangs, and raise `ContractViolation` with the shrunk steps otherwise.
 """
 
 from refimpl.contract._check import (
@@ -15,7 +16,7 @@ from refimpl.contract._check import (
 )
 from refimpl.contract._machine import NAMES, ContractMachine
 from refimpl.contract._profiles import load_profile, register_profiles
-from refimpl.contract._states import STATE_TYPES, Counter, Journal, Settings
+from refimpl.contract._states import STATE_TYPES, Counter, Journal, Settings, Tally
 from refimpl.contract._violation import PROPERTIES, ContractViolation
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Counter",
     "Journal",
     "Settings",
+    "Tally",
     "check_api",
     "check_store",
     "load_profile",
