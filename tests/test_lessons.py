@@ -48,6 +48,22 @@ def test_walkthrough_runs_every_lesson_and_exits_0() -> None:
     for number, lesson in enumerate(LESSONS, 1):
         assert f"## {number}. {lesson.title}" in done.stdout
     assert "NOT SHOWN" not in done.stdout
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(f"summary: {len(LESSONS)} lessons: "), done.stderr
+    assert "NOT shown" not in last
+
+
+def test_a_lesson_whose_halves_run_the_same_code_shows_it_once_and_every_block_is_named() -> None:
+    from refimpl.lessons._render import render_lesson
+
+    same = next(lesson for lesson in LESSONS if lesson.name == "real-thing")
+    shown = render_lesson(10, same.run())
+    assert shown.count("def smoke_test_then_sanitizer") == 1, shown
+    assert "The same code runs both halves" in shown
+    differs = render_lesson(1, LESSONS[0].run())
+    for half in ("Broken:", "Fixed:"):
+        block = differs.split(f"{half}\n\n```python\n", 1)[1]
+        assert block.startswith("# "), block[:200]  # each names what it shows, and where
 
 
 def test_walkthrough_lists_and_refuses_unknown_names() -> None:

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from refimpl._cmdline import run_cli
-from refimpl.lessons import LESSONS, render_markdown
+from refimpl.lessons import LESSONS
+from refimpl.lessons._render import render_lesson, summary_line
 
 PROG = "python -m refimpl.lessons"
 
@@ -30,10 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown lesson {unknown[0]!r}; choose from {', '.join(names)}")
     chosen = [lesson for lesson in LESSONS if not args.names or lesson.name in args.names]
     runs = []
+    print("# Memory-ownership lessons\n", flush=True)
     for number, lesson in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] running {lesson.name} ...", file=sys.stderr, flush=True)
-        runs.append(lesson.run())
-    print(render_markdown(runs))
+        run = lesson.run()
+        runs.append(run)
+        print(render_lesson(number, run), flush=True)  # each lesson as soon as it has run
     for run in runs:
         if run.state == "not-run":
             print(f"lessons: {run.lesson.name} not run: {run.not_run}", file=sys.stderr)
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"(broken: {run.broken.summary}; fixed: {run.fixed.summary})",
                 file=sys.stderr,
             )
+    print(f"summary: {summary_line(runs)}", file=sys.stderr)
     return 1 if any(run.state == "not-shown" for run in runs) else 0
 
 

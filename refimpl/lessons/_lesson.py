@@ -78,6 +78,15 @@ class LessonRun:
         return "shown" if self.holds else "not-shown"
 
 
+def _labelled(obj: object) -> str:
+    """`obj`'s source, headed by a comment naming it and its file, so that two blocks of
+    methods of two classes never read as one."""
+    source = textwrap.dedent(inspect.getsource(obj))  # type: ignore[arg-type]
+    name = getattr(obj, "__qualname__", type(obj).__name__)
+    module = getattr(obj, "__module__", "?")
+    return f"# {name}, in {module}\n{source}"
+
+
 @dataclass(frozen=True, slots=True)
 class Lesson:
     """One memory-ownership pitfall, shown failing and fixed.
@@ -102,7 +111,7 @@ class Lesson:
     def source(self, which: str) -> str:
         """The source of the broken or fixed code, as it is in this project."""
         objects = self.broken_code if which == "broken" else self.fixed_code
-        return "\n\n".join(textwrap.dedent(inspect.getsource(obj)) for obj in objects)  # type: ignore[arg-type]
+        return "\n\n".join(_labelled(obj) for obj in objects)
 
     def run(self) -> LessonRun:
         """Run both halves and the contract (if any), live.

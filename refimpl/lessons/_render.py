@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from refimpl.lessons._lesson import LessonRun
 
-__all__ = ["render_markdown"]
+__all__ = ["render_lesson", "render_markdown", "summary_line"]
 
 
 def _fence(text: str, language: str = "") -> str:
@@ -16,49 +16,65 @@ def render_markdown(runs: list[LessonRun]) -> str:
     what the contract found, and what running both halves did."""
     parts = ["# Memory-ownership lessons", ""]
     for number, run in enumerate(runs, 1):
-        lesson = run.lesson
-        if run.not_run is not None:
-            parts += [
-                f"## {number}. {lesson.title}",
-                "",
-                lesson.pitfall,
-                "",
-                f"**Not run here**: {run.not_run}.",
-                "",
-            ]
-            continue
-        verdict = "shown" if run.holds else "NOT SHOWN (the run did not match the claim)"
-        parts += [f"## {number}. {lesson.title}", "", lesson.pitfall, ""]
-        if lesson.nim:
-            parts += ["In the Nim seed:", "", _fence(lesson.nim, "nim"), ""]
-        if lesson.python:
-            parts += ["Its Python equivalent here:", "", _fence(lesson.python, "python"), ""]
+        parts.append(render_lesson(number, run))
+    return "\n".join(parts)
+
+
+def render_lesson(number: int, run: LessonRun) -> str:
+    """One lesson run, as a Markdown section headed `## {number}. {title}`."""
+    lesson = run.lesson
+    parts = [f"## {number}. {lesson.title}", "", lesson.pitfall, ""]
+    if run.not_run is not None:
+        return "\n".join([*parts, f"**Not run here**: {run.not_run}.", ""])
+    verdict = "shown" if run.holds else "NOT SHOWN (the run did not match the claim)"
+    if lesson.nim:
+        parts += ["In the Nim seed:", "", _fence(lesson.nim, "nim"), ""]
+    if lesson.python:
+        parts += ["Its Python equivalent here:", "", _fence(lesson.python, "python"), ""]
+    broken, fixed = lesson.source("broken"), lesson.source("fixed")
+    if broken == fixed:
+        parts += [
+            "The same code runs both halves, on the broken build and on the fixed one:",
+            "",
+            _fence(broken, "python"),
+            "",
+        ]
+    else:
         parts += [
             "Broken:",
             "",
-            _fence(lesson.source("broken"), "python"),
+            _fence(broken, "python"),
             "",
             "Fixed:",
             "",
-            _fence(lesson.source("fixed"), "python"),
+            _fence(fixed, "python"),
             "",
         ]
-        if run.contract_property:
-            parts += [
-                f"The contract catches it with **{run.contract_property}**, in this "
-                "shortest story:",
-                "",
-                _fence("\n".join(run.contract_steps), "python"),
-                "",
-            ]
+    if run.contract_property:
         parts += [
-            f"Run live ({verdict}):",
+            f"The contract catches it with **{run.contract_property}**, in this shortest story:",
             "",
-            f"- broken: {run.broken.summary}",
-            f"- fixed: {run.fixed.summary}",
+            _fence("\n".join(run.contract_steps), "python"),
             "",
         ]
-        if run.broken.output:
-            parts += [_fence(run.broken.output), ""]
-        parts += list(lesson.notes) + ([""] if lesson.notes else [])
+    parts += [
+        f"Run live ({verdict}):",
+        "",
+        f"- broken: {run.broken.summary}",
+        f"- fixed: {run.fixed.summary}",
+        "",
+    ]
+    if run.broken.output:
+        parts += [_fence(run.broken.output), ""]
+    parts += list(lesson.notes) + ([""] if lesson.notes else [])
     return "\n".join(parts)
+
+
+def summary_line(runs: list[LessonRun]) -> str:
+    """`10 lessons: 9 shown, 1 not run` (and how many were NOT shown, when any were)."""
+    counts = {state: sum(run.state == state for run in runs) for state in _STATES}
+    said = ", ".join(f"{count} {_STATES[state]}" for state, count in counts.items() if count)
+    return f"{len(runs)} lesson{'s' if len(runs) != 1 else ''}: {said}"
+
+
+_STATES = {"shown": "shown", "not-shown": "NOT shown", "not-run": "not run"}
