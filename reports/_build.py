@@ -1,5 +1,5 @@
-"""Build the report: collect the findings (with bench.json and native.json when they can be
-read), render four files, and write them into the output folder as one unit."""
+"""Build the report: collect the findings (with bench.json, native.json and survey.json when
+they can be read), render four files, and write them into the output folder as one unit."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from reports._collect import (
     collect_sessions,
     environment,
 )
-from reports._findings import Findings
+from reports._findings import Findings, Survey, project_commit
 from reports._ownership import ownership_graphs
 from reports._plots import sessions_svg
 from reports._render import render_html, render_json, render_junit, render_markdown
@@ -60,8 +60,9 @@ def collect(
     graphs = ownership_graphs()
     gc_collect()
     progress("plot of the sessions (matplotlib)")
+    commit, dirty = project_commit()
     return Findings(
-        environment(chosen, command or _command()),
+        dataclasses.replace(environment(chosen, command or _command()), commit=commit, dirty=dirty),
         PROPERTIES,
         implementations,
         sessions,
@@ -93,8 +94,8 @@ def write_report(findings: Findings, out: Path) -> None:
 
 
 def read_extra(path: Path, schema: int) -> dict[str, Any] | str | None:
-    """The JSON object in `path` (bench.json, native.json) when its `"schema"` is `schema`;
-    None when there is no such file; otherwise why it cannot be used, in a few words
+    """The JSON object in `path` (bench.json, native.json, survey.json) when its `"schema"`
+    is `schema`; None when there is no such file; otherwise why it cannot be used, in a few words
     ("is not valid JSON (...)", "has schema version 2, this report reads version 1",
     "is not a regular file", ...). Never blocks on a FIFO; never raises for what the file
     holds (its writers replace it atomically, so a whole file is what a reader sees)."""
@@ -137,33 +138,43 @@ def build_report(
     """Collect the findings and write them to `out`; return the findings. `only` limits
     the mutants to those named (the fixed implementations always run).
 
-    A `bench.json` or `native.json` in `out` joins the report when `read_extra` can use
-    it; one it cannot (cut short, not an object, another schema version, unreadable) is
-    left out with one line through `progress` saying which and why."""
+    A `bench.json`, `native.json` or `survey.json` in `out` joins the report when
+    `read_extra` can use it (and, for survey.json, `Survey.from_json`); one it cannot (cut
+    short, not an object, another schema version, unreadable, not a survey) is left out
+    with one line through `progress` saying which and why. One that joins is shown as
+    current or stale (`Findings.freshness`), by the commit it records."""
     findings = collect(max_examples=max_examples, frames=frames, only=only, progress=progress)
-    extras: dict[str, dict[str, Any] | None] = {}
-    for name, schema in _extra_schemas().items():  # `make bench` / `make native`: they join in
-        extra = read_extra(out / f"{name}.json", schema)
+    extras: dict[str, Any] = {}
+    for name, schema in _extra_schemas().items():  # `make bench`, ...: they join in
+        extra: dict[str, Any] | Survey | str | None = read_extra(out / f"{name}.json", schema)
+        if name == "survey" and isinstance(extra, dict):
+            try:
+                extra = Survey.from_json(extra)
+            except ValueError as error:
+                extra = f"is not a survey ({error})"
         if isinstance(extra, str):
             progress(
                 f"{out / f'{name}.json'} {extra}: the report goes on without it "
                 f"(`make {name}` writes a new one)"
             )
         extras[name] = None if isinstance(extra, str) else extra
-    findings = dataclasses.replace(findings, bench=extras["bench"], native=extras["native"])
+    findings = dataclasses.replace(findings, **extras)
     progress(f"writing {', '.join(FILES)} to {out}")
     write_report(findings, out)
     return findings
 
 
 def _extra_schemas() -> dict[str, int]:
-    """The schema version of bench.json and native.json that their writers write now."""
+    """The schema version of bench.json, native.json and survey.json that their writers
+    write now."""
     import reports.bench
     import reports.native
+    import reports.survey
 
     return {
         "bench": reports.bench.SCHEMA_VERSION,
         "native": getattr(reports.native, "SCHEMA_VERSION", 1),
+        "survey": reports.survey.SCHEMA_VERSION,
     }
 
 

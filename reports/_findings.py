@@ -1,26 +1,50 @@
-"""What a report says, as plain data: environment, verdicts per implementation, sessions."""
+"""What a report says, as plain data: environment, verdicts per implementation, sessions,
+and the files other commands leave beside it (bench.json, native.json, survey.json), each
+judged current or stale against the commit the report ran on."""
 
 from __future__ import annotations
 
 import hashlib
+import math
+import re
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Final, Literal
 
 __all__ = [
+    "EXTRAS",
     "SCHEMA_VERSION",
+    "SURVEY_STATUSES",
     "Environment",
     "Findings",
+    "Freshness",
     "Graph",
     "Implementation",
     "LessonResult",
     "LessonState",
     "Session",
+    "Survey",
+    "SurveyRow",
     "Violation",
     "anchor",
+    "commit_id",
+    "freshness",
+    "http_link",
+    "project_commit",
 ]
 
-SCHEMA_VERSION = 2
-"""Bumped whenever report.json changes shape; `reports/report.schema.json` describes it."""
+SCHEMA_VERSION = 3
+"""Bumped whenever report.json changes shape; `reports/report.schema.json` describes it.
+3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale)."""
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRAS: Final = ("bench", "native", "survey")
+"""The files other commands write beside the report (`make bench`, ...), by name."""
+SURVEY_STATUSES: Final = ("agrees", "disagrees", "not-installed", "error")
+_COMMIT = re.compile("[0-9a-f]{7,64}")
+_LINK = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~:/?#@!$&()*+,;=%-]*)?")
 
 LessonState = Literal["shown", "not-shown", "not-run"]
 
@@ -149,6 +173,8 @@ class Environment:
     packages: dict[str, str]
     hypothesis: dict[str, Any]
     command: str
+    commit: str | None = None  # the project's commit (`project_commit`); None: unknown
+    dirty: bool | None = None  # whether the tree had changes the commit does not name
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +190,26 @@ class Findings:
     lessons: list[LessonResult] = field(default_factory=list)
     bench: dict[str, Any] | None = None
     native: dict[str, Any] | None = None
+    survey: Survey | None = None
+
+    def freshness(self, name: str) -> Freshness:
+        """Whether the extra file `name` ("bench", "native", "survey") beside this report
+        comes from the commit the report ran on (see `freshness`)."""
+        data: Survey | Mapping[str, Any] | None = {
+            "bench": self.bench, "native": self.native, "survey": self.survey,
+        }[name]  # fmt: skip
+        if data is None:
+            return Freshness(name, present=False, stale=None, reason=f"no {name}.json")
+        if isinstance(data, Survey):
+            recorded, dirty = data.commit, data.dirty
+        else:
+            recorded, dirty = data.get("commit"), data.get("dirty")
+        return freshness(name, recorded, dirty, self.environment.commit)
+
+    @property
+    def extras(self) -> dict[str, Freshness]:
+        """`freshness` of each of `EXTRAS`."""
+        return {name: self.freshness(name) for name in EXTRAS}
 
     @property
     def problems(self) -> list[str]:
@@ -210,3 +256,219 @@ class Findings:
             if not_run:
                 said += f" ({', '.join(not_run)} not run here)"
         return said + "."
+
+
+# -- the files beside the report, and where they came from -----------------------------
+
+
+def project_commit(root: Path = ROOT) -> tuple[str | None, bool | None]:
+    """The commit checked out in `root` (`git rev-parse HEAD`) and whether the tree has
+    changes that commit does not name (`git status --porcelain` lists anything: a file
+    modified, staged, deleted or untracked); `(None, None)` when git is not installed or
+    `root` is not in a git checkout. What bench.json, native.json, survey.json and the
+    report record as their provenance."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()  # fmt: skip
+        changes = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    commit = commit_id(head)
+    return (commit, bool(changes.strip())) if commit else (None, None)
+
+
+def commit_id(value: object) -> str | None:
+    """`value` when it is a git commit id (7 to 64 lowercase hex digits), else None."""
+    return value if isinstance(value, str) and _COMMIT.fullmatch(value) else None
+
+
+def http_link(url: str) -> str | None:
+    """`url` when it may be a link on the page: an absolute `http://` or `https://`
+    address made only of the characters RFC 3986 allows (no quote, space, angle bracket,
+    backslash or control character; no user name), else None: anything else (a
+    `javascript:` or `data:` address, a relative one) is shown as text, never linked."""
+    return url if _LINK.fullmatch(url) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """Whether an extra file beside the report (bench.json, native.json, survey.json) comes
+    from the commit the report ran on.
+
+    `stale` is None when there is no such file, False when it names this commit, True
+    otherwise: another commit, or provenance unknown (the file names no commit, or git
+    cannot name the report's); `reason` says which in one line. `commit` and `dirty` are
+    what the file records (None when it does not say)."""
+
+    name: str
+    present: bool
+    stale: bool | None
+    reason: str
+    commit: str | None = None
+    dirty: bool | None = None
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.json"
+
+    @property
+    def command(self) -> str:
+        return f"make {self.name}"
+
+
+def freshness(name: str, recorded: object, dirty: object, current: str | None) -> Freshness:
+    """Judge the extra file `name`, which records `recorded` as its commit and `dirty`,
+    against `current`, the commit the report ran on (None when git cannot say)."""
+    commit = commit_id(recorded)
+    dirty = dirty if isinstance(dirty, bool) else None
+    here = commit_id(current)
+    rerun = f"rerun make {name}"
+    if here is None:
+        was = f" (the file is from commit {commit[:7]})" if commit else ""
+        reason = (
+            f"provenance unknown: git cannot name the commit this report ran on{was}; "
+            f"if the code changed since, {rerun}"
+        )
+    elif commit is None:
+        reason = f"provenance unknown: the file names no commit it came from: {rerun}"
+    elif commit != here:
+        reason = f"from commit {commit[:7]}, not the current {here[:7]}: {rerun}"
+    else:
+        changes = " (written with uncommitted changes)" if dirty else ""
+        reason = f"from commit {commit[:7]}, the current one{changes}"
+        return Freshness(name, True, False, reason, commit, dirty)
+    return Freshness(name, True, True, reason, commit, dirty)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRow:
+    """One registry of survey.json (`make survey`): what its docs promise (`documented`,
+    the `citation` found at `url`) and what the contract found; `status` is one of
+    `SURVEY_STATUSES`. `steps` and `detail` are a disagreement's evidence."""
+
+    name: str
+    library: str
+    version: str | None
+    documented: str
+    citation: str
+    url: str
+    status: str
+    found: str | None = None
+    examples: int = 0
+    seconds: float = 0.0
+    steps: tuple[str, ...] = ()
+    detail: str = ""
+    note: str = ""
+
+    @property
+    def link(self) -> str | None:
+        """`url` when it may be a link (`http_link`), else None."""
+        return http_link(self.url)
+
+    @property
+    def diagnosis(self) -> str:
+        """The first line of `detail` that says something: what the contract saw."""
+        return next((line.strip() for line in self.detail.splitlines() if line.strip()), "")
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """survey.json, as the report shows it: each registry and where the survey came from."""
+
+    rows: list[SurveyRow]
+    date: str = ""
+    command: str = "make survey"
+    profile: str = ""
+    commit: str | None = None
+    dirty: bool | None = None
+
+    @property
+    def summary(self) -> str:
+        """One line: "3 registries: 1 agrees, 1 disagrees, 1 not installed"."""
+        counts = {status: sum(row.status == status for row in self.rows) for status in
+                  SURVEY_STATUSES}  # fmt: skip
+        parts = [
+            f"{counts['agrees']} {'agrees' if counts['agrees'] == 1 else 'agree'}",
+            f"{counts['disagrees']} {'disagrees' if counts['disagrees'] == 1 else 'disagree'}",
+        ]
+        if counts["not-installed"]:
+            parts.append(f"{counts['not-installed']} not installed")
+        if counts["error"]:
+            parts.append(f"{counts['error']} {'error' if counts['error'] == 1 else 'errors'}")
+        total = len(self.rows)
+        return f"{total} {'registry' if total == 1 else 'registries'}: {', '.join(parts)}"
+
+    def anchor(self, index: int) -> str:
+        """An id for the evidence of row `index`, unique per row."""
+        return anchor("survey", f"{index} {self.rows[index].name}")
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Survey:
+        """The survey in `data` (survey.json, as `reports.survey.report` writes it).
+        Raises `ValueError` saying what is wrong when it is not one."""
+        rows = data.get("registries")
+        if not isinstance(rows, list):
+            raise ValueError("has no list of registries")
+        return cls(
+            rows=[_survey_row(row, number) for number, row in enumerate(rows)],
+            date=_field(data, "date", str, ""),
+            command=_field(data, "command", str, "make survey"),
+            profile=_field(data, "profile", str, ""),
+            commit=commit_id(data.get("commit")),
+            dirty=data["dirty"] if isinstance(data.get("dirty"), bool) else None,
+        )
+
+
+_MISSING: Any = object()
+
+
+def _field(data: Mapping[str, Any], key: str, kind: type, default: Any = _MISSING) -> Any:
+    """`data[key]` when it is a `kind` (an int counts as a float), `default` when the key is
+    absent or null; `ValueError` when it is something else, or absent with no default."""
+    value = data.get(key)
+    if value is None:
+        if default is _MISSING:
+            raise ValueError(f"{key} is missing")
+        return default
+    if kind is float and type(value) in (int, float):
+        return float(value)
+    if type(value) is kind:
+        return value
+    raise ValueError(f"{key} is a {type(value).__name__}, not a {kind.__name__}")
+
+
+def _survey_row(row: object, number: int) -> SurveyRow:
+    if not isinstance(row, dict):
+        raise ValueError(f"registry {number} is not an object")
+    try:
+        status = _field(row, "status", str)
+        if status not in SURVEY_STATUSES:
+            raise ValueError(f"status is not one of {', '.join(SURVEY_STATUSES)}")
+        steps = _field(row, "steps", list, [])
+        if not all(isinstance(step, str) for step in steps):
+            raise ValueError("steps are not all text")
+        examples, seconds = _field(row, "examples", int, 0), _field(row, "seconds", float, 0.0)
+        if examples < 0 or not 0 <= seconds < math.inf:
+            raise ValueError("examples or seconds is not a count")
+        return SurveyRow(
+            name=_field(row, "name", str),
+            library=_field(row, "library", str),
+            version=_field(row, "version", str, None),
+            documented=_field(row, "documented", str),
+            citation=_field(row, "citation", str),
+            url=_field(row, "url", str),
+            status=status,
+            found=_field(row, "found", str, None),
+            examples=examples,
+            seconds=seconds,
+            steps=tuple(steps),
+            detail=_field(row, "detail", str, ""),
+            note=_field(row, "note", str, ""),
+        )
+    except ValueError as error:
+        raise ValueError(f"registry {number}: {error}") from None

@@ -22,7 +22,7 @@ from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports._findings import SCHEMA_VERSION, Findings
+from reports._findings import SCHEMA_VERSION, Findings, Freshness
 
 __all__ = [
     "printable",
@@ -171,6 +171,8 @@ def to_data(findings: Findings) -> dict[str, Any]:
             for lesson in findings.lessons
         ],
         "native": findings.native,
+        "survey": _survey_data(findings),
+        "extras": {name: _freshness_data(fresh) for name, fresh in findings.extras.items()},
         "graphs": [
             {
                 "title": g.title,
@@ -182,6 +184,37 @@ def to_data(findings: Findings) -> dict[str, Any]:
             for g in findings.graphs
         ],
     }
+
+
+def _freshness_data(fresh: Freshness) -> dict[str, Any]:
+    return {
+        "file": fresh.file, "command": fresh.command, "present": fresh.present,
+        "stale": fresh.stale, "reason": fresh.reason, "commit": fresh.commit,
+        "dirty": fresh.dirty,
+    }  # fmt: skip
+
+
+def _survey_data(findings: Findings) -> dict[str, Any] | None:
+    """survey.json as the report read it: each registry, its link (or null when its
+    address may not be one) and the first line of its evidence."""
+    survey = findings.survey
+    if survey is None:
+        return None
+    return {
+        "date": survey.date, "command": survey.command, "profile": survey.profile,
+        "commit": survey.commit, "dirty": survey.dirty, "summary": survey.summary,
+        "registries": [
+            {
+                "name": row.name, "library": row.library, "version": row.version,
+                "documented": row.documented, "citation": row.citation, "url": row.url,
+                "link": row.link, "status": row.status, "found": row.found,
+                "examples": row.examples, "steps": list(row.steps), "detail": row.detail,
+                "diagnosis": row.diagnosis, "note": row.note,
+                "timings": {"seconds": row.seconds},
+            }
+            for row in survey.rows
+        ],
+    }  # fmt: skip
 
 
 def render_json(findings: Findings) -> str:

@@ -35,12 +35,15 @@ from refimpl._cmdline import number_at_least, run_cli
 from refimpl.contract import run_contract
 from refimpl.plugins.simple_counter import CounterState
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
+from reports._findings import project_commit
 
 __all__ = ["SCHEMA_VERSION", "main", "memory_per_context", "run_benchmarks"]
 
 SCHEMA_VERSION = 1
 """The `"schema"` of the bench.json written now; a report leaves out a bench.json of any
-other (or none), saying so. Bump it whenever bench.json changes shape."""
+other (or none), saying so. Bump it whenever bench.json changes shape. Its provenance keys
+(`commit`, `dirty`: `project_commit`) came later, optional: a report reads a bench.json
+without them as of unknown provenance, so stale, and older readers ignore them."""
 PROG = "python -m reports.bench"
 
 BENCH_FILE = Path(__file__).resolve().parent.parent / "tests" / "bench" / "bench_ownership.py"
@@ -374,9 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchmarksFailed as failed:
         print(f"{PROG}: {failed}; bench.json was left as it was", file=sys.stderr)
         return 1
+    commit, dirty = project_commit()
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "date": datetime.date.today().isoformat(),
+        "commit": commit,
+        "dirty": dirty,
         "machine": {
             "python": platform.python_version(),
             "system": platform.system(),

@@ -29,6 +29,7 @@ from typing import Any
 from refimpl._cmdline import number_at_least, run_cli
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
 from reports._crash import Abort, Report, parse_abort, parse_asan, parse_defect, parse_valgrind
+from reports._findings import project_commit
 from reports._nim import (
     CACHE,
     CHECKERS,
@@ -219,19 +220,9 @@ def _differences(cells: Sequence[Cell]) -> list[str]:
 
 
 def _commit() -> tuple[str | None, bool | None]:
-    """The project's commit, and whether tracked files differ from it (None: no git)."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=30, check=True,
-        ).stdout.strip()  # fmt: skip
-        changes = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=30, check=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return head, bool(changes.strip())
+    """The project's commit, and whether the tree has changes it does not name (untracked
+    files too, as bench.json and survey.json say); (None, None): no git."""
+    return project_commit(ROOT)
 
 
 def provenance(compilers: Sequence[Compiler], frames: int) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from hypothesis import settings as Settings
 from refimpl._cmdline import raise_if_interrupted, run_cli
 from refimpl.contract import PROPERTIES, load_profile, run_contract
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
+from reports._findings import project_commit
 
 __all__ = [
     "REGISTRIES",
@@ -60,7 +61,9 @@ __all__ = [
 
 PROG = "python -m reports.survey"
 SCHEMA_VERSION = 1
-"""The `"schema"` of the survey.json written now; bump it whenever its shape changes."""
+"""The `"schema"` of the survey.json written now; bump it whenever its shape changes. Its
+provenance keys (`commit`, `dirty`: `project_commit`) came later, optional: a report reads
+a survey.json without them as of unknown provenance, so stale."""
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 TIMEOUT = 10.0
 """Seconds one call into a registry may take before the contract calls it hung: the
@@ -599,19 +602,24 @@ def table(outcomes: Sequence[Outcome], width: int | None = None) -> str:
 def report(outcomes: Sequence[Outcome], *, profile: str, command: str) -> dict[str, Any]:
     """The survey as the JSON object written to survey.json:
 
-    `{"schema": 1, "date", "command", "profile", "machine": {"python", "system",
-    "machine"}, "registries": [row, ...], "summary": {"registries", "agree", "disagree",
-    "not_installed", "errors", "line"}}`, each row an `Outcome` (`name`, `library`,
-    `version` or null, `documented`, `citation`, `url`, `status`, `found` or null,
-    `examples`, `seconds`, `steps` (a list), `detail`, `note`, `factory`)."""
+    `{"schema": 1, "date", "commit", "dirty", "command", "profile", "machine": {"python",
+    "system", "machine"}, "registries": [row, ...], "summary": {"registries", "agree",
+    "disagree", "not_installed", "errors", "line"}}`: `commit` is the project's commit
+    and `dirty` whether its tree had uncommitted changes (both null without git); each row
+    an `Outcome` (`name`, `library`, `version` or null, `documented`, `citation`, `url`,
+    `status`, `found` or null, `examples`, `seconds`, `steps` (a list), `detail`, `note`,
+    `factory`)."""
     registries = []
     for outcome in outcomes:
         row = asdict(outcome)
         row["steps"] = list(outcome.steps)
         registries.append(row)
+    commit, dirty = project_commit()
     return {
         "schema": SCHEMA_VERSION,
         "date": datetime.date.today().isoformat(),
+        "commit": commit,
+        "dirty": dirty,
         "command": command,
         "profile": profile,
         "machine": {
