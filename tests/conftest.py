@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -15,8 +16,12 @@ load_profile()  # $HYPOTHESIS_PROFILE: ci (make test), dev (default) or deep (ma
 @pytest.fixture(autouse=True)
 def _collected_heap() -> None:
     """Start every test from a collected heap, so leftovers of one test never look like
-    a leak (or a survivor) in the next."""
+    a leak (or a survivor) in the next. What survives is frozen (`gc.freeze()`): it is
+    the session's long-lived heap, and collections in the next test, this one's included,
+    then walk only what was made since, not the tens of thousands of objects of pytest,
+    Hypothesis and the modules. (`frozen_gc` blocks unfreeze it all when they end.)"""
     gc_collect()
+    gc.freeze()
 
 
 def pytest_configure(config: pytest.Config) -> None:
