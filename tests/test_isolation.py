@@ -26,7 +26,7 @@ class SlowStore(ContextStore):
 
 
 def test_a_slow_store_passes_when_each_call_is_within_the_limit() -> None:
-    check_store(SlowStore, settings=FEW, timeout=0.1)
+    check_store(SlowStore, settings=settings(FEW, max_examples=3), timeout=0.1)
 
 
 class ThreadDyingStore(ContextStore):
