@@ -54,11 +54,19 @@ def test_walkthrough_runs_every_lesson_and_exits_0() -> None:
 
 
 def test_a_lesson_whose_halves_run_the_same_code_shows_it_once_and_every_block_is_named() -> None:
+    from refimpl.lessons._lesson import Lesson, LessonRun, Outcome
     from refimpl.lessons._render import render_lesson
 
-    same = next(lesson for lesson in LESSONS if lesson.name == "real-thing")
-    shown = render_lesson(10, same.run())
-    assert shown.count("def smoke_test_then_sanitizer") == 1, shown
+    def both_halves() -> Outcome:
+        return Outcome(False, "ran")
+
+    same = Lesson(
+        "same", "Same code", "pitfall", both_halves, both_halves, (both_halves,), (both_halves,)
+    )
+    shown = render_lesson(
+        1, LessonRun(same, Outcome(True, "broke"), Outcome(False, "held"), None, ())
+    )
+    assert shown.count("def both_halves") == 1, shown
     assert "The same code runs both halves" in shown
     differs = render_lesson(1, LESSONS[0].run())
     for half in ("Broken:", "Fixed:"):
