@@ -40,17 +40,32 @@ def test_lesson_shows_real_source_for_both_halves(lesson: Lesson) -> None:
     assert 2 <= lesson.pitfall.count(". ") + 1 <= 4, "two or three plain sentences"
 
 
-def test_walkthrough_runs_every_lesson_and_exits_0() -> None:
+def test_walkthrough_runs_every_lesson_and_ends_with_one_summary_line_each() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "refimpl.lessons"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    for number, lesson in enumerate(LESSONS, 1):
-        assert f"## {number}. {lesson.title}" in done.stdout
+    assert "## " not in done.stdout, "the full text only with --verbose"
+    table = done.stdout.split("\n\n")[0].splitlines()
+    assert table[0].split() == ["lesson", "held", "what", "broke", "caught", "by"]
+    for number, (lesson, row) in enumerate(zip(LESSONS, table[1:], strict=True), 1):
+        assert row.startswith(f"{number}. {lesson.name} "), row
+        assert row.split()[2] in ("yes", "not"), row  # held, or not run (no Nim here)
     assert "NOT SHOWN" not in done.stdout
     last = done.stderr.splitlines()[-1]
     assert last.startswith(f"summary: {len(LESSONS)} lessons: "), done.stderr
     assert "NOT shown" not in last
+
+
+def test_walkthrough_verbose_prints_every_lesson_in_full() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "refimpl.lessons", "--verbose", "leak", "cycles"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for number, name in enumerate(("leak", "cycles"), 1):
+        lesson = next(each for each in LESSONS if each.name == name)
+        assert f"## {number}. {lesson.title}" in done.stdout
 
 
 def test_a_lesson_whose_halves_run_the_same_code_shows_it_once_and_every_block_is_named() -> None:

@@ -23,7 +23,7 @@ def _lessons_cli(*, require_native: bool) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != REQUIRE_NATIVE}
     environment.update(HIDDEN, **({REQUIRE_NATIVE: "1"} if require_native else {}))
     return subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons", *(lesson.name for lesson in NATIVE)],
+        [sys.executable, "-m", "refimpl.lessons", "--verbose", *(lesson.name for lesson in NATIVE)],
         capture_output=True, text=True, timeout=120, env=environment,
     )  # fmt: skip
 
@@ -69,6 +69,9 @@ def test_the_walkthrough_says_not_run_in_one_line_and_exits_0(hidden_toolchain: 
     said = [line for line in done.stderr.splitlines() if line.startswith("lessons: ")]
     assert said == [f"lessons: {lesson.name} not run: {hidden_toolchain}" for lesson in NATIVE]
     assert f"**Not run here**: {hidden_toolchain}." in done.stdout
+    assert any(line.split()[2:4] == ["not", "run"] for line in done.stdout.splitlines()), (
+        done.stdout
+    )
     for word in ("FAILED", "NOT SHOWN", "did not show"):
         assert word not in done.stdout + done.stderr
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from refimpl._cmdline import run_cli
 from refimpl.lessons import LESSONS
-from refimpl.lessons._render import render_lesson, summary_line
+from refimpl.lessons._render import render_lesson, summary_line, summary_table
 
 PROG = "python -m refimpl.lessons"
 
@@ -20,6 +20,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [lesson.name for lesson in LESSONS]
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--list", action="store_true", help="list the lessons and exit")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print each lesson in full (pitfall, code, story, what ran) as it runs; "
+        "default: only the summary table at the end",
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"one of: {', '.join(names)}")
     args = parser.parse_args(argv)
     if args.list:
@@ -31,12 +38,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown lesson {unknown[0]!r}; choose from {', '.join(names)}")
     chosen = [lesson for lesson in LESSONS if not args.names or lesson.name in args.names]
     runs = []
-    print("# Memory-ownership lessons\n", flush=True)
+    if args.verbose:
+        print("# Memory-ownership lessons\n", flush=True)
     for number, lesson in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] running {lesson.name} ...", file=sys.stderr, flush=True)
         run = lesson.run()
         runs.append(run)
-        print(render_lesson(number, run), flush=True)  # each lesson as soon as it has run
+        if args.verbose:
+            print(render_lesson(number, run), flush=True)  # each lesson as soon as it has run
+    print(summary_table(runs))
+    if not args.verbose:
+        print("\n(each lesson in full: python -m refimpl.lessons --verbose, or make report)")
     for run in runs:
         if run.state == "not-run":
             print(f"lessons: {run.lesson.name} not run: {run.not_run}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from refimpl.lessons._lesson import LessonRun
 
-__all__ = ["render_lesson", "render_markdown", "summary_line"]
+__all__ = ["render_lesson", "render_markdown", "summary_line", "summary_table"]
 
 
 def _fence(text: str, language: str = "") -> str:
@@ -75,6 +75,37 @@ def summary_line(runs: list[LessonRun]) -> str:
     counts = {state: sum(run.state == state for run in runs) for state in _STATES}
     said = ", ".join(f"{count} {_STATES[state]}" for state, count in counts.items() if count)
     return f"{len(runs)} lesson{'s' if len(runs) != 1 else ''}: {said}"
+
+
+def summary_table(runs: list[LessonRun], width: int = 72) -> str:
+    """One line per lesson: whether it held (the broken half failed and the fixed one did
+    not), what broke, and the contract property that catches it (`-` when the lesson has
+    no contract run), columns aligned; long texts end in an ellipsis at `width`."""
+    rows = [("lesson", "held", "what broke", "caught by")]
+    for number, run in enumerate(runs, 1):
+        held = {"shown": "yes", "not-shown": "NO", "not-run": "not run"}[run.state]
+        broke = run.not_run if run.not_run is not None else run.broken.summary
+        rows.append(
+            (
+                f"{number}. {run.lesson.name}",
+                held,
+                _clip(broke, width),
+                run.contract_property or "-",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(row)).rstrip()
+        for row in rows
+    )
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0]
+    return f"{cut}…"
 
 
 _STATES = {"shown": "shown", "not-shown": "NOT shown", "not-run": "not run"}
