@@ -129,9 +129,9 @@ def run_contract(
     answer = check_factory(factory, mode)
     if answer[0] == "refused":
         raise TypeError(answer[1])
-    counted = _Counted(factory)
+    started = time.perf_counter()
     machine = ContractMachine.bind(
-        counted,
+        factory,
         mode=mode,
         setup_line=_setup_line(factory, mode, len(all_names)),
         refreeze=True,
@@ -142,10 +142,10 @@ def run_contract(
         violation = _verdict(machine, chosen)
     return ContractRun(
         violation,
-        counted.calls,
-        time.perf_counter() - counted.started,
+        machine.examples,
+        time.perf_counter() - started,
         machine.first_failure[0] if machine.first_failure else None,
-        machine.first_failure[1] - counted.started if machine.first_failure else None,
+        machine.first_failure[1] - started if machine.first_failure else None,
     )
 
 
@@ -226,19 +226,6 @@ def bare_cost(settings: Settings | None = None) -> tuple[int, float]:
     with private_storage():
         run_state_machine_as_test(machine, settings=chosen)
     return machine.examples, time.perf_counter() - started
-
-
-class _Counted:
-    """Calls the factory, counting calls: one per example."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        self.factory = factory
-        self.calls = 0
-        self.started = time.perf_counter()
-
-    def __call__(self) -> Any:
-        self.calls += 1
-        return self.factory()
 
 
 def factory_spec(factory: Callable[[], Any]) -> str | None:
