@@ -3,7 +3,8 @@ junit.xml from one run of the contract on every implementation and both hosts.""
 
 from reports._build import FILES, build_report, collect, write_report
 from reports._findings import SCHEMA_VERSION, Findings
-from reports._render import render_html, render_json, render_junit, render_markdown
+from reports._junit import render_junit
+from reports._render import render_html, render_json, render_markdown
 
 __all__ = [
     "FILES",

@@ -6,15 +6,13 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from broken_variant.mutants import MUTANTS
 from refimpl._cmdline import number_at_least, raise_if_interrupted, run_cli
 from reports._atomic import UnusableFolder, output_folder
-from reports._build import FILES, build_report
+from reports._build import DEFAULT_OUT, FILES, build_report
 
 PROG = "python -m reports"
-DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
 
 def _names(text: str) -> frozenset[str]:

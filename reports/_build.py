@@ -4,12 +4,12 @@ they can be read), render four files, and write them into the output folder as o
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import reprlib
 import shlex
 import stat
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,20 +26,59 @@ from reports._collect import (
     environment,
 )
 from reports._findings import Findings, Survey, project_commit
+from reports._junit import render_junit
 from reports._ownership import ownership_graphs
 from reports._plots import sessions_svg
-from reports._render import render_html, render_json, render_junit, render_markdown
+from reports._render import render_html, render_json, render_markdown
 
-__all__ = ["FILES", "build_report", "collect", "read_extra", "write_report"]
+__all__ = [
+    "DEFAULT_OUT",
+    "FILES",
+    "build_report",
+    "collect",
+    "read_extra",
+    "reproduce_command",
+    "write_report",
+]
 
 FILES = ("index.html", "report.md", "report.json", "junit.xml")
 """What a report directory holds."""
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+"""Where `python -m reports` (`make report`) writes when given no `--out`."""
+DEFAULT_FRAMES = 60
+
+
+def reproduce_command(
+    profile: str,
+    *,
+    out: Path | None = None,
+    max_examples: int | None = None,
+    frames: int = DEFAULT_FRAMES,
+    only: frozenset[str] | None = None,
+) -> str:
+    """The command that makes this report again, profile included:
+    `HYPOTHESIS_PROFILE=ci python -m reports` for `make report`, with `--out`,
+    `--max-examples`, `--frames` and `--only` when they are not the defaults.
+
+    >>> reproduce_command("dev", max_examples=5, only=frozenset({"b", "a"}))
+    'HYPOTHESIS_PROFILE=dev python -m reports --max-examples 5 --only a,b'
+    """
+    words = ["python", "-m", "reports"]
+    if out is not None and out.resolve() != DEFAULT_OUT:
+        words += ["--out", str(out)]
+    if max_examples is not None:
+        words += ["--max-examples", str(max_examples)]
+    if frames != DEFAULT_FRAMES:
+        words += ["--frames", str(frames)]
+    if only is not None:
+        words += ["--only", ",".join(sorted(only))]
+    return f"HYPOTHESIS_PROFILE={shlex.quote(profile)} {shlex.join(words)}"
 
 
 def collect(
     *,
     max_examples: int | None = None,
-    frames: int = 60,
+    frames: int = DEFAULT_FRAMES,
     command: str = "",
     only: frozenset[str] | None = None,
     progress: Callable[[str], None] = lambda line: None,
@@ -48,9 +87,13 @@ def collect(
 
     `max_examples=None` keeps the active Hypothesis profile's budget (loaded from
     `$HYPOTHESIS_PROFILE`); the run is always derandomized, so the same code gives
-    the same findings.
+    the same findings. `command` is what the report says makes it again (default:
+    `reproduce_command` for these arguments).
     """
-    load_profile()
+    profile = load_profile()
+    command = command or reproduce_command(
+        profile, max_examples=max_examples, frames=frames, only=only
+    )
     base = Settings(derandomize=True, database=None, deadline=None)
     chosen = base if max_examples is None else Settings(base, max_examples=max_examples)
     implementations = collect_implementations(chosen, progress, only)
@@ -62,13 +105,14 @@ def collect(
     progress("plot of the sessions (matplotlib)")
     commit, dirty = project_commit()
     return Findings(
-        dataclasses.replace(environment(chosen, command or _command()), commit=commit, dirty=dirty),
+        dataclasses.replace(environment(chosen, command, profile), commit=commit, dirty=dirty),
         PROPERTIES,
         implementations,
         sessions,
         graphs,
         sessions_svg(sessions),
         lessons,
+        date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
 
 
@@ -131,19 +175,25 @@ def build_report(
     out: Path,
     *,
     max_examples: int | None = None,
-    frames: int = 60,
+    frames: int = DEFAULT_FRAMES,
     only: frozenset[str] | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Findings:
     """Collect the findings and write them to `out`; return the findings. `only` limits
-    the mutants to those named (the fixed implementations always run).
+    the mutants to those named (the fixed implementations always run). The report names
+    the command that makes it again (`reproduce_command`, `--out` included).
 
     A `bench.json`, `native.json` or `survey.json` in `out` joins the report when
     `read_extra` can use it (and, for survey.json, `Survey.from_json`); one it cannot (cut
     short, not an object, another schema version, unreadable, not a survey) is left out
     with one line through `progress` saying which and why. One that joins is shown as
     current or stale (`Findings.freshness`), by the commit it records."""
-    findings = collect(max_examples=max_examples, frames=frames, only=only, progress=progress)
+    command = reproduce_command(
+        load_profile(), out=out, max_examples=max_examples, frames=frames, only=only
+    )
+    findings = collect(
+        max_examples=max_examples, frames=frames, command=command, only=only, progress=progress
+    )
     extras: dict[str, Any] = {}
     for name, schema in _extra_schemas().items():  # `make bench`, ...: they join in
         extra: dict[str, Any] | Survey | str | None = read_extra(out / f"{name}.json", schema)
@@ -176,11 +226,3 @@ def _extra_schemas() -> dict[str, int]:
         "native": getattr(reports.native, "SCHEMA_VERSION", 1),
         "survey": reports.survey.SCHEMA_VERSION,
     }
-
-
-def _command() -> str:
-    return (
-        shlex.join(["python", "-m", "reports", *sys.argv[1:]])
-        if sys.argv[0].endswith("__main__.py")
-        else "make report"
-    )

@@ -211,13 +211,14 @@ def collect_lessons(
             lesson.name, lesson.title, lesson.pitfall, run.holds,
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
-            run.not_run,
+            run.not_run, lesson.nim, lesson.python,
         ))  # fmt: skip
     return results
 
 
-def environment(settings: Settings, command: str) -> Environment:
-    """Python, platform, package versions, the Hypothesis settings and the command."""
+def environment(settings: Settings, command: str, profile: str = "") -> Environment:
+    """Python, platform, package versions, the Hypothesis settings (with the `profile`
+    they came from, when given) and the command."""
     versions = {}
     for package in PACKAGES:
         try:
@@ -235,6 +236,7 @@ def environment(settings: Settings, command: str) -> Environment:
             "seed": "derived from the state machine's source (derandomize=True)"
             if settings.derandomize
             else "random",
+            **({"profile": profile} if profile else {}),
         },
         command=command,
     )

@@ -4,6 +4,7 @@ judged current or stale against the commit the report ran on."""
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import math
 import re
@@ -32,6 +33,7 @@ __all__ = [
     "commit_id",
     "freshness",
     "http_link",
+    "native_verdict",
     "project_commit",
 ]
 
@@ -44,6 +46,9 @@ EXTRAS: Final = ("bench", "native", "survey")
 """The files other commands write beside the report (`make bench`, ...), by name."""
 SURVEY_STATUSES: Final = ("agrees", "disagrees", "not-installed", "error")
 _COMMIT = re.compile("[0-9a-f]{7,64}")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9'\")\]][.!?])\s+(?=[A-Z'\"])")
+_RULE = re.compile(r"=+")
+_WORD = re.compile(r"[a-z]+(?=[ ,:;])")
 _LINK = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~:/?#@!$&()*+,;=%-]*)?")
 
 LessonState = Literal["shown", "not-shown", "not-run"]
@@ -74,6 +79,42 @@ class Violation:
     detail: str
     sanitizer_report: str | None
     probe: str | None
+
+    @builtins.property  # (`property` is a field's name here)
+    def diagnosis(self) -> str:
+        """What went wrong in one sentence, the first of `detail` (which starts with what
+        was expected and what the store did), with what holds the object when the detail
+        says so on its next line: what a reader sees first, before the evidence.
+
+        >>> Violation("released", (), "it is alive.\\nheld by: S._h -> list[0]\\n",
+        ...           None, None).diagnosis
+        'It is alive, held by S._h -> list[0].'
+        """
+        return diagnosis_of(self.detail)
+
+
+def diagnosis_of(detail: str) -> str:
+    """The first sentence of the first line of `detail` that says something (a sanitizer
+    report's `====` rule says nothing), capitalized; a listing it introduces ("...; freed
+    at:") is left to the full evidence, and a `held by:` line right after it joins it."""
+    lines = [line.strip() for line in detail.splitlines()]
+    said = [(n, line) for n, line in enumerate(lines) if line and not _RULE.fullmatch(line)]
+    if not said:
+        return ""
+    number, first = said[0]
+    sentence = _SENTENCE_END.split(first, maxsplit=1)[0]
+    if sentence.endswith(":") and "; " in sentence:
+        sentence = sentence.rsplit("; ", 1)[0]
+    sentence = sentence.rstrip(" :")
+    following = lines[number + 1] if number + 1 < len(lines) else ""
+    if sentence == first.rstrip(" :") and following.startswith("held by:"):
+        held = following.removeprefix("held by:").strip()
+        sentence = f"{sentence.rstrip('.')}, held by {held}"
+    if sentence[-1:] not in (".", "!", "?"):
+        sentence += "."
+    if _WORD.match(sentence):  # "the context ..." -> "The context ...", not "Get_context(...)"
+        sentence = sentence[:1].upper() + sentence[1:]
+    return sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +148,37 @@ class Implementation:
     def anchor(self) -> str:
         """An id for links to this implementation's evidence, unique per name."""
         return anchor("impl", self.name)
+
+    @property
+    def escaped(self) -> bool:
+        """A mutant no property caught."""
+        return self.kind == "mutant" and self.violation is None
+
+    def shown(self, prop: str) -> tuple[str, str]:
+        """How the matrix shows `prop` for this row: a class (its colour) and a label.
+
+        A fixed implementation: `held` (green) or `violated` (red). A mutant is judged
+        by the property it declares: `caught` (green) when broken there, `ESCAPED` (red)
+        when not, `not reached` (red) when another property caught it first; where it
+        broke another property, `violated` (red); its other properties are plain, since
+        a mutant holding them says nothing. Grey, as the cell says: not judged, not
+        applicable. Classes `caught`, `violated` and `escaped` link to the evidence."""
+        cell = self.cells.get(prop, "")
+        if self.kind == "mutant" and prop == self.expected:
+            if cell == "violated":
+                return "caught", "caught"
+            if cell == "held":
+                return "escaped", "ESCAPED"
+            if cell == "not-judged" and self.violation is not None:
+                return "escaped", "not reached"
+            return "escaped", cell
+        if cell == "violated":
+            return "violated", "violated"
+        if cell == "held":
+            return ("held" if self.kind == "fixed" else "plain"), "held"
+        if cell in ("not-judged", "not-applicable"):
+            return cell, cell.replace("-", " ")
+        return "plain", cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +222,8 @@ class LessonResult:
     broken_source: str
     fixed_source: str
     not_run: str | None = None
+    nim: str | None = None  # the seed's Nim the lesson starts from, when it has one
+    python: str | None = None  # its Python equivalent in this project
 
     @property
     def state(self) -> LessonState:
@@ -191,6 +265,58 @@ class Findings:
     bench: dict[str, Any] | None = None
     native: dict[str, Any] | None = None
     survey: Survey | None = None
+    date: str = ""  # when the report was made (UTC, ISO 8601); not in report.json
+
+    @property
+    def profile(self) -> str:
+        """The Hypothesis profile the contract ran on, or "" when not recorded."""
+        name = self.environment.hypothesis.get("profile")
+        return name if isinstance(name, str) else ""
+
+    @property
+    def nim(self) -> str:
+        """The Nim compilers of native.json, in a few words, or why there are none."""
+        if self.native is None:
+            return "not run (no native.json beside this report: make native)"
+        compilers = self.native.get("compilers")
+        if not isinstance(compilers, list) or not compilers:
+            return "unknown (native.json names no compiler)"
+        said = []
+        for compiler in compilers:
+            if isinstance(compiler, Mapping):
+                origin = compiler.get("origin")
+                said.append(f"{compiler.get('version')}" + (f" ({origin})" if origin else ""))
+        stale = " (from a stale native.json)" if self.freshness("native").stale else ""
+        return ", ".join(said) + stale
+
+    @property
+    def native_summary(self) -> str:
+        """The native verdicts in one line: how many broken builds showed the bug, how
+        many ran on silently, how many fixed builds ran clean, how many did not run."""
+        ran = [(cell.get("host"), verdict) for cell, _, verdict, _ in self.native_rows]
+        broken = [verdict for host, verdict in ran if host == "broken" and verdict != "not-run"]
+        fixed = [verdict for host, verdict in ran if host == "fixed" and verdict != "not-run"]
+        said = (
+            f"Broken builds: {broken.count('caught')} of {len(broken)} show the bug, "
+            f"{broken.count('missed')} ran on silently (missed). "
+            f"Fixed builds: {fixed.count('held')} of {len(fixed)} clean"
+        )
+        not_run = sum(verdict == "not-run" for _, verdict in ran)
+        return said + (f"; {not_run} not run." if not_run else ".")
+
+    @property
+    def native_rows(self) -> list[tuple[Mapping[str, Any], str, str, str]]:
+        """Each cell of native.json with what was expected of it, and the verdict's class
+        and label (`native_verdict`)."""
+        if self.native is None:
+            return []
+        frames = self.native.get("frames")
+        cells = self.native.get("cells")
+        return [
+            (cell, *native_verdict(cell, frames))
+            for cell in (cells if isinstance(cells, list) else [])
+            if isinstance(cell, Mapping)
+        ]
 
     def freshness(self, name: str) -> Freshness:
         """Whether the extra file `name` ("bench", "native", "survey") beside this report
@@ -256,6 +382,47 @@ class Findings:
             if not_run:
                 said += f" ({', '.join(not_run)} not run here)"
         return said + "."
+
+
+def native_verdict(cell: Mapping[str, Any], frames: object) -> tuple[str, str, str]:
+    """What a native.json cell was expected to do, and the verdict on what it did: its
+    class (the matrix's colours) and label.
+
+    A broken build is expected to show the bug (a crash, a sanitizer report, an abort, a
+    defect, a failing exit or a wrong count): it is `caught` (green) when it does, `missed`
+    (amber) when it ran to a clean `Frame: N` anyway. A fixed build is expected to print
+    `Frame: N` and exit 0 with nothing reported: `held` (green), else `violated` (red)."""
+    clean_screen = f"Frame: {frames}"
+    if cell.get("not_run"):
+        return "-", "not-run", "not run"
+    host = cell.get("host")
+    silent = (
+        cell.get("exit_status") == 0
+        and not cell.get("signal")
+        and not cell.get("report")
+        and not cell.get("abort")
+        and not cell.get("defect")
+    )
+    clean = silent and cell.get("frame_line") == clean_screen
+    if host == "fixed":
+        expected = f"exit 0, {clean_screen}, nothing reported"
+        return (expected, "held", "clean") if clean else (expected, "violated", "FAILED")
+    if host == "broken":
+        expected = "fails or reports the bug"
+        if clean:
+            return expected, "missed", "missed: ran on silently"
+        if cell.get("report"):
+            shown = "reported"
+        elif cell.get("abort"):
+            shown = "aborted"
+        elif cell.get("signal"):
+            shown = "crashed"
+        elif silent:
+            shown = "wrong count"
+        else:
+            shown = "failed"
+        return expected, "caught", f"caught: {shown}"
+    return "-", "not-applicable", "unknown host"
 
 
 # -- the files beside the report, and where they came from -----------------------------

@@ -1,4 +1,5 @@
-"""Render findings as HTML (one self-contained page), Markdown, JSON and JUnit XML.
+"""Render findings as HTML (one self-contained page), Markdown and JSON (JUnit XML:
+`reports._junit`).
 
 Whatever a name, message or detail holds, it reaches a file only through that format's
 escaping: HTML through Jinja's autoescape, Markdown through `_md` on every expression
@@ -20,7 +21,7 @@ from typing import Any
 
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reports._findings import SCHEMA_VERSION, Findings, Freshness
 
@@ -28,7 +29,6 @@ __all__ = [
     "printable",
     "render_html",
     "render_json",
-    "render_junit",
     "render_markdown",
     "to_data",
 ]
@@ -74,6 +74,17 @@ def _svg_img(svg: str | None, alt: str) -> Markup | None:
     return Markup('<img alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, data)
 
 
+_CODE_SPAN = re.compile("`([^`]+)`")
+
+
+def _code_spans(text: object) -> Markup:
+    """`text` escaped for HTML, then each pair of backticks made a `<code>` element, as
+    Markdown shows them: "Keeps `id()`" -> "Keeps <code>id()</code>". The escaping comes
+    first, so what a span holds is text; a lone backtick stays a backtick."""
+    escaped = str(escape(str(text)))
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
+
+
 class _Verbatim(str):
     """Text already made safe for where it goes in Markdown (a code block)."""
 
@@ -106,7 +117,7 @@ def _templates(autoescape: bool) -> Templates:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    templates.filters.update(svg_img=_svg_img, fence=_fence)
+    templates.filters.update(svg_img=_svg_img, fence=_fence, code_spans=_code_spans)
     return templates
 
 
@@ -220,71 +231,3 @@ def _survey_data(findings: Findings) -> dict[str, Any] | None:
 def render_json(findings: Findings) -> str:
     """`to_data` as indented JSON."""
     return json.dumps(to_data(findings), indent=2, sort_keys=True) + "\n"
-
-
-def render_junit(findings: Findings) -> str:
-    """One test case per (implementation, property): a fixed implementation passes where
-    the property held; a mutant passes where it is caught as it declares."""
-    suites = ElementTree.Element("testsuites", name="ownership contract")
-    for impl in findings.implementations:
-        suite = ElementTree.SubElement(suites, "testsuite", name=impl.name)
-        failures = skipped = 0
-        for prop, cell in impl.cells.items():
-            case = ElementTree.SubElement(
-                suite,
-                "testcase",
-                classname=impl.name,
-                name=prop,
-                time=f"{impl.seconds / len(impl.cells):.3f}",
-            )
-            problem = _junit_problem(impl.kind, impl.expected, prop, cell)
-            if problem is not None:
-                failures += 1
-                failure = ElementTree.SubElement(case, "failure", message=problem)
-                if impl.violation is not None:
-                    failure.text = "\n".join(impl.violation.steps) + "\n\n" + impl.violation.detail
-            elif cell in SKIPPED:
-                skipped += 1
-                ElementTree.SubElement(case, "skipped", message=SKIPPED[cell])
-        suite.set("tests", str(len(impl.cells)))
-        suite.set("failures", str(failures))
-        suite.set("skipped", str(skipped))
-    if findings.lessons:
-        _junit_lessons(suites, findings)
-    ElementTree.indent(suites)
-    return printable(ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
-
-
-def _junit_lessons(suites: ElementTree.Element, findings: Findings) -> None:
-    """One case per lesson: passed when shown, failed when not, skipped (with the reason)
-    when it could not run here."""
-    suite = ElementTree.SubElement(suites, "testsuite", name="lessons")
-    for lesson in findings.lessons:
-        case = ElementTree.SubElement(suite, "testcase", classname="lessons", name=lesson.name)
-        if lesson.state == "not-run":
-            ElementTree.SubElement(case, "skipped", message=f"not run: {lesson.not_run}")
-        elif lesson.state == "not-shown":
-            failure = ElementTree.SubElement(
-                case, "failure", message=f"lesson {lesson.name} did not show what it claims"
-            )
-            failure.text = f"broken: {lesson.broken}\nfixed: {lesson.fixed}"
-    suite.set("tests", str(len(findings.lessons)))
-    suite.set("failures", str(sum(lesson.state == "not-shown" for lesson in findings.lessons)))
-    suite.set("skipped", str(sum(lesson.state == "not-run" for lesson in findings.lessons)))
-
-
-SKIPPED = {
-    "not-judged": "not judged: the contract stopped at the first broken property",
-    "not-applicable": "not applicable: a bare store has no typed fetch to check",
-}
-"""Why a property's testcase is skipped, by its cell."""
-
-
-def _junit_problem(kind: str, expected: str | None, prop: str, cell: str) -> str | None:
-    if kind == "fixed":
-        return f"{prop} violated by the fixed implementation" if cell == "violated" else None
-    if prop == expected and cell != "violated":
-        return f"mutant not caught by {prop}, which it declares"
-    if cell == "violated" and prop != expected:
-        return f"mutant caught by {prop} instead of {expected}"
-    return None

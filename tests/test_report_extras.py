@@ -242,7 +242,7 @@ def test_the_citation_links_to_its_address_and_a_disagreement_links_to_its_evide
 ) -> None:
     built = _build(out, survey=_survey())
     page = _Cells(built.section("survey"))
-    evidence = [link for link in page.links if link.startswith("#")]
+    evidence = [link for link in page.links if link.startswith("#") and link != "#matrix"]
     assert page.links.count(GOOD_URL) == 4
     assert len(evidence) == 1
     assert f'<h3 id="{evidence[0][1:]}">blinker: the docs imply holds, the contract found ' \
@@ -318,7 +318,10 @@ def test_without_survey_json_the_section_says_in_one_line_how_to_get_one(
         "<p>No survey beside this report: run <code>make survey</code> (it installs the "
         "surveyed libraries), then <code>make report</code>.</p>"
     ]
-    assert section.strip().count("\n") == 1, "a heading and one line"
+    assert section.strip().count("\n") == 2, "a heading, one line, the way back to the matrix"
+    assert section.strip().endswith(
+        '<p class="back"><a href="#matrix">&uarr; back to the matrix</a></p>'
+    )
     said = [
         line
         for line in built.md_section("Real registries beside their docs").splitlines()[1:]

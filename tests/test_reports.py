@@ -20,9 +20,10 @@ import reports
 import reports.__main__ as reports_cli
 from broken_variant.mutants import MUTANTS
 from refimpl.contract import PROPERTIES
-from reports import FILES, Findings, build_report, render_html
+from reports import FILES, Findings, build_report, render_html, render_markdown
 from reports._collect import collect_lessons
 from reports._ownership import ownership_graphs
+from reports._render import _md
 
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
 PICTURE = "data:image/svg+xml;base64,"
@@ -98,7 +99,8 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
         assert f" | not run: {reason} |" in markdown.replace("\\`", "`")
         shown = next(each for each in data["lessons"] if each["name"] == lesson.name)
         assert (shown["state"], shown["holds"], shown["not_run"]) == ("not-run", None, reason)
-        case = junit.find(f"./testsuite[@name='lessons']/testcase[@name='{lesson.name}']")
+        name = f"{lesson.name}: shows what it claims"
+        case = junit.find(f"./testsuite[@name='lessons']/testcase[@name='{name}']")
         assert case is not None
         assert [(child.tag, child.get("message")) for child in case] == [
             ("skipped", f"not run: {reason}")
@@ -151,16 +153,33 @@ def test_html_is_one_offline_page_showing_every_picture(built: tuple[Findings, P
     assert len(page.ids) == len(set(page.ids)), "an id used twice on the page"
 
 
-def test_junit_has_one_case_per_implementation_and_property(
+def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
     built: tuple[Findings, Path],
 ) -> None:
+    """A suite per implementation: a fixed one has a case per property, named for its
+    promise; a mutant one case, named for what happened; then a case per lesson. A green
+    run has no failing case (tests/test_junit.py checks each outcome and count)."""
     findings, out = built
     root = ElementTree.parse(out / "junit.xml").getroot()
-    cases = root.findall("./testsuite[@name!='lessons']/testcase")
-    assert len(cases) == len(findings.implementations) * len(PROPERTIES)
-    lessons = root.findall("./testsuite[@name='lessons']/testcase")
-    assert [case.get("name") for case in lessons] == [lesson.name for lesson in findings.lessons]
+    cases = {
+        suite.get("name"): [(case.get("classname"), case.get("name")) for case in suite]
+        for suite in root.findall("testsuite")
+    }
+    promises = [{"crash": "never crashes"}.get(prop, f"{prop} holds") for prop in PROPERTIES]
+    expected = {
+        impl.name: [("fixed", f"{impl.name}: {promise}") for promise in promises]
+        if impl.expected is None
+        else [("mutants", f"{impl.name}: caught by {impl.expected}")]
+        for impl in findings.implementations
+    }
+    expected["lessons"] = [
+        ("lessons", f"{lesson.name}: shows what it claims") for lesson in findings.lessons
+    ]
+    assert cases == expected
+    assert len(cases["ContextStore"]) == len(PROPERTIES)
+    assert {*ONE_PER_PROPERTY, "lessons"} <= cases.keys(), "a mutant per property, lessons"
     assert root.findall(".//failure") == [], "a green run has no failing case"
+    assert (root.get("tests"), root.get("failures")) == (str(sum(map(len, expected.values()))), "0")
 
 
 def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(
@@ -306,3 +325,210 @@ def test_a_failing_run_exits_non_zero_and_says_why(
     printed = capsys.readouterr().out
     assert printed.startswith("FAIL: ")
     assert f"mutant {escaped.name} escaped: {escaped.expected} should catch it" in printed
+
+
+def test_the_page_stays_under_its_size_budget(built: tuple[Findings, Path]) -> None:
+    """Two ownership pictures and the plot, inline, and every section: under 2 MB."""
+    assert (built[1] / "index.html").stat().st_size < 2_000_000
+
+
+def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
+    built: tuple[Findings, Path],
+) -> None:
+    """One sentence, in plain words, before the evidence: on the page, right under the
+    violation's heading and outside any `<details>`; in report.md, as a quote."""
+    findings, out = built
+    page = (out / "index.html").read_text()
+    markdown = (out / "report.md").read_text()
+    violated = [impl for impl in findings.implementations if impl.violation is not None]
+    assert {impl.name for impl in violated} >= ONE_PER_PROPERTY
+    for impl in violated:
+        assert impl.violation is not None
+        said = impl.violation.diagnosis
+        assert said, impl.name
+        assert "\n" not in said, impl.name
+        assert said.endswith("."), impl.name
+        heading = page.index(f'<h3 id="{impl.anchor}">')
+        diagnosis = page.index(f'<p class="diagnosis">{escape(said)}</p>', heading)
+        evidence = page.index("<details>", heading)
+        assert diagnosis < evidence, f"{impl.name}: the diagnosis comes first, outside <details>"
+        assert page.rfind("</details>", heading, diagnosis) == -1
+        assert f"\n> {_md(said)}\n" in markdown, impl.name
+
+
+def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> None:
+    from reports._findings import diagnosis_of as diagnosis
+
+    assert diagnosis("the context was freed while stored: the store did not keep it.\n"
+                     "The last reference was dropped at:\n    #0 in f x.py:1") == (
+        "The context was freed while stored: the store did not keep it."
+    )  # fmt: skip
+    assert diagnosis("the context is still alive.\nheld by: Store._history -> list[0]") == (
+        "The context is still alive, held by Store._history -> list[0]."
+    )
+    assert diagnosis("freed while still referenced (an over-release); freed at:\n  #0 f") == (
+        "Freed while still referenced (an over-release)."
+    )
+    assert diagnosis("store.get('a') returned None. 'a' was stored. More.") == (
+        "store.get('a') returned None."
+    ), "a name or a call keeps its case"
+    assert diagnosis("=====\n==ERROR: heap-use-after-free") == "==ERROR: heap-use-after-free."
+    assert diagnosis("") == ""
+
+
+def _failing(findings: Findings) -> Findings:
+    """`findings` with its first mutant escaped: no property broke."""
+    mutant = next(impl for impl in findings.implementations if impl.kind == "mutant")
+    cells = {**mutant.cells, **{prop: "held" for prop, cell in mutant.cells.items()
+                                if cell in ("violated", "not-judged")}}  # fmt: skip
+    escaped = dataclasses.replace(mutant, cells=cells, violation=None)
+    return dataclasses.replace(
+        findings,
+        implementations=[escaped if impl is mutant else impl for impl in findings.implementations],
+    )
+
+
+def test_a_failing_report_is_red_where_it_fails(built: tuple[Findings, Path]) -> None:
+    """An escaped mutant: its declared property reads ESCAPED (red, linking to why), never
+    a green "held"; its "as expected" a red NO; the violations section says it escaped."""
+    failing = _failing(built[0])
+    escaped = next(impl for impl in failing.implementations if impl.escaped)
+    assert escaped.expected is not None
+    page = render_html(failing)
+    row = page[page.index(f"<td><strong>{escaped.name}</strong>") :]
+    row = row[: row.index("</tr>")]
+    assert f'<td class="escaped"><a href="#{escaped.anchor}">ESCAPED</a></td>' in row
+    assert 'class="held"' not in row, "an escaped mutant painted green"
+    assert '<td class="no">NO</td>' in row
+    assert f'<h3 id="{escaped.anchor}">{escaped.name}: <span class="flag">ESCAPED</span></h3>' \
+        in page  # fmt: skip
+    assert '<p id="verdict" class="verdict bad">FAIL: ' in page
+    markdown = render_markdown(failing)
+    assert "| **ESCAPED** |" in markdown
+    assert f"### {_md(escaped.name)}: ESCAPED" in markdown
+
+
+def test_a_mutant_caught_where_it_declares_is_green_and_its_other_cells_plain(
+    built: tuple[Findings, Path],
+) -> None:
+    findings, _ = built
+    for impl in findings.implementations:
+        shown = {prop: impl.shown(prop)[0] for prop in PROPERTIES}
+        if impl.kind == "fixed":
+            assert set(shown.values()) <= {"held", "not-applicable"}, impl.name
+        else:
+            assert shown[impl.expected or ""] == "caught", impl.name
+            assert "held" not in shown.values(), f"{impl.name}: a mutant's cell painted green"
+
+
+def test_with_no_violation_the_section_says_none() -> None:
+    from tests.report_samples import tiny_findings
+
+    findings = tiny_findings("none")
+    clean = dataclasses.replace(findings, implementations=findings.implementations[:1])
+    assert "<h2 id=\"violations\">Violations, shrunk</h2>\n<p>None: no implementation broke a " \
+        "property.</p>" in render_html(clean)  # fmt: skip
+    assert "## Violations, shrunk\n\nNone: no implementation broke a property.\n" in (
+        render_markdown(clean)
+    )
+
+
+def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]) -> None:
+    """The command with its profile and options, the commit, the date, and the versions of
+    Python, Hypothesis and Nim ("not run" without native.json)."""
+    from refimpl.contract._profiles import profile_name
+
+    findings, out = built
+    page = _text((out / "index.html").read_text())
+    command = (
+        f"HYPOTHESIS_PROFILE={profile_name()} python -m reports --out {out} --max-examples 20 "
+        f"--frames 8 --only {','.join(sorted(ONE_PER_PROPERTY))}"
+    )
+    assert findings.environment.command == command
+    assert "Reproduce this page From a clone of this project" in page
+    assert command in page
+    assert findings.date
+    assert findings.date in page
+    assert f"Python {findings.environment.python} on" in page
+    assert f"Hypothesis {findings.environment.packages['hypothesis']}, profile " in page
+    assert "Nim not run (no native.json beside this report: make native)" in page
+    if findings.environment.commit:
+        assert f"commit {findings.environment.commit}" in page
+    assert f"{command}\n" in (out / "report.md").read_text()
+
+
+def test_make_report_is_named_for_what_it_runs() -> None:
+    from reports._build import DEFAULT_OUT, reproduce_command
+
+    assert reproduce_command("ci", out=DEFAULT_OUT) == "HYPOTHESIS_PROFILE=ci python -m reports"
+    assert reproduce_command("dev", out=Path("x y"), frames=3) == (
+        "HYPOTHESIS_PROFILE=dev python -m reports --out 'x y' --frames 3"
+    )
+    findings = _sample_environment("HYPOTHESIS_PROFILE=ci python -m reports")
+    assert "That is what <code>make report</code> runs." in render_html(findings)
+    assert "Reproduce with `make report`, which runs" in render_markdown(findings)
+
+
+def _sample_environment(command: str) -> Findings:
+    from tests.report_samples import tiny_findings
+
+    findings = tiny_findings("make")
+    return dataclasses.replace(
+        findings, environment=dataclasses.replace(findings.environment, command=command)
+    )
+
+
+def test_descriptions_show_code_as_code_and_count_steps_right(
+    built: tuple[Findings, Path],
+) -> None:
+    findings, out = built
+    page = (out / "index.html").read_text()
+    untracked = next(impl for impl in findings.implementations if impl.name == "untracked")
+    assert "`id()`" in untracked.bug
+    assert "<code>id()</code>" in page
+    for impl in findings.implementations:
+        if impl.violation is None:
+            continue
+        start = page.index("<strong>The bug:</strong> ", page.index(f'<h3 id="{impl.anchor}">'))
+        assert "`" not in page[start : page.index("</p>", start)], impl.name
+    one_step = [i for i in findings.implementations if i.violation and len(i.violation.steps) == 2]
+    assert one_step, "a story of one step (and its setup line)"
+    assert "(1 step)" in page
+    assert "(1 steps)" not in page
+    assert "(1 step):" in (out / "report.md").read_text()
+
+
+def test_lessons_show_the_nim_they_start_from(built: tuple[Findings, Path]) -> None:
+    from refimpl.lessons import LESSONS
+
+    page = (built[1] / "index.html").read_text()
+    with_nim = [lesson for lesson in LESSONS if lesson.nim]
+    assert with_nim
+    for lesson in with_nim:
+        assert lesson.nim is not None
+        assert f"<p>In the Nim seed:</p>\n<pre><code>{escape(lesson.nim)}</code></pre>" in page
+
+
+def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() -> None:
+    from reports._findings import native_verdict
+
+    def cell(host: str, **what: object) -> dict[str, object]:
+        return {"host": host, "exit_status": 0, "frame_line": "Frame: 120", **what}
+
+    fixed = "exit 0, Frame: 120, nothing reported"
+    broken = "fails or reports the bug"
+    assert native_verdict(cell("fixed"), 120) == (fixed, "held", "clean")
+    assert native_verdict(cell("fixed", frame_line="Frame: 119"), 120) == (
+        fixed, "violated", "FAILED"
+    )  # fmt: skip
+    assert native_verdict(cell("broken"), 120) == (broken, "missed", "missed: ran on silently")
+    assert native_verdict(cell("broken", frame_line="Frame: 240"), 120) == (
+        broken, "caught", "caught: wrong count"
+    )  # fmt: skip
+    assert native_verdict(cell("broken", report={"kind": "x"}), 120)[1:] == (
+        "caught", "caught: reported"
+    )  # fmt: skip
+    assert native_verdict(cell("broken", signal="SIGSEGV", exit_status=139), 120)[2] == (
+        "caught: crashed"
+    )
+    assert native_verdict(cell("broken", not_run="no valgrind"), 120) == ("-", "not-run", "not run")
