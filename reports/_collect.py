@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import platform
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import redirect_stdout
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -17,7 +20,7 @@ from broken_variant import BrokenHost, MemorySafetyViolation
 from broken_variant.mutants import MUTANTS, WeakrefStore
 from refimpl import ContextStore, Host, PluginAPI
 from refimpl._gc import frozen_gc
-from refimpl.contract import PROPERTIES, ContractRun, run_contract
+from refimpl.contract import PROPERTIES, ContractRun, load_profile, run_contract
 from refimpl.contract._check import factory_spec
 from refimpl.plugins import bundled_plugins
 from reports._findings import Environment, Implementation, LessonResult, Session, Violation
@@ -121,21 +124,57 @@ def collect_implementations(
         for m in MUTANTS
         if only is None or m.name in only
     ]
-    timeouts = {m.name: m.timeout for m in MUTANTS}
-    rows = []
-    for number, (name, kind, target, factory, bug, expected) in enumerate(targets, 1):
-        progress(f"[{number}/{len(targets)}] contract on {name} ({kind} {target})")
-        with redirect_stdout(io.StringIO()):  # Hypothesis's own notes; the verdict says it all
-            run = run_contract(
-                factory, api=target == "api", settings=settings, timeout=timeouts.get(name, 5.0)
+    rows: list[Implementation | None] = [None] * len(targets)
+    # Side by side, one process per core: a contract run mostly waits on its worker (and
+    # a hung one on the clock), so two at a time nearly halve the report; the crash
+    # mutants, whose shrinking restarts the worker again and again, go first. Spawned, not
+    # forked: a fork would inherit this process's fork server, which is not its child.
+    slowest_first = sorted(range(len(targets)), key=lambda i: targets[i][5] != "crash")
+    jobs = min(len(targets), os.cpu_count() or 1)
+    # Not a multiprocessing.Pool: its processes are daemons, which may not start the
+    # contract's own worker processes.
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        budget = {"max_examples": settings.max_examples, "derandomize": settings.derandomize}
+        running = [pool.submit(_judge, i, targets[i], budget) for i in slowest_first]
+        for done, future in enumerate(as_completed(running), 1):
+            index, row = future.result()
+            rows[index] = row
+            verdict = row.violation.property if row.violation else "holds"
+            progress(
+                f"[{done}/{len(targets)}] contract on {row.name} ({row.kind} {row.target}): "
+                f"{verdict} ({row.seconds:.1f} s)"
             )
-        violation = _violation(run)
-        rows.append(Implementation(
-            name, kind, target, factory_spec(factory) or repr(factory), bug, expected,
-            _cells(violation, target), violation, run.examples, run.first_failure_examples,
-            run.seconds, run.first_failure_seconds,
-        ))  # fmt: skip
-    return rows
+    except BaseException:  # Ctrl-C, or a run that failed: no other run goes on without us
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()  # at once: a run being cut short has nothing to save
+        raise
+    pool.shutdown()
+    return [row for row in rows if row is not None]
+
+
+def _judge(
+    index: int,
+    judged: tuple[str, str, str, Callable[[], Any], str, str | None],
+    budget: dict[str, Any],
+) -> tuple[int, Implementation]:
+    """Run the contract on one target (in a process of the pool), on the active profile
+    with `budget` (a settings object itself does not survive pickling); `index` comes back."""
+    load_profile()
+    settings = Settings(Settings(), deadline=None, database=None, **budget)
+    name, kind, target, factory, bug, expected = judged
+    timeouts = {m.name: m.timeout for m in MUTANTS}
+    with redirect_stdout(io.StringIO()):  # Hypothesis's own notes; the verdict says it all
+        run = run_contract(
+            factory, api=target == "api", settings=settings, timeout=timeouts.get(name, 5.0)
+        )
+    violation = _violation(run)
+    return index, Implementation(
+        name, kind, target, factory_spec(factory) or repr(factory), bug, expected,
+        _cells(violation, target), violation, run.examples, run.first_failure_examples,
+        run.seconds, run.first_failure_seconds,
+    )  # fmt: skip
 
 
 def _live_contexts() -> int:

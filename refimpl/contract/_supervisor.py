@@ -91,6 +91,7 @@ class Worker:
         self.progress = self.context.RawValue("i", 0)
         self.process: Any = None
         self.conn: Connection | None = None
+        self._lifeline: Connection | None = None
         self.dump_path: str | None = None
         self.hung_before = False
         self.hangs: dict[tuple[str, ...], Died] = {}
@@ -156,8 +157,12 @@ class Worker:
         fd, self.dump_path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
         os.close(fd)
         mine, theirs = self.context.Pipe()
+        # The worker's lifeline: it ends the worker when this process is gone, however it
+        # went (even SIGKILL), though the worker's main thread be hung in the store.
+        lifeline, held = self.context.Pipe(duplex=False)
         args = (
             theirs,
+            (lifeline, held),
             self.target,
             self.mode,
             self.names,
@@ -166,10 +171,13 @@ class Worker:
             self.pulses,
             self.progress,
         )
-        self.process = self.context.Process(target=serve, args=args, daemon=True)
+        process = self.context.Process(target=serve, args=args, daemon=True)
         with _main_hidden():
-            self.process.start()
+            process.start()  # raises where no process can be started: then there is none
+        self.process = process
         theirs.close()
+        lifeline.close()
+        self._lifeline = held
         self.conn = mine
         self._answer(START_LIMIT)
 
@@ -217,6 +225,9 @@ class Worker:
         return Died(how, dump, hung, self.progress.value)
 
     def _forget(self) -> None:
+        if self._lifeline is not None:
+            self._lifeline.close()
+            self._lifeline = None
         if self.conn is not None:
             self.conn.close()
         if self.dump_path is not None:

@@ -28,7 +28,10 @@ from refimpl.contract._machine import ContractMachine
 from refimpl.contract._target import Refused, open_target
 from refimpl.contract._violation import PropertyFailure
 
-__all__ = ["check_factory", "serve"]
+__all__ = ["LIFELINE_THREAD", "check_factory", "serve"]
+
+LIFELINE_THREAD = "contract-lifeline"
+"""The worker's own thread that ends it with its supervisor: not the store's."""
 
 DUMP_SIGNAL = signal.SIGUSR1
 """The signal on which the worker writes every thread's stack (sent to a hung worker)."""
@@ -48,6 +51,7 @@ def check_factory(make: Callable[[], Any], mode: str) -> tuple[str, str]:
 
 def serve(
     conn: Connection,
+    lifeline: tuple[Connection, Connection],
     factory: Callable[[], Any] | str,
     mode: str,
     names: tuple[str, ...],
@@ -59,6 +63,7 @@ def serve(
     """Answer the supervisor's messages until the pipe closes: `("check",)` (can the
     factory be used?) and `("run", program)` (one example: a fresh machine on a fresh
     store, then the program's `(rule, arguments)` steps, with every check)."""
+    _hold_on(*lifeline)
     dump = open(dump_path, "w")  # noqa: SIM115 - open until the process ends, for faulthandler
     faulthandler.enable(file=dump, all_threads=True)
     faulthandler.register(DUMP_SIGNAL, file=dump, all_threads=True)
@@ -79,7 +84,10 @@ def serve(
         factory, mode=mode, setup_line=setup_line, refreeze=True, names=names
     )
     machine_class.pulses = pulses
-    conn.send(("ready",))
+    try:
+        conn.send(("ready",))
+    except OSError:  # the supervisor died while this worker started: nobody to serve
+        os._exit(0)
     while True:
         try:
             message = conn.recv()
@@ -95,6 +103,19 @@ def serve(
             os._exit(0)
         if died:
             os._exit(70)
+
+
+def _hold_on(lifeline: Connection, supervisors_end: Connection) -> None:
+    """End this process as soon as the supervisor's end of `lifeline` closes (the supervisor
+    stopped it, or died), from a thread of its own: the main thread may be hung in the store."""
+    supervisors_end.close()  # this process's copy of it: only the supervisor's may keep it open
+
+    def wait() -> None:
+        with suppress(EOFError, OSError):
+            lifeline.recv()
+        os._exit(0)
+
+    threading.Thread(target=wait, name=LIFELINE_THREAD, daemon=True).start()
 
 
 def _run(
