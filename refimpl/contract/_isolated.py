@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl.contract._machine import (
     NAMES,
-    PICKED,
+    StepChoices,
     api_only,
     keeps,
     name_picks,
@@ -31,14 +31,13 @@ from refimpl.contract._violation import FAILURES
 __all__ = ["IsolatedMachine"]
 
 
-class IsolatedMachine(RuleBasedStateMachine):
+class IsolatedMachine(StepChoices, RuleBasedStateMachine):
     """The same rules as `ContractMachine`, each sent to a supervised worker to run."""
 
     worker: ClassVar[Worker | None]
     setup_line: ClassVar[str]
     mode: ClassVar[str] = "store"
     terms: ClassVar[str] = "store"
-    names: ClassVar[tuple[str, ...]] = NAMES
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
     clock: ClassVar[Any]
@@ -72,7 +71,6 @@ class IsolatedMachine(RuleBasedStateMachine):
         cls = type(self)
         cls.examples += 1
         self.model: dict[str, str] = {}
-        self.picked = tuple(n for n in PICKED if n in self.names) or self.names[:1]
         self.steps: list[str] = [self.setup_line]
         self.program: list[tuple[str, dict[str, Any]]] = []
         self.doomed: int | None = None
@@ -148,12 +146,6 @@ class IsolatedMachine(RuleBasedStateMachine):
             self.doomed = len(self.steps) - 1
         self.program.append((rule_name, arguments))
 
-    def _pick(self, name: str) -> str:
-        return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
-
-    def _pick_stored(self, name: str) -> str:
-        return name if name in self.model else sorted(self.model)[0]
-
     @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
     def store(self, name: str, state: str, seed: int, keep: bool) -> None:
         name = self._pick(name)
@@ -182,7 +174,7 @@ class IsolatedMachine(RuleBasedStateMachine):
     @precondition(lambda self: 0 < len(self.model) < len(self.names))
     @rule(state=state_keys, seed=seeds)
     def store_all(self, state: str, seed: int) -> None:
-        free = tuple(n for n in self.names if n not in self.model)
+        free = self._free()
         self._step("store_all", names=free, state=state, seed=seed)
         self.model.update(dict.fromkeys(free, state))
 
@@ -202,12 +194,10 @@ class IsolatedMachine(RuleBasedStateMachine):
         self._step("set_context", name=name, state=state, seed=seed, keep=keep)
         self.model[name] = state
 
-    @precondition(lambda self: api_only(self) and any(n not in self.model for n in self.picked))
+    @precondition(lambda self: api_only(self) and self._has_empty_pick())
     @rule(name=name_picks, state=state_keys, keep=keeps)
     def get_default(self, name: str, state: str, keep: bool) -> None:
-        name = self._pick(name)
-        if name in self.model:
-            name = next(n for n in self.picked if n not in self.model)
+        name = self._pick_empty(name)
         self._step("get_default", name=name, state=state, keep=keep)
         self.model[name] = state
 

@@ -9,7 +9,7 @@ import pickle
 import sys
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +29,7 @@ from refimpl.contract._story import NOISE, spoken, step_line
 from refimpl.contract._target import open_target
 from refimpl.contract._violation import FAILURES
 
-__all__ = ["NAMES", "PICKED", "ContractMachine", "name_list"]
+__all__ = ["NAMES", "PICKED", "ContractMachine", "StepChoices", "name_list"]
 
 NAMES_DEFAULT = 8
 """How many plugin names the contract stores under unless told (`names=`): enough to
@@ -68,6 +68,38 @@ def api_only(machine: Any) -> bool:
     return bool(machine.mode == "api")
 
 
+class StepChoices:
+    """How a rule's drawn arguments become the step it runs. The choices depend only on
+    which names the model holds, so the machine that runs the steps and the one that
+    draws them for a worker (`IsolatedMachine`) share them here and cannot drift apart."""
+
+    names: ClassVar[tuple[str, ...]] = NAMES
+    model: Mapping[str, object]
+
+    @property
+    def picked(self) -> tuple[str, ...]:
+        """The names most rules pick from: `PICKED`, as far as `names` reaches."""
+        return tuple(n for n in PICKED if n in self.names) or self.names[:1]
+
+    def _pick(self, name: str) -> str:
+        return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
+
+    def _pick_stored(self, name: str) -> str:
+        return name if name in self.model else sorted(self.model)[0]
+
+    def _pick_empty(self, name: str) -> str:
+        """`name` if it holds nothing, else the first picked name that holds nothing."""
+        name = self._pick(name)
+        empty = (n for n in self.picked if n not in self.model)
+        return name if name not in self.model else next(empty)
+
+    def _free(self) -> tuple[str, ...]:
+        return tuple(n for n in self.names if n not in self.model)
+
+    def _has_empty_pick(self) -> bool:
+        return any(n not in self.model for n in self.picked)
+
+
 class _Noise:
     """What `churn` allocates: unrelated to any plugin."""
 
@@ -85,7 +117,7 @@ class _Expected:
     cls: str
 
 
-class ContractMachine(RuleBasedStateMachine):
+class ContractMachine(StepChoices, RuleBasedStateMachine):
     """Drives one store, mapping or API and checks the ownership properties after every step.
 
     Build a machine for a target with `bind`; `check_store` and `check_api`
@@ -100,7 +132,6 @@ class ContractMachine(RuleBasedStateMachine):
 
     factory: ClassVar[Callable[[], Any]]
     mode: ClassVar[str] = "store"
-    names: ClassVar[tuple[str, ...]] = NAMES
     refreeze: ClassVar[bool] = False
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
@@ -151,7 +182,6 @@ class ContractMachine(RuleBasedStateMachine):
         self.noise: list[object] = []
         self.steps: list[str] = [self.setup_line]
         self.deaths: dict[int, str] = {}
-        self.picked = tuple(n for n in PICKED if n in self.names) or self.names[:1]
         self.touched: dict[str, None] = dict.fromkeys(self.picked)
         self.ever_stored: set[str] = set()
         self._pulse()
@@ -232,12 +262,6 @@ class ContractMachine(RuleBasedStateMachine):
     def _get(self, name: str) -> str:
         """A fetch of `name` as the target's user writes it."""
         return spoken(self.terms, "get", name)
-
-    def _pick(self, name: str) -> str:
-        return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
-
-    def _pick_stored(self, name: str) -> str:
-        return name if name in self.model else sorted(self.model)[0]
 
     # -- rules ---------------------------------------------------------------------
 
@@ -341,7 +365,7 @@ class ContractMachine(RuleBasedStateMachine):
     def store_all(self, state: str, seed: int, names: tuple[str, ...] | None = None) -> None:
         """Store a context under every name that has none (or under `names`, as a story
         spells them), keeping them all: a bounded cache mistaken for a registry evicts some."""
-        free = names if names is not None else tuple(n for n in self.names if n not in self.model)
+        free = names if names is not None else self._free()
         self._record("store_all", names=free, state=state, seed=seed)
         self._store_all(free, state, seed)
         self._check()
@@ -482,14 +506,12 @@ class ContractMachine(RuleBasedStateMachine):
                 )
         self._remember(name, context, state, keep, data)
 
-    @precondition(lambda self: api_only(self) and any(n not in self.model for n in self.picked))
+    @precondition(lambda self: api_only(self) and self._has_empty_pick())
     @rule(name=name_picks, state=state_keys, keep=keeps)
     def get_default(self, name: str, state: str, keep: bool) -> None:
         """Fetch a name that has nothing stored: the API must create, store and return a
         default (the seed's lazy `getContext`), which the caller may keep or not."""
-        name = self._pick(name)
-        if name in self.model:
-            name = next(n for n in self.picked if n not in self.model)
+        name = self._pick_empty(name)
         self._record("get_default", name=name, state=state, keep=keep)
         self._get_default(name, state, keep)
         self._check()

@@ -21,6 +21,9 @@ from refimpl.contract._evidence import describe, describe_error
 
 __all__ = ["probe"]
 
+LIFELINE_THREAD = "contract-lifeline"
+"""The isolating worker's own thread (it ends the worker with its supervisor): not the
+store's, so it does not stop the probe from forking."""
 LIMIT = 1 << 16
 LIMIT_SECONDS = 2.0
 
@@ -32,7 +35,7 @@ def probe(call: Callable[[], object], render: Callable[[object], str] = describe
     if not hasattr(os, "fork"):
         return "(not probed: this platform cannot fork)"
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
-    if any(thread.name != "contract-lifeline" for thread in others):  # the worker's own
+    if any(thread.name != LIFELINE_THREAD for thread in others):
         return "(not probed: other threads are alive, and a forked child would have none of them)"
     reader, writer = os.pipe()
     pid = os.fork()

@@ -25,13 +25,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from refimpl.contract._machine import ContractMachine
+from refimpl.contract._probe import LIFELINE_THREAD
 from refimpl.contract._target import Refused, open_target
 from refimpl.contract._violation import PropertyFailure
 
-__all__ = ["LIFELINE_THREAD", "check_factory", "serve"]
-
-LIFELINE_THREAD = "contract-lifeline"
-"""The worker's own thread that ends it with its supervisor: not the store's."""
+__all__ = ["check_factory", "serve"]
 
 DUMP_SIGNAL = signal.SIGUSR1
 """The signal on which the worker writes every thread's stack (sent to a hung worker)."""
