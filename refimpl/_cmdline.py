@@ -11,6 +11,7 @@ import errno
 import io
 import math
 import os
+import select
 import signal
 import sys
 import threading
@@ -95,6 +96,28 @@ class _ClosedPipeTolerantStream(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return self._wrapped.encoding
+
+
+def _flush_or_drop(stream: TextIO) -> None:
+    """Flush `stream`; if its reader has gone, point its descriptor at /dev/null, so that
+    the interpreter's final flush does not print "Exception ignored ... BrokenPipeError"
+    for text that reached the stream without passing through its tolerant wrapper."""
+    try:
+        stream.flush()
+        gone = _reader_gone(stream.fileno())
+    except BrokenPipeError:
+        gone = True
+    except (OSError, ValueError):  # closed, or no descriptor: nothing left to flush
+        return
+    if gone:  # also for what is written after this command returns (atexit, finalizers)
+        _ClosedPipeTolerantStream(cast(io.TextIOBase, stream))._drop_the_rest()
+
+
+def _reader_gone(fd: int) -> bool:
+    """Whether `fd` is a pipe whose reading end is closed (poll reports an error on it)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 def _tolerant(stream: TextIO) -> TextIO:
@@ -183,6 +206,8 @@ def run_cli(
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = stdout, stderr
+        for stream in (stdout, stderr):  # text written to them past the wrappers, too
+            _flush_or_drop(stream)
         sys.unraisablehook = unraisablehook
         _swallowed_interrupts.clear()
         for signum, handler in terminations.items():

@@ -87,3 +87,29 @@ def test_ctrl_c_shuts_the_plugins_down_and_exits_130_without_a_traceback() -> No
         re.MULTILINE,
     ), stderr
     assert stderr.strip().splitlines()[-1] == "python -m refimpl: interrupted"
+
+
+LATE_WRITER = """
+import atexit, sys
+from refimpl._cmdline import run_cli
+
+def main(argv):
+    atexit.register(lambda: print("written after the command returned"))
+    return 0
+
+sys.exit(run_cli(main, "late"))
+"""
+
+
+def test_output_written_after_the_command_returned_into_a_closed_pipe_is_dropped_quietly() -> None:
+    """What reaches stdout after `run_cli` returns (an atexit handler, a finalizer) never
+    passes through its tolerant wrapper: a closed reader must not turn it into a traceback."""
+    run = subprocess.Popen(
+        [sys.executable, "-c", LATE_WRITER],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert run.stdout is not None
+    run.stdout.close()
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == 0, errors
+    assert "BrokenPipe" not in errors, errors
