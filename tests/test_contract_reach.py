@@ -137,3 +137,34 @@ def test_a_store_sharing_state_between_instances_tells_a_story_that_replays_fres
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert "no-stale violated" in replayed.stderr, replayed.stderr[-2000:]
+
+
+class BackupStore:
+    """Answers the very context while someone else keeps it alive (a weak reference), and
+    an unpickled backup once it has died: a copy that shows only after a death."""
+
+    def __init__(self) -> None:
+        self._weak: dict[str, weakref.ref[Any]] = {}
+        self._backup: dict[str, bytes] = {}
+
+    def set_plugin_data(self, name: str, data: Any) -> None:
+        self._weak[name] = weakref.ref(data)
+        self._backup[name] = pickle.dumps(data)
+
+    def get_plugin_data(self, name: str) -> Any:
+        alive = self._weak[name]() if name in self._weak else None
+        if alive is not None or name not in self._backup:
+            return alive
+        return pickle.loads(self._backup[name])
+
+    def remove_plugin_data(self, name: str) -> None:
+        self._weak.pop(name, None)
+        self._backup.pop(name, None)
+
+
+def test_a_store_that_answers_a_copy_once_the_original_died_is_no_stale_not_survival() -> None:
+    violation = run_contract(BackupStore, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == "no-stale", violation
+    assert "an equal copy" in violation.detail
+    assert "the original was freed once nothing else held it" in violation.detail
