@@ -35,7 +35,7 @@ __all__ = ["Died", "Worker"]
 START_LIMIT = 120.0
 """Seconds a new worker may take to import the contract and the factory."""
 MAX_DUMP_LINES = 40
-HANG_FLOOR = 0.1
+HANG_FLOOR = 0.2
 """The shortest wait, in seconds, once a hang has been seen (see `Worker.wait`)."""
 HANG_SHORTENING = 10
 """Once a hang has been seen, the limit is `timeout` divided by this."""
@@ -62,7 +62,7 @@ class Worker:
     the running call has lasted `timeout` seconds, so a slow store whose calls each
     end in time passes, however long a step takes. Once a hang has been seen,
     shrinking will meet it again and again: from then on the limit is a tenth of
-    `timeout` (at least 0.1 s), so a reproduced hang costs a fraction of a second,
+    `timeout` (at least 0.2 s), so a reproduced hang costs a fraction of a second,
     not `timeout` each time. The limit of this: a store that has hung, and whose
     calls sometimes take more than a tenth of `timeout`, may have a slow call judged
     a hang while its story is shrunk.
