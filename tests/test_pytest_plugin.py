@@ -233,11 +233,14 @@ def test_k_deselecting_the_only_item_is_exit_5(pytester: pytest.Pytester) -> Non
 
 
 @pytest.mark.parametrize(
-    ("option", "variable", "expected"),
+    ("option", "variable", "on_ci_service", "expected"),
     [
-        ([], None, "profile 'ci', max_examples=500, derandomize=True"),
-        ([], "dev", "profile 'dev', max_examples=100, derandomize=False"),
-        (["--hypothesis-profile", "deep"], "dev", "profile 'deep', max_examples=5000, *"),
+        ([], None, False, "profile 'ci', max_examples=500, derandomize=True"),
+        ([], "dev", False, "profile 'dev', max_examples=100, derandomize=False"),
+        # Under a CI service Hypothesis loads its own derandomized `ci` profile first;
+        # `dev` is random all the same.
+        ([], "dev", True, "profile 'dev', max_examples=100, derandomize=False"),
+        (["--hypothesis-profile", "deep"], "dev", False, "profile 'deep', max_examples=5000, *"),
     ],
 )
 def test_the_profile_is_ci_unless_one_is_named(
@@ -245,8 +248,11 @@ def test_the_profile_is_ci_unless_one_is_named(
     monkeypatch: pytest.MonkeyPatch,
     option: list[str],
     variable: str | None,
+    on_ci_service: bool,
     expected: str,
 ) -> None:
+    if on_ci_service:
+        monkeypatch.setenv("CI", "true")
     if variable is None:
         monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
     else:
@@ -261,7 +267,8 @@ def test_the_item_runs_on_the_named_profile_and_says_so(
 ) -> None:
     pytester.makeconftest(
         "from hypothesis import settings\n\n"
-        "settings.register_profile('tiny', max_examples=7, database=None)\n"
+        # derandomize said, not inherited: a CI service's settings would make it True.
+        "settings.register_profile('tiny', max_examples=7, database=None, derandomize=False)\n"
     )
     # Named by the variable, which Hypothesis does not read: only the item runs on it.
     monkeypatch.setenv("HYPOTHESIS_PROFILE", "tiny")

@@ -27,15 +27,30 @@ STORAGE_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"
 
 def register_profiles() -> None:
     """Register `ci` (derandomized, 500 examples), `dev` (100 examples, the default) and
-    `deep` (5000 examples), all without deadline or example database. Idempotent."""
+    `deep` (5000 examples), all without deadline or example database. Idempotent.
+
+    Each is built on Hypothesis's `default` profile, not on whichever profile is loaded:
+    under a CI service (`$CI` set) Hypothesis loads its own derandomized `ci` profile, and
+    `dev` must stay random there too."""
+    base = settings.get_profile("default")
     settings.register_profile(
-        "ci", derandomize=True, deadline=None, database=None, max_examples=500, print_blob=False
+        "ci",
+        parent=base,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        max_examples=500,
+        print_blob=False,
     )
     # No example database in any profile: every store runs the same state machine, so
     # a database would replay one store's failures on the next (and litter .hypothesis/).
-    settings.register_profile("dev", deadline=None, max_examples=100, database=None)
+    settings.register_profile(
+        "dev", parent=base, derandomize=False, deadline=None, max_examples=100, database=None
+    )
     settings.register_profile(
         "deep",
+        parent=base,
+        derandomize=False,
         deadline=None,
         max_examples=5000,
         database=None,
