@@ -12,6 +12,14 @@ from hypothesis import settings
 
 from refimpl import ContextStore, PluginContextBase
 from refimpl.contract import ContractViolation, _probe, check_store, run_contract
+from refimpl.contract._machine import NAMES
+from refimpl.contract._supervisor import (
+    CONTRACT_DIRECTORY,
+    Died,
+    Worker,
+    hang_site,
+    innermost_frames,
+)
 
 FEW = settings(max_examples=10, stateful_step_count=4, derandomize=True, database=None)
 
@@ -98,3 +106,82 @@ def test_the_probe_gives_up_on_a_child_that_does_not_answer(
 
 def test_violation_accepts_crash_as_a_verdict() -> None:
     assert ContractViolation("crash", ("x",), "how").property == "crash"
+
+
+class StuckOnRemoveStore(ContextStore):
+    """Waits forever for a lock it already holds on every remove, and takes 0.1 s to store
+    under the name `b`: slow, elsewhere, but never stuck."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        if name == "b":
+            time.sleep(0.1)
+        super().set_plugin_data(name, data)
+
+    def remove_plugin_data(self, name: str) -> None:
+        with self._lock:
+            self._lock.acquire()
+
+
+def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once() -> None:
+    store = ("store", {"name": "a", "state": "counter", "seed": 0, "keep": True})
+    remove = ("remove", {"name": "a"})
+    slow = ("store", {"name": "b", "state": "counter", "seed": 0, "keep": True})
+    # A lambda: the worker is forked from this process. Limits: 2.5 s, then 0.25 s once it hung.
+    worker = Worker(
+        lambda: StuckOnRemoveStore(), mode="store", setup_line="", timeout=2.5, names=NAMES
+    )
+    try:
+        with pytest.raises(Died) as first:
+            worker.ask(("run", [store, remove]))
+        assert first.value.how.startswith("no answer within 2.5 s"), first.value.how
+        assert first.value.step == 2
+        # Slow (0.1 s, past the early look) but elsewhere: waited for, and it answers.
+        assert worker.ask(("run", [slow])) == ("ok",)
+        with pytest.raises(Died) as again:
+            worker.ask(("run", [store, remove]))
+        assert again.value.how.startswith(
+            "the call hung: blocked where an earlier call gave no answer within 2.5 s"
+        ), again.value.how
+        assert again.value.step == 2
+        assert "in remove_plugin_data" in again.value.dump
+    finally:
+        worker.close()
+
+
+def test_a_hang_site_is_the_code_under_test_frames_of_the_main_thread() -> None:
+    look_alike = "/work/x/refimpl/contract"
+    dump = (
+        "Thread 0x00007f01 (most recent call first):\n"
+        '  File "/usr/lib/python3.11/threading.py", line 320 in wait\n'
+        '  File "/home/u/store.py", line 9 in flush\n'
+        "\n"
+        "Current thread 0x00007f02 (most recent call first):\n"
+        '  File "/usr/lib/python3.11/threading.py", line 320 in wait\n'
+        '  File "/home/u/store.py", line 40 in remove_plugin_data\n'
+        f'  File "{CONTRACT_DIRECTORY}/_machine.py", line 629 in _remove\n'
+        f'  File "{CONTRACT_DIRECTORY}/_worker.py", line 97 in serve\n'
+    )
+    assert hang_site(dump) == (
+        'File "/usr/lib/python3.11/threading.py", line 320 in wait',
+        'File "/home/u/store.py", line 40 in remove_plugin_data',
+    )
+    in_the_contract = f'  File "{CONTRACT_DIRECTORY}/_worker.py", line 97 in serve\n'
+    assert hang_site(in_the_contract) == ()
+    assert hang_site(dump.replace(" in serve", " in elsewhere")) == ()
+    # A directory of the same name elsewhere is not the contract's.
+    assert hang_site(dump.replace(CONTRACT_DIRECTORY, look_alike))[-1].endswith(" in serve")
+
+
+def test_a_dump_keeps_each_threads_innermost_frames() -> None:
+    frames = "".join(f'  File "/m.py", line {n} in f{n}\n' for n in range(1, 31))
+    dump = f"Thread 0x1 (most recent call first):\n{frames}\nCurrent thread 0x2:\n{frames}"
+    shown = innermost_frames(dump, keep=3)
+    assert shown.count("line 1 in f1") == 2
+    assert shown.count("line 3 in f3") == 2
+    assert "line 4 in f4" not in shown
+    assert shown.count("  ... 27 outer frames") == 2
+    assert innermost_frames(frames, keep=30) == frames.strip()

@@ -12,12 +12,19 @@ runs other threads, only the forking one (CPython 3.12 warns about it).
 
 A worker that dies or stops answering is a `Died`: how (a signal, an exit
 status, or no answer within the time limit) and what `faulthandler` wrote.
+
+Shrinking a hang meets it again and again, each time in a new program. Waiting out
+the limit each time would make a hanging store cost minutes, so once a hang has been
+seen the worker's stacks are looked at early: a call found blocked where the store
+hung before (the same frames of the code under test, innermost first) is judged hung
+at once.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -34,11 +41,17 @@ __all__ = ["Died", "Worker"]
 
 START_LIMIT = 120.0
 """Seconds a new worker may take to import the contract and the factory."""
-MAX_DUMP_LINES = 40
+MAX_THREAD_FRAMES = 12
+"""Frames kept of each thread's stack in a dump, innermost first."""
 HANG_FLOOR = 0.2
 """The shortest wait, in seconds, once a hang has been seen (see `Worker.wait`)."""
 HANG_SHORTENING = 10
 """Once a hang has been seen, the limit is `timeout` divided by this."""
+QUICK_LOOK = 0.05
+"""Once a hang has been seen, seconds after which a running call's stacks are looked at,
+to judge at once a call blocked where the store hung before (see `hang_site`)."""
+CONTRACT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+_FRAME = re.compile(r'^[ \t]*File "(?P<file>[^"]*)", line \d+ in \S+', re.MULTILINE)
 
 
 class Died(Exception):
@@ -62,10 +75,12 @@ class Worker:
     the running call has lasted `timeout` seconds, so a slow store whose calls each
     end in time passes, however long a step takes. Once a hang has been seen,
     shrinking will meet it again and again: from then on the limit is a tenth of
-    `timeout` (at least 0.2 s), so a reproduced hang costs a fraction of a second,
-    not `timeout` each time. The limit of this: a store that has hung, and whose
-    calls sometimes take more than a tenth of `timeout`, may have a slow call judged
-    a hang while its story is shrunk.
+    `timeout` (at least 0.2 s), and a call still running after 0.05 s has its stacks
+    looked at: blocked where the store hung before, it is judged hung at once. A
+    reproduced hang thus costs a twentieth of a second, not `timeout` each time.
+    The limit of this: a store that has hung, and whose calls sometimes take more than
+    a tenth of `timeout`, or wait more than 0.05 s at the place where it hung, may have
+    a slow call judged a hang while its story is shrunk.
     """
 
     def __init__(
@@ -93,7 +108,12 @@ class Worker:
         self.conn: Connection | None = None
         self._lifeline: Connection | None = None
         self.dump_path: str | None = None
+        self._dump_from = 0
         self.hung_before = False
+        self.first_wait = 0.0
+        """The limit the first hang was judged by."""
+        self.hang_sites: set[tuple[str, ...]] = set()
+        """Where the code under test was blocked when it hung (see `hang_site`)."""
         self.hangs: dict[tuple[str, ...], Died] = {}
         """The steps (as spelled) after which the worker hung, so a replay of them during
         shrinking is judged at once (the code under test is taken to be deterministic)."""
@@ -130,19 +150,32 @@ class Worker:
             return self.timeout
         return min(self.timeout, max(HANG_FLOOR, self.timeout / HANG_SHORTENING))
 
-    def _answer(self, wait: float | None) -> tuple[Any, ...]:
+    def _answer(self, wait: float | None, *, look: bool = True) -> tuple[Any, ...]:
         assert self.conn is not None
         started = time.monotonic()
+        looked_at = None
         while True:
             # The worker stamps `pulses` with the monotonic clock (system-wide) as each call
             # into the code under test starts: the one running now may take `wait` seconds.
-            remaining = None if wait is None else max(started, self.pulses.value) + wait
-            if remaining is not None:
-                remaining -= time.monotonic()
-            if self.conn.poll(remaining if remaining is None else max(0.0, remaining)):
+            call = max(started, self.pulses.value)
+            if wait is None:
+                self.conn.poll(None)
                 break
-            if remaining is not None and max(started, self.pulses.value) + wait <= time.monotonic():
+            until = call + wait
+            early = look and bool(self.hang_sites) and looked_at != call
+            if early:
+                until = min(until, call + QUICK_LOOK)
+            if self.conn.poll(max(0.0, until - time.monotonic())):
+                break
+            if max(started, self.pulses.value) != call:
+                continue  # a new call started meanwhile: it has its own time
+            if call + wait <= time.monotonic():
                 raise self._hang(wait)
+            if early:
+                looked_at = call
+                seen = self._look()
+                if hang_site(seen) in self.hang_sites:
+                    raise self._hang(wait, seen=seen, after=time.monotonic() - call)
         # Raised outside the handler: Hypothesis tells failures apart by their whole
         # context chain, and the worker's death reads as EOFError or ConnectionResetError.
         answer: tuple[Any, ...] | None = None
@@ -156,6 +189,7 @@ class Worker:
         self.restarts += 1
         fd, self.dump_path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
         os.close(fd)
+        self._dump_from = 0
         mine, theirs = self.context.Pipe()
         # The worker's lifeline: it ends the worker when this process is gone, however it
         # went (even SIGKILL), though the worker's main thread be hung in the store.
@@ -179,31 +213,65 @@ class Worker:
         lifeline.close()
         self._lifeline = held
         self.conn = mine
-        self._answer(START_LIMIT)
+        self._answer(START_LIMIT, look=False)
 
-    def _hang(self, wait: float | None) -> Died:
-        """Ask the hung worker for its stacks, then kill it."""
+    def _hang(self, wait: float, *, seen: str | None = None, after: float = 0.0) -> Died:
+        """Kill the hung worker, with its stacks: `seen` when just looked at (`after`
+        seconds into the call, blocked where it hung before), else asked for now."""
+        if not self.hung_before:
+            self.first_wait = wait
         self.hung_before = True
-        if self.process is not None and self.process.pid is not None:
-            with suppress(ProcessLookupError):
-                os.kill(self.process.pid, DUMP_SIGNAL)
-            deadline = time.monotonic() + 1.0
-            while time.monotonic() < deadline and not self._dump():
-                time.sleep(0.01)
+        if seen is None:
+            seen = self._look()
             time.sleep(0.02)  # let it finish the dump
+        self.hang_sites.add(hang_site(seen))
+        self.hang_sites.discard(())
         shortened = (
             f"; the limit is {self.timeout:g} s, shortened once it had hung"
-            if wait is not None and self.timeout is not None and wait < self.timeout
+            if self.timeout is not None and wait < self.timeout
             else ""
         )
-        return self._died(f"no answer within {wait:.3g} s (the call hung{shortened})", hung=True)
+        how = (
+            f"the call hung: blocked where an earlier call gave no answer within "
+            f"{self.first_wait:g} s (judged after {after:.2g} s)"
+            if after
+            else f"no answer within {wait:.3g} s (the call hung{shortened})"
+        )
+        return self._died(how, hung=True)
+
+    def _look(self) -> str:
+        """Have the worker write every thread's stack (`DUMP_SIGNAL`) and return what it
+        wrote; "" if it wrote nothing within a second."""
+        if self.process is None or self.process.pid is None or self.dump_path is None:
+            return ""
+        before = self._dump_size()
+        with suppress(ProcessLookupError):
+            os.kill(self.process.pid, DUMP_SIGNAL)
+        deadline = time.monotonic() + 1.0
+        size = before
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+            now = self._dump_size()
+            if now > before and now == size:  # it grew, then stopped growing: written
+                break
+            size = now
+        self._dump_from = before
+        return self._dump()
+
+    def _dump_size(self) -> int:
+        try:
+            return os.path.getsize(self.dump_path) if self.dump_path else 0
+        except OSError:
+            return 0
 
     def _dump(self) -> str:
+        """What the worker wrote to its dump file since the last look began."""
         if self.dump_path is None:
             return ""
         try:
-            with open(self.dump_path, encoding="utf-8", errors="replace") as file:
-                return file.read()
+            with open(self.dump_path, "rb") as file:
+                file.seek(self._dump_from)
+                return file.read().decode("utf-8", errors="replace")
         except OSError:
             return ""
 
@@ -219,8 +287,7 @@ class Worker:
         if how is None:
             code = process.exitcode if process is not None else None
             how = _exit_story(code)
-        lines = self._dump().strip().splitlines()
-        dump = "\n".join(lines[-MAX_DUMP_LINES:])
+        dump = innermost_frames(self._dump())
         self._forget()
         return Died(how, dump, hung, self.progress.value)
 
@@ -260,6 +327,39 @@ def _main_hidden() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
+
+
+def innermost_frames(dump: str, keep: int = MAX_THREAD_FRAMES) -> str:
+    """`dump` (what `faulthandler` wrote) with each thread's stack cut to its `keep`
+    innermost frames, and a line saying how many more there were: where a thread is
+    matters, not how deep the caller's stack went."""
+    shown: list[str] = []
+    for block in dump.strip().split("\n\n"):
+        lines = block.splitlines()
+        frames = [n for n, line in enumerate(lines) if _FRAME.match(line)]
+        if len(frames) > keep:
+            cut = frames[keep]
+            rest = len(frames) - keep
+            lines = [*lines[:cut], f"  ... {rest} outer frame{'s' if rest > 1 else ''}"]
+        shown.append("\n".join(lines))
+    return "\n\n".join(shown)
+
+
+def hang_site(dump: str) -> tuple[str, ...]:
+    """Where the worker's main thread is, in a `faulthandler` dump of every thread: the
+    frames of the code under test, innermost first, down to the first of the contract's
+    own; `()` when the main thread is in the contract itself, or not in the dump."""
+    for block in dump.split("\n\n"):
+        frames = list(_FRAME.finditer(block))
+        if not any(m.group(0).endswith(" in serve") for m in frames):
+            continue
+        site: list[str] = []
+        for match in frames:
+            if os.path.dirname(os.path.abspath(match.group("file"))) == CONTRACT_DIRECTORY:
+                break
+            site.append(match.group(0).strip())
+        return tuple(site)
+    return ()
 
 
 def _exit_story(code: int | None) -> str:
