@@ -59,8 +59,9 @@ def check_store(
     uncaught error) or leaves one call unanswered for `timeout` seconds (`None`: no
     limit) is a `crash` violation, shrunk like any other. A factory that raises, or
     builds something without the store methods, is refused with `TypeError` before
-    any example runs. Isolated examples have at most 20 steps unless `settings` names
-    a `stateful_step_count` (see `isolated_settings`).
+    any example runs. Unless `settings` names a `stateful_step_count`, a fifth of the
+    examples come first with at most 5 steps, the rest with at most 20 (see
+    `isolated_passes`).
 
     Example:
         >>> from refimpl import ContextStore
@@ -160,7 +161,7 @@ def _run_isolated(
     spec = factory_spec(factory)
     setup_line = _setup_line(factory, mode, len(names))
     worker = Worker(spec or factory, mode=mode, setup_line=setup_line, timeout=timeout, names=names)
-    chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
+    passes = isolated_passes(_contract_settings(Settings() if settings is None else settings))
     try:
         try:
             answer = worker.ask(("check",))
@@ -176,7 +177,11 @@ def _run_isolated(
             terms=answer[1],
             names=names,
         )
-        violation = _verdict(machine, chosen)
+        violation = None
+        for chosen in passes:
+            violation = _verdict(machine, chosen)
+            if violation is not None:
+                break
     finally:
         worker.close()
     return ContractRun(
@@ -204,6 +209,10 @@ def _verdict(machine: type[Any], chosen: Settings) -> ContractViolation | None:
 
 ISOLATED_STEPS = 20
 """Steps per example in an isolated run, unless the settings name another count."""
+SHORT_STEPS = 5
+"""Steps per example in the first pass of an isolated run (see `isolated_passes`)."""
+SHORT_SHARE = 2
+"""The first pass runs one example in this many (see `isolated_passes`)."""
 
 
 def isolated_settings(chosen: Settings) -> Settings:
@@ -211,10 +220,32 @@ def isolated_settings(chosen: Settings) -> Settings:
     default (50). An isolated example's failure surfaces when its whole program has run,
     so every example the shrinker tries is as long as the one it shrinks: shorter
     programs shrink faster (every mutant's story has at most three steps)."""
-    default = Settings.default
-    if default is not None and chosen.stateful_step_count != default.stateful_step_count:
+    if _names_its_step_count(chosen):
         return chosen
     return Settings(chosen, stateful_step_count=ISOLATED_STEPS)
+
+
+def isolated_passes(chosen: Settings) -> tuple[Settings, ...]:
+    """The passes of an isolated run, each run only if the one before found nothing.
+
+    When `chosen` names no step count: first a fifth of its examples with at most
+    `SHORT_STEPS` steps, then the rest with at most `ISOLATED_STEPS`. Most ownership
+    bugs show within a few steps, and a violation found in a short program shrinks in
+    a fraction of the attempts a long one needs (the catalogue: 17 s against 30 s in
+    all, and shorter stories). When `chosen` names one, that one pass, as asked."""
+    if _names_its_step_count(chosen):
+        return (chosen,)
+    short = max(1, chosen.max_examples // SHORT_SHARE)
+    rest = max(1, chosen.max_examples - short)
+    return (
+        Settings(chosen, stateful_step_count=SHORT_STEPS, max_examples=short),
+        Settings(chosen, stateful_step_count=ISOLATED_STEPS, max_examples=rest),
+    )
+
+
+def _names_its_step_count(chosen: Settings) -> bool:
+    default = Settings.default
+    return default is not None and chosen.stateful_step_count != default.stateful_step_count
 
 
 def bare_cost(settings: Settings | None = None) -> tuple[int, float]:
