@@ -21,7 +21,7 @@ from broken_variant.mutants import MUTANTS, WeakrefStore
 from refimpl import ContextStore, Host, PluginAPI
 from refimpl._gc import frozen_gc
 from refimpl.contract import PROPERTIES, ContractRun, load_profile, run_contract
-from refimpl.contract._check import factory_spec
+from refimpl.contract._check import factory_spec, isolated_passes
 from refimpl.plugins import bundled_plugins
 from reports._findings import Environment, Implementation, LessonResult, Session, Violation
 
@@ -271,7 +271,10 @@ def environment(settings: Settings, command: str, profile: str = "") -> Environm
         hypothesis={
             "max_examples": settings.max_examples,
             "derandomize": settings.derandomize,
-            "stateful_step_count": settings.stateful_step_count,
+            "programs": ", then ".join(
+                f"{chosen.max_examples} of at most {chosen.stateful_step_count} steps"
+                for chosen in isolated_passes(settings)
+            ),
             "seed": "derived from the state machine's source (derandomize=True)"
             if settings.derandomize
             else "random",

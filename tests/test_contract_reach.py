@@ -18,6 +18,7 @@ from hypothesis import settings
 from broken_variant.mutants import MUTANTS
 from refimpl import ContextStore, PluginContext
 from refimpl.contract import Counter, check_store, run_contract
+from refimpl.contract._check import ISOLATED_STEPS, SHORT_STEPS, isolated_passes
 from refimpl.contract._states import CONTEXT_CLASSES, Tally
 
 FEW = settings(max_examples=30, derandomize=True, database=None, deadline=None)
@@ -168,3 +169,32 @@ def test_a_store_that_answers_a_copy_once_the_original_died_is_no_stale_not_surv
     assert violation.property == "no-stale", violation
     assert "an equal copy" in violation.detail
     assert "the original was freed once nothing else held it" in violation.detail
+
+
+class CompactingStore(ContextStore):
+    """Compacts its table on every sixth removal, and the compaction drops every entry:
+    a bug no program of five steps or fewer can show (each step removes at most once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.removals = 0
+
+    def remove_plugin_data(self, name: str) -> None:
+        super().remove_plugin_data(name)
+        self.removals += 1
+        if self.removals % 6 == 0:
+            for other in self.names():
+                super().remove_plugin_data(other)
+
+
+def test_the_short_programs_come_first_and_the_long_ones_still_run() -> None:
+    passes = isolated_passes(DERANDOMIZED)
+    assert [chosen.stateful_step_count for chosen in passes] == [SHORT_STEPS, ISOLATED_STEPS]
+    assert sum(chosen.max_examples for chosen in passes) == DERANDOMIZED.max_examples
+    asked = settings(DERANDOMIZED, stateful_step_count=9)
+    assert isolated_passes(asked) == (asked,), "a step count that is asked for is kept"
+    # 500 examples, as `make test`'s profile: 100 are too few to meet six removals.
+    violation = run_contract(CompactingStore, settings=settings(FEW, max_examples=500)).violation
+    assert violation is not None, "a bug that needs six steps is found by the long programs"
+    assert violation.property == "no-stale", violation
+    assert len(violation.rule_steps) > SHORT_STEPS
