@@ -265,7 +265,7 @@ class Findings:
     bench: dict[str, Any] | None = None
     native: dict[str, Any] | None = None
     survey: Survey | None = None
-    date: str = ""  # when the report was made (UTC, ISO 8601); not in report.json
+    date: str = ""  # when the report was made (UTC, ISO 8601); report.json's timings.date
 
     @property
     def profile(self) -> str:

@@ -100,6 +100,24 @@ def _md(value: object) -> str:
     return _LINE_BREAK.sub(" ", str(value)).translate(_MARKDOWN)
 
 
+_PLAIN_CODE = re.compile(r"[^\\|<>&\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def _md_code_spans(text: object) -> _Verbatim:
+    """`text` safe in Markdown (see `_md`), with each pair of backticks around plain text
+    kept as a code span, as the HTML page shows it; a span holding anything Markdown
+    or HTML could read (`<`, `&`, `|`, a backslash, a line break) is escaped as text."""
+    parts = []
+    last = 0
+    for match in _CODE_SPAN.finditer(str(text)):
+        parts.append(_md(str(text)[last : match.start()]))
+        inside = match.group(1)
+        parts.append(f"`{inside}`" if _PLAIN_CODE.fullmatch(inside) else _md(match.group(0)))
+        last = match.end()
+    parts.append(_md(str(text)[last:]))
+    return _Verbatim("".join(parts))
+
+
 def _fence(text: object) -> _Verbatim:
     """Text safe inside a fenced code block (which no line of it may close)."""
     return _Verbatim(str(text).replace("```", "'''"))
@@ -117,7 +135,8 @@ def _templates(autoescape: bool) -> Templates:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    templates.filters.update(svg_img=_svg_img, fence=_fence, code_spans=_code_spans)
+    code_spans = _code_spans if autoescape else _md_code_spans
+    templates.filters.update(svg_img=_svg_img, fence=_fence, code_spans=code_spans)
     return templates
 
 
@@ -166,6 +185,7 @@ def to_data(findings: Findings) -> dict[str, Any]:
         "summary": findings.summary,
         "problems": findings.problems,
         "environment": asdict(findings.environment),
+        "timings": {"date": findings.date},
         "properties": list(findings.properties),
         "implementations": implementations,
         "sessions": [asdict(session) for session in findings.sessions],

@@ -449,6 +449,7 @@ def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]
     assert command in page
     assert findings.date
     assert findings.date in page
+    assert json.loads((out / "report.json").read_text())["timings"]["date"] == findings.date
     assert f"Python {findings.environment.python} on" in page
     assert f"Hypothesis {findings.environment.packages['hypothesis']}, profile " in page
     assert "Nim not run (no native.json beside this report: make native)" in page
@@ -532,3 +533,16 @@ def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() ->
         "caught: crashed"
     )
     assert native_verdict(cell("broken", not_run="no valgrind"), 120) == ("-", "not-run", "not run")
+
+
+def test_a_description_shows_its_code_as_code_in_both_files(built: tuple[Findings, Path]) -> None:
+    """ "Keeps only the address (`id()`)": a code span in report.md as on the page, not
+    escaped backticks; a span holding what Markdown or HTML reads stays escaped text."""
+    findings, out = built
+    untracked = next(impl for impl in findings.implementations if impl.name == "untracked")
+    assert "`id()`" in untracked.bug
+    assert untracked.bug in (out / "report.md").read_text()
+    assert "<code>id()</code>" in (out / "index.html").read_text()
+    hostile = dataclasses.replace(untracked, bug="a `<b>` and `x|y` and `ok`")
+    markdown = render_markdown(dataclasses.replace(findings, implementations=[hostile]))
+    assert "a \\`&lt;b&gt;\\` and \\`x\\|y\\` and `ok`" in markdown
