@@ -59,7 +59,7 @@ def check_store(
     uncaught error) or leaves one call unanswered for `timeout` seconds (`None`: no
     limit) is a `crash` violation, shrunk like any other. A factory that raises, or
     builds something without the store methods, is refused with `TypeError` before
-    any example runs. Unless `settings` names a `stateful_step_count`, a fifth of the
+    any example runs. Unless `settings` names a `stateful_step_count`, half the
     examples come first with at most 5 steps, the rest with at most 20 (see
     `isolated_passes`).
 
@@ -212,7 +212,7 @@ ISOLATED_STEPS = 20
 SHORT_STEPS = 5
 """Steps per example in the first pass of an isolated run (see `isolated_passes`)."""
 SHORT_SHARE = 2
-"""The first pass runs one example in this many (see `isolated_passes`)."""
+"""The first pass runs one example in this many: half (see `isolated_passes`)."""
 
 
 def isolated_settings(chosen: Settings) -> Settings:
@@ -228,11 +228,11 @@ def isolated_settings(chosen: Settings) -> Settings:
 def isolated_passes(chosen: Settings) -> tuple[Settings, ...]:
     """The passes of an isolated run, each run only if the one before found nothing.
 
-    When `chosen` names no step count: first a fifth of its examples with at most
+    When `chosen` names no step count: first half its examples with at most
     `SHORT_STEPS` steps, then the rest with at most `ISOLATED_STEPS`. Most ownership
     bugs show within a few steps, and a violation found in a short program shrinks in
-    a fraction of the attempts a long one needs (the catalogue: 17 s against 30 s in
-    all, and shorter stories). When `chosen` names one, that one pass, as asked."""
+    a fraction of the attempts a long one needs (the catalogue: 16 s against 30 s in
+    all, and the shortest stories). When `chosen` names one, that one pass, as asked."""
     if _names_its_step_count(chosen):
         return (chosen,)
     short = max(1, chosen.max_examples // SHORT_SHARE)
