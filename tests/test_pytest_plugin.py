@@ -332,4 +332,4 @@ def test_check_store_keeps_no_example_database_unless_one_is_chosen(tmp_path: Pa
     used = Path(said).is_relative_to(storage)
     assert used, f"the chosen storage directory is used (for Hypothesis's caches): {said}"
     assert not (storage / "examples").exists()
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["chosen"]
+    assert {path.name for path in tmp_path.iterdir()} <= {"chosen"}, "nothing else is written"
