@@ -59,9 +59,20 @@ def test_a_closed_pipe_on_stdout_ends_the_run_quietly_with_its_status() -> None:
     assert "BrokenPipeError" not in result.stderr
 
 
+AS_IN_A_TERMINAL = (
+    "import runpy, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "sys.argv[0] = 'refimpl'\n"
+    "runpy.run_module('refimpl', run_name='__main__', alter_sys=True)\n"
+)
+"""`python -m refimpl ...` with Ctrl-C raising `KeyboardInterrupt`, as in a terminal's
+foreground job. A shell's background job (`make test &`) ignores SIGINT, and a process
+inherits an ignored signal: there, Ctrl-C could not reach the command at all."""
+
+
 def test_ctrl_c_shuts_the_plugins_down_and_exits_130_without_a_traceback() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "refimpl", "run", "--seconds", "30"],
+        [sys.executable, "-c", AS_IN_A_TERMINAL, "run", "--seconds", "30"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
