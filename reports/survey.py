@@ -44,7 +44,7 @@ from hypothesis import settings as Settings
 from refimpl._cmdline import raise_if_interrupted, run_cli
 from refimpl.contract import PROPERTIES, load_profile, run_contract
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
-from reports._findings import project_commit
+from reports._findings import SurveyRow, project_commit
 
 __all__ = [
     "REGISTRIES",
@@ -420,26 +420,14 @@ NOT_INSTALLED = "not installed (make survey installs it)"
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the survey found for one registry.
+class Outcome(SurveyRow):
+    """What the survey found for one registry: a row of survey.json as the report reads it
+    (`SurveyRow`), and the `factory` the contract ran, by import path.
 
     `status` is `agrees`, `disagrees`, `not-installed` or `error` (the contract could not
     judge it: `note` says why); `found` is the contract's verdict (`holds` or a property),
     `None` when it did not run; `steps` and `detail` are the violation's."""
 
-    name: str
-    library: str
-    version: str | None
-    documented: str
-    citation: str
-    url: str
-    status: str
-    found: str | None = None
-    examples: int = 0
-    seconds: float = 0.0
-    steps: tuple[str, ...] = ()
-    detail: str = ""
-    note: str = ""
     factory: str = ""
 
     @property
