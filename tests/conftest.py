@@ -6,6 +6,8 @@ import gc
 import importlib.util
 import os
 import shutil
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -88,3 +90,32 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for missing in (toolchain_missing(), browser_missing()):
         if missing is not None:
             terminalreporter.write_line(missing)
+
+
+def _fake_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str, Any]:
+    """What pytest-benchmark's JSON holds, for each operation and a frame loop."""
+    rows = [
+        {"group": group, "param": impl, "stats": {"median": seconds * 1e-9}}
+        for group in ("get_plugin_data", "set_plugin_data", "get_context")
+        for impl, seconds in (("floor", 50), ("fixed", 60), ("broken", 300))
+    ]
+    frames = [
+        {"group": "frame", "extra_info": {"plugins": n}, "stats": {"median": (5 + 2 * n) * 1e-6}}
+        for n in (1, 10, 100, 1000)
+    ]
+    return {"machine_info": {"cpu": {"brand_raw": "test cpu"}}, "benchmarks": rows + frames}
+
+
+@pytest.fixture
+def fake_bench(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`reports.bench.main` measuring nothing (the memory probe runs, on 10 contexts);
+    returns the arguments to run it with, but for `--out`."""
+    import reports.bench as bench_cli  # here, not at start-up: only a few tests need it
+
+    monkeypatch.setattr(bench_cli, "run_benchmarks", _fake_benchmarks)
+    harness = {
+        "mutants": [], "examples_budget": 1, "median_first_detection_seconds": 0.1,
+        "fixed_store_seconds": 0.1, "fixed_store_examples": 1, "fixed_store_holds": True,
+    }  # fmt: skip
+    monkeypatch.setattr(bench_cli, "_harness", lambda examples, progress: harness)
+    return ["--sizes", "10", "--examples", "1"]

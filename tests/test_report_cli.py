@@ -186,33 +186,6 @@ def test_a_non_finite_report_number_is_one_line_before_any_work(
     assert _refusal(reports_cli.main, argv, capsys) == f"python -m reports: error: {message}"
 
 
-def _fake_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str, Any]:
-    """What pytest-benchmark's JSON holds, for each operation and a frame loop."""
-    rows = [
-        {"group": group, "param": impl, "stats": {"median": seconds * 1e-9}}
-        for group in ("get_plugin_data", "set_plugin_data", "get_context")
-        for impl, seconds in (("floor", 50), ("fixed", 60), ("broken", 300))
-    ]
-    frames = [
-        {"group": "frame", "extra_info": {"plugins": n}, "stats": {"median": (5 + 2 * n) * 1e-6}}
-        for n in (1, 10, 100, 1000)
-    ]
-    return {"machine_info": {"cpu": {"brand_raw": "test cpu"}}, "benchmarks": rows + frames}
-
-
-@pytest.fixture
-def fake_bench(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """`reports.bench.main` measuring nothing (the memory probe runs, on 10 contexts);
-    returns the arguments to run it with, but for `--out`."""
-    monkeypatch.setattr(bench_cli, "run_benchmarks", _fake_benchmarks)
-    harness = {
-        "mutants": [], "examples_budget": 1, "median_first_detection_seconds": 0.1,
-        "fixed_store_seconds": 0.1, "fixed_store_examples": 1, "fixed_store_holds": True,
-    }  # fmt: skip
-    monkeypatch.setattr(bench_cli, "_harness", lambda examples, progress: harness)
-    return ["--sizes", "10", "--examples", "1"]
-
-
 def _a_disk_that_fills_up(real_open: Callable[..., Any]) -> Callable[..., Any]:
     """`open`, except that a file opened for writing takes half of what is written to it,
     then says the disk is full."""

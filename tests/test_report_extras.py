@@ -27,7 +27,6 @@ import reports.survey as survey_cli
 from reports import Findings, build_report
 from reports._findings import ROOT, http_link, project_commit
 from tests.report_samples import tiny_findings
-from tests.test_report_cli import _fake_benchmarks
 
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
 OTHER = "0123456789abcdef0123456789abcdef01234567"
@@ -491,19 +490,13 @@ def test_project_commit_names_the_commit_and_whether_the_tree_has_changes(
 
 @pytest.mark.parametrize("git", [True, False], ids=["git", "no git"])
 def test_bench_and_survey_json_record_the_commit_they_came_from(
-    git: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    git: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_bench: list[str]
 ) -> None:
     expected = project_commit() if git else (None, None)
     if not git:
         (tmp_path / "bin").mkdir()
         monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    monkeypatch.setattr(bench_cli, "run_benchmarks", _fake_benchmarks)
-    harness = {
-        "mutants": [], "examples_budget": 1, "median_first_detection_seconds": 0.1,
-        "fixed_store_seconds": 0.1, "fixed_store_examples": 1, "fixed_store_holds": True,
-    }  # fmt: skip
-    monkeypatch.setattr(bench_cli, "_harness", lambda examples, progress: harness)
-    bench_cli.main(["--out", str(tmp_path), "--sizes", "10", "--examples", "1"])
+    bench_cli.main(["--out", str(tmp_path), *fake_bench])
     not_installed = survey_cli.Registry(
         "absent.Registry()", "absent", "no-such-distribution-for-the-survey",
         survey_cli.make_dict, "holds", "a line", GOOD_URL,
