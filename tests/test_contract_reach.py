@@ -73,21 +73,31 @@ def test_every_store_built_is_closed_when_its_example_ends() -> None:
 ENTERED: list[str] = []
 
 
+class ClosableDict(dict[str, Any]):
+    def close(self) -> None:
+        ENTERED.append("close")
+
+
 @contextmanager
 def opened_dict() -> Iterator[dict[str, Any]]:
     ENTERED.append("enter")
     try:
-        yield {}
+        yield ClosableDict()
     finally:
         ENTERED.append("exit")
 
 
 def test_a_factory_may_be_a_context_manager_entered_and_exited_per_store() -> None:
+    """What it gives is closed first (a store's thread stops before its files go), then the
+    context manager is exited."""
     ENTERED.clear()
     run = run_contract(opened_dict, settings=FEW, isolate=False)
     assert run.violation is None, run.violation
     assert ENTERED.count("enter") > 30
-    assert ENTERED.count("enter") == ENTERED.count("exit")
+    assert ENTERED.count("enter") == ENTERED.count("close") == ENTERED.count("exit")
+    exits_so_far = [ENTERED[: n + 1].count("exit") for n in range(len(ENTERED))]
+    closes_so_far = [ENTERED[: n + 1].count("close") for n in range(len(ENTERED))]
+    assert all(c >= e for c, e in zip(closes_so_far, exits_so_far, strict=True))
 
 
 class CapacityDict(OrderedDict[str, Any]):

@@ -78,7 +78,7 @@ def open_target(factory: Callable[[], Any], mode: str) -> Opened:
     if entered is not None:
         inner, exit_ = entered
         try:
-            opened = _classify(inner, mode, lambda: None)
+            opened = _classify(inner, mode, _closer(inner))
         except Refused:
             exit_()
             raise
