@@ -12,9 +12,9 @@ from hypothesis import settings
 
 from refimpl import ContextStore, PluginContextBase
 from refimpl.contract import ContractViolation, _probe, check_store, run_contract
+from refimpl.contract._evidence import CONTRACT_DIR
 from refimpl.contract._machine import NAMES
 from refimpl.contract._supervisor import (
-    CONTRACT_DIRECTORY,
     Died,
     Worker,
     hang_site,
@@ -163,18 +163,18 @@ def test_a_hang_site_is_the_code_under_test_frames_of_the_main_thread() -> None:
         "Current thread 0x00007f02 (most recent call first):\n"
         '  File "/usr/lib/python3.11/threading.py", line 320 in wait\n'
         '  File "/home/u/store.py", line 40 in remove_plugin_data\n'
-        f'  File "{CONTRACT_DIRECTORY}/_machine.py", line 629 in _remove\n'
-        f'  File "{CONTRACT_DIRECTORY}/_worker.py", line 97 in serve\n'
+        f'  File "{CONTRACT_DIR}/_machine.py", line 629 in _remove\n'
+        f'  File "{CONTRACT_DIR}/_worker.py", line 97 in serve\n'
     )
     assert hang_site(dump) == (
         'File "/usr/lib/python3.11/threading.py", line 320 in wait',
         'File "/home/u/store.py", line 40 in remove_plugin_data',
     )
-    in_the_contract = f'  File "{CONTRACT_DIRECTORY}/_worker.py", line 97 in serve\n'
+    in_the_contract = f'  File "{CONTRACT_DIR}/_worker.py", line 97 in serve\n'
     assert hang_site(in_the_contract) == ()
     assert hang_site(dump.replace(" in serve", " in elsewhere")) == ()
     # A directory of the same name elsewhere is not the contract's.
-    assert hang_site(dump.replace(CONTRACT_DIRECTORY, look_alike))[-1].endswith(" in serve")
+    assert hang_site(dump.replace(CONTRACT_DIR, look_alike))[-1].endswith(" in serve")
 
 
 def test_a_dump_keeps_each_threads_innermost_frames() -> None:

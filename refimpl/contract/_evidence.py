@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import objgraph
 
-__all__ = ["describe", "describe_bare", "describe_error", "held_by", "where"]
+__all__ = ["CONTRACT_DIR", "describe", "describe_bare", "describe_error", "held_by", "where"]
 
 _T = TypeVar("_T")
 
@@ -26,8 +26,9 @@ _MAX_KEY = 40
 _MAX_SCAN = 100_000  # items looked at per container when naming a link
 _MAX_REFERRERS = 10
 
-_CONTRACT_DIR = os.path.dirname(os.path.abspath(__file__))
-_GC_FILE = os.path.join(os.path.dirname(_CONTRACT_DIR), "_gc.py")
+CONTRACT_DIR = os.path.dirname(os.path.abspath(__file__))
+"""The contract's own directory: code from it is the harness's."""
+_GC_FILE = os.path.join(os.path.dirname(CONTRACT_DIR), "_gc.py")
 _STDLIB_DIR = os.path.dirname(os.path.abspath(threading.__file__))
 _TOOLS = frozenset(
     {"hypothesis", "_hypothesis_pytestplugin", "_hypothesis_globals", "_pytest", "pytest"}
@@ -144,7 +145,7 @@ def _is_harness(filename: str) -> bool:
     if filename.startswith("<"):  # "<string>", "<stdin>": someone's own code
         return False
     path = os.path.abspath(filename)
-    if path == _GC_FILE or path.startswith(_CONTRACT_DIR + os.sep):
+    if path == _GC_FILE or path.startswith(CONTRACT_DIR + os.sep):
         return True
     parts = path.split(os.sep)
     for index, part in enumerate(parts[:-1]):

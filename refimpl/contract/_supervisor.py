@@ -35,6 +35,7 @@ from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
+from refimpl.contract._evidence import CONTRACT_DIR
 from refimpl.contract._worker import DUMP_SIGNAL, serve
 
 __all__ = ["Died", "Worker"]
@@ -50,7 +51,6 @@ HANG_SHORTENING = 10
 QUICK_LOOK = 0.05
 """Once a hang has been seen, seconds after which a running call's stacks are looked at,
 to judge at once a call blocked where the store hung before (see `hang_site`)."""
-CONTRACT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 _FRAME = re.compile(r'^[ \t]*File "(?P<file>[^"]*)", line \d+ in \S+', re.MULTILINE)
 
 
@@ -223,9 +223,9 @@ class Worker:
         self.hung_before = True
         if seen is None:
             seen = self._look()
-            time.sleep(0.02)  # let it finish the dump
-        self.hang_sites.add(hang_site(seen))
-        self.hang_sites.discard(())
+        site = hang_site(seen)
+        if site:
+            self.hang_sites.add(site)
         shortened = (
             f"; the limit is {self.timeout:g} s, shortened once it had hung"
             if self.timeout is not None and wait < self.timeout
@@ -355,7 +355,7 @@ def hang_site(dump: str) -> tuple[str, ...]:
             continue
         site: list[str] = []
         for match in frames:
-            if os.path.dirname(os.path.abspath(match.group("file"))) == CONTRACT_DIRECTORY:
+            if os.path.dirname(os.path.abspath(match.group("file"))) == CONTRACT_DIR:
                 break
             site.append(match.group(0).strip())
         return tuple(site)
