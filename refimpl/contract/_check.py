@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ def run_contract(
     )
     chosen = _contract_settings(Settings() if settings is None else settings)
     with frozen_gc():
-        violation = _verdict(machine, chosen)
+        violation = _verdict(machine, (chosen,))
     return ContractRun(
         violation,
         machine.examples,
@@ -177,11 +177,7 @@ def _run_isolated(
             terms=answer[1],
             names=names,
         )
-        violation = None
-        for chosen in passes:
-            violation = _verdict(machine, chosen)
-            if violation is not None:
-                break
+        violation = _verdict(machine, passes)
     finally:
         worker.close()
     return ContractRun(
@@ -193,17 +189,19 @@ def _run_isolated(
     )
 
 
-def _verdict(machine: type[Any], chosen: Settings) -> ContractViolation | None:
-    """Run the state machine; return the violation it found (the first property, the
-    shortest story), `None` when every property held. Any other error propagates."""
-    try:
-        with private_storage():
-            run_state_machine_as_test(machine, settings=chosen)
-    except BaseException as error:
-        verdict = _first_violation(error)
-        if verdict is None:
-            raise
-        return ContractViolation(verdict.property, verdict.steps, verdict.detail)
+def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolation | None:
+    """Run the state machine with each of `passes` in turn until one finds a violation;
+    return it (the first property, the shortest story), `None` when every property held.
+    Any other error propagates."""
+    with private_storage():
+        for chosen in passes:
+            try:
+                run_state_machine_as_test(machine, settings=chosen)
+            except BaseException as error:
+                verdict = _first_violation(error)
+                if verdict is None:
+                    raise
+                return ContractViolation(verdict.property, verdict.steps, verdict.detail)
     return None
 
 
@@ -253,9 +251,8 @@ def bare_cost(settings: Settings | None = None) -> tuple[int, float]:
     and no check: the floor the benchmark compares the contract with."""
     started = time.perf_counter()
     machine = IsolatedMachine.bind(None, setup_line="", clock=time.perf_counter)
-    chosen = isolated_settings(_contract_settings(Settings() if settings is None else settings))
-    with private_storage():
-        run_state_machine_as_test(machine, settings=chosen)
+    passes = isolated_passes(_contract_settings(Settings() if settings is None else settings))
+    _verdict(machine, passes)
     return machine.examples, time.perf_counter() - started
 
 
