@@ -332,8 +332,9 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         address = self.model[name].address
         # Everything is built before the free: nothing of a context's size may be
         # allocated between the free and the first candidate, or it takes the block.
-        make = partial(CONTEXT_CLASSES[state], name, make_state(state, seed))
-        data = repr(make_state(state, seed))
+        made = make_state(state, seed)
+        make = partial(CONTEXT_CLASSES[state], name, made)
+        data = repr(made)
         self._remove(name)
         try:
             freed = self.model[name].ref() is None
