@@ -44,7 +44,7 @@ from hypothesis import settings as Settings
 from refimpl._cmdline import raise_if_interrupted, run_cli
 from refimpl.contract import PROPERTIES, load_profile, run_contract
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
-from reports._findings import SurveyRow, project_commit
+from reports._findings import Survey, SurveyRow, project_commit
 
 __all__ = [
     "REGISTRIES",
@@ -510,21 +510,10 @@ def _verdict(outcome: Outcome) -> str:
 
 
 def summary(outcomes: Sequence[Outcome]) -> str:
-    """One line: "14 registries: 13 agree, 1 disagrees" (and what did not run)."""
-    counts = {
-        status: sum(outcome.status == status for outcome in outcomes)
-        for status in ("agrees", "disagrees", "not-installed", "error")
-    }
-    total = len(outcomes)
-    parts = [
-        f"{counts['agrees']} {'agrees' if counts['agrees'] == 1 else 'agree'}",
-        f"{counts['disagrees']} {'disagrees' if counts['disagrees'] == 1 else 'disagree'}",
-    ]
-    if counts["not-installed"]:
-        parts.append(f"{counts['not-installed']} not installed")
-    if counts["error"]:
-        parts.append(f"{counts['error']} {'error' if counts['error'] == 1 else 'errors'}")
-    return f"{total} {'registry' if total == 1 else 'registries'}: {', '.join(parts)}"
+    """One line: "18 registries: 16 agree, 2 disagree" (and what did not run), as the
+    report says it (`Survey.summary`)."""
+    rows: list[SurveyRow] = list(outcomes)
+    return Survey(rows).summary
 
 
 def _short(text: str, width: int) -> str:
