@@ -293,15 +293,16 @@ def test_an_unknown_profile_is_one_usage_error_line(pytester: pytest.Pytester) -
 
 def run_check_store(folder: Path, call: str, env: dict[str, str]) -> str:
     """Run `check_store(...)` as `call` says, in a fresh `python -c` in `folder`, no profile
-    loaded (Hypothesis's default settings); a violation is caught. Returns where a contract
-    run keeps Hypothesis's files (its storage directory), as the script prints it."""
+    loaded (Hypothesis's default settings); a violation is caught and said. Returns what
+    the script printed: "a violation was found" if one was, then where a contract run keeps
+    Hypothesis's files (its storage directory)."""
     script = (
         "from hypothesis import Phase, settings\n"
         "from hypothesis.configuration import storage_directory\n"
         "from refimpl import ContextStore\n"
         "from broken_variant import UntrackedStore\n"
         "from refimpl.contract import ContractViolation, check_store\n"
-        f"try:\n    {call}\nexcept ContractViolation:\n    pass\n"
+        f"try:\n    {call}\nexcept ContractViolation:\n    print('a violation was found')\n"
         "from refimpl.contract._profiles import private_storage\n"
         "with private_storage():  # where the contract's runs keep Hypothesis's files\n"
         "    print(storage_directory('examples', intent_to_write=False).path)\n"
@@ -310,7 +311,7 @@ def run_check_store(folder: Path, call: str, env: dict[str, str]) -> str:
         [sys.executable, "-c", script],
         cwd=folder, env=env, check=True, timeout=60, capture_output=True, text=True,
     )  # fmt: skip
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip()
 
 
 def test_check_store_leaves_no_hypothesis_directory_in_the_working_directory(
@@ -327,7 +328,9 @@ def test_check_store_keeps_no_example_database_unless_one_is_chosen(tmp_path: Pa
     storage = tmp_path / "chosen"
     env = {**clean_environment(), "HYPOTHESIS_STORAGE_DIRECTORY": str(storage)}
     call = "check_store(UntrackedStore, settings=settings(phases=[Phase.generate]))"
-    said = run_check_store(tmp_path, call, env)
+    printed = run_check_store(tmp_path, call, env).splitlines()
+    assert printed[0] == "a violation was found", "a failure to save is one the search met"
+    said = printed[-1]
     # Hypothesis's own caches land there or not as it decides; where it would write is sure.
     used = Path(said).is_relative_to(storage)
     assert used, f"the chosen storage directory is used (for Hypothesis's caches): {said}"
