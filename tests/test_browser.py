@@ -203,6 +203,7 @@ def test_the_page_reads_in_a_browser_at_phone_and_desktop_width(
         page.screenshot(path=SCREENSHOTS / f"{prefix}-{width}.png")
         if kind == "passing":
             page.screenshot(path=SCREENSHOTS / f"{prefix}-{width}-full.png", full_page=True)
+        assert page.locator("#picture-1").count() == 1, "the first picture is on the page"
         page.goto(f"{path.as_uri()}#picture-1")  # "show at full size": scrolls in its box
         assert page.evaluate(OVERFLOW) <= 0, "a picture at full size widens the page"
     finally:

@@ -453,8 +453,8 @@ def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]
     assert f"Python {findings.environment.python} on" in page
     assert f"Hypothesis {findings.environment.packages['hypothesis']}, profile " in page
     assert "Nim not run (no native.json beside this report: make native)" in page
-    if findings.environment.commit:
-        assert f"commit {findings.environment.commit}" in page
+    assert findings.environment.commit is not None, "the suite runs in a git checkout"
+    assert f"commit {findings.environment.commit}" in page
     assert f"{command}\n" in (out / "report.md").read_text()
 
 
