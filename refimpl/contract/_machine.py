@@ -116,6 +116,11 @@ class _Expected:
     step: int
     cls: str
 
+    def is_equal_copy(self, got: object) -> bool:
+        """Whether `got` is of the stored context's class and holds equal data: a copy of
+        it (or the context itself; callers ask of an object that is not)."""
+        return type(got).__qualname__ == self.cls and repr(getattr(got, "data", None)) == self.data
+
 
 class ContractMachine(StepChoices, RuleBasedStateMachine):
     """Drives one store, mapping or API and checks the ownership properties after every step.
@@ -672,11 +677,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         other threads rule out forking (the worst it can do is end the worker)."""
 
         def render(got: object) -> str:
-            if (
-                got is not None
-                and type(got).__qualname__ == expected.cls
-                and repr(getattr(got, "data", None)) == expected.data
-            ):
+            if got is not None and expected.is_equal_copy(got):
                 return f"{_COPY}an equal copy ({describe(got)})"
             return describe(got)
 
@@ -722,8 +723,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         for ref, was in self.retired:
             if ref() is got:
                 return what + f": the {was}, which it replaced"
-        data = repr(getattr(got, "data", None))
-        if type(got).__qualname__ == expected.cls and data == expected.data:
+        if expected.is_equal_copy(got):
             return what + ": an equal copy, not the object stored"
         return what + ": another object"
 
