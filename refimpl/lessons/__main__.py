@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from refimpl._cmdline import run_cli
 from refimpl.lessons import LESSONS
-from refimpl.lessons._render import render_lesson, summary_line, summary_table
+from refimpl.lessons._render import TITLE, render_lesson, summary_line, summary_table
 
 PROG = "python -m refimpl.lessons"
 
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [lesson for lesson in LESSONS if not args.names or lesson.name in args.names]
     runs = []
     if args.verbose:
-        print("# Memory-ownership lessons\n", flush=True)
+        print(f"{TITLE}\n", flush=True)
     for number, lesson in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] running {lesson.name} ...", file=sys.stderr, flush=True)
         run = lesson.run()

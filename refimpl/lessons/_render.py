@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from refimpl.lessons._lesson import LessonRun
 
-__all__ = ["render_lesson", "render_markdown", "summary_line", "summary_table"]
+__all__ = ["TITLE", "render_lesson", "render_markdown", "summary_line", "summary_table"]
+
+TITLE = "# Memory-ownership lessons"
+"""The heading of the lessons written up whole (`render_markdown`, `--verbose`)."""
 
 
 def _fence(text: str, language: str = "") -> str:
@@ -14,7 +17,7 @@ def _fence(text: str, language: str = "") -> str:
 def render_markdown(runs: list[LessonRun]) -> str:
     """The lessons as Markdown: pitfall, Nim and Python side by side, the code from source,
     what the contract found, and what running both halves did."""
-    parts = ["# Memory-ownership lessons", ""]
+    parts = [TITLE, ""]
     for number, run in enumerate(runs, 1):
         parts.append(render_lesson(number, run))
     return "\n".join(parts)
