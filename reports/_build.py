@@ -25,7 +25,7 @@ from reports._collect import (
     collect_sessions,
     environment,
 )
-from reports._findings import Findings, Survey, project_commit
+from reports._findings import DEFAULT_OUT, Findings, Survey, project_commit
 from reports._junit import render_junit
 from reports._ownership import ownership_graphs
 from reports._plots import sessions_svg
@@ -43,8 +43,6 @@ __all__ = [
 
 FILES = ("index.html", "report.md", "report.json", "junit.xml")
 """What a report directory holds."""
-DEFAULT_OUT = Path(__file__).resolve().parent / "out"
-"""Where `python -m reports` (`make report`) writes when given no `--out`."""
 DEFAULT_FRAMES = 60
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 __all__ = [
+    "DEFAULT_OUT",
     "EXTRAS",
     "SCHEMA_VERSION",
     "SURVEY_STATUSES",
@@ -42,6 +43,8 @@ SCHEMA_VERSION = 3
 3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale)."""
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "reports" / "out"
+"""Where every command of `reports` writes when given no `--out` (git ignores it)."""
 EXTRAS: Final = ("bench", "native", "survey")
 """The files other commands write beside the report (`make bench`, ...), by name."""
 SURVEY_STATUSES: Final = ("agrees", "disagrees", "not-installed", "error")

@@ -35,7 +35,7 @@ from refimpl._cmdline import number_at_least, run_cli
 from refimpl.contract import run_contract
 from refimpl.plugins.simple_counter import CounterState
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
-from reports._findings import project_commit
+from reports._findings import DEFAULT_OUT, project_commit
 
 __all__ = ["SCHEMA_VERSION", "main", "memory_per_context", "run_benchmarks"]
 
@@ -47,7 +47,6 @@ without them as of unknown provenance, so stale, and older readers ignore them."
 PROG = "python -m reports.bench"
 
 BENCH_FILE = Path(__file__).resolve().parent.parent / "tests" / "bench" / "bench_ownership.py"
-DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 Store = Callable[[], Any]
 
 

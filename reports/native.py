@@ -29,7 +29,7 @@ from typing import Any
 from refimpl._cmdline import number_at_least, run_cli
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
 from reports._crash import Abort, Report, parse_abort, parse_asan, parse_defect, parse_valgrind
-from reports._findings import project_commit
+from reports._findings import DEFAULT_OUT, project_commit
 from reports._nim import (
     CACHE,
     CHECKERS,
@@ -254,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     here (no compiler, no gcc) or an option is unusable."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument(
-        "--out", type=_out_folder, default=ROOT / "reports" / "out",
+        "--out", type=_out_folder, default=DEFAULT_OUT,
         help="the folder to write native.json into (default: reports/out)",
     )  # fmt: skip
     parser.add_argument(

@@ -36,7 +36,6 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any, Final
 
 from hypothesis import settings as Settings
@@ -44,7 +43,7 @@ from hypothesis import settings as Settings
 from refimpl._cmdline import raise_if_interrupted, run_cli
 from refimpl.contract import PROPERTIES, load_profile, run_contract
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
-from reports._findings import Survey, SurveyRow, project_commit
+from reports._findings import DEFAULT_OUT, Survey, SurveyRow, project_commit
 
 __all__ = [
     "REGISTRIES",
@@ -64,7 +63,6 @@ SCHEMA_VERSION = 1
 """The `"schema"` of the survey.json written now; bump it whenever its shape changes. Its
 provenance keys (`commit`, `dirty`: `project_commit`) came later, optional: a report reads
 a survey.json without them as of unknown provenance, so stale."""
-DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 TIMEOUT = 10.0
 """Seconds one call into a registry may take before the contract calls it hung: the
 disk-backed ones commit to SQLite or dbm files on some calls."""
