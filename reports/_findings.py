@@ -32,6 +32,7 @@ __all__ = [
     "Violation",
     "anchor",
     "commit_id",
+    "first_line",
     "freshness",
     "http_link",
     "native_verdict",
@@ -431,6 +432,11 @@ def native_verdict(cell: Mapping[str, Any], frames: object) -> tuple[str, str, s
 # -- the files beside the report, and where they came from -----------------------------
 
 
+def first_line(text: str) -> str:
+    """The first line of `text` that is not blank, stripped; "" when there is none."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def project_commit(root: Path = ROOT) -> tuple[str | None, bool | None]:
     """The commit checked out in `root` (`git rev-parse HEAD`) and whether the tree has
     changes that commit does not name (`git status --porcelain` lists anything: a file
@@ -543,7 +549,7 @@ class SurveyRow:
     @property
     def diagnosis(self) -> str:
         """The first line of `detail` that says something: what the contract saw."""
-        return next((line.strip() for line in self.detail.splitlines() if line.strip()), "")
+        return first_line(self.detail)
 
 
 @dataclass(frozen=True, slots=True)

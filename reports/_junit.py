@@ -37,7 +37,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 
-from reports._findings import Findings, Implementation, LessonResult
+from reports._findings import Findings, Implementation, LessonResult, first_line
 from reports._render import printable
 
 __all__ = ["NOT_APPLICABLE", "render_junit"]
@@ -77,7 +77,7 @@ def _fixed(suite: ElementTree.Element, impl: Implementation, order: Sequence[str
         case = _case(suite, "fixed", f"{impl.name}: {promise}", time)
         if cell == "violated":
             message = f"the fixed {impl.name} broke {prop}"
-            if impl.violation is not None and (said := _first_line(impl.violation.detail)):
+            if impl.violation is not None and (said := first_line(impl.violation.detail)):
                 message += f": {said}"
             failure = ElementTree.SubElement(case, "failure", message=message)
             failure.text = _evidence(impl, order, row=False)
@@ -200,7 +200,3 @@ def _evidence(impl: Implementation, order: Sequence[str], *, row: bool) -> str:
         steps = "\n".join(f"    {step}" for step in impl.violation.steps)
         lines += ["", "Steps:", steps, "", impl.violation.detail]
     return "\n".join(lines).strip("\n") + "\n"
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
