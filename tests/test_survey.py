@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from hypothesis import settings
 
 import reports.survey as survey_cli
 from refimpl.contract._check import factory_spec
+from reports._findings import Survey
 from reports.survey import (
     NOT_INSTALLED,
     REGISTRIES,
@@ -154,6 +155,19 @@ def test_the_json_has_a_schema_every_row_and_the_counts() -> None:
         "errors": 0,
         "line": "3 registries: 1 agrees, 1 disagrees, 1 not installed",
     }
+
+
+def test_the_report_reads_back_every_row_the_survey_writes() -> None:
+    """survey.json's two ends agree: each field `report` writes is what `Survey.from_json`
+    (the report's reader) gives back, so no row is shown changed or dropped."""
+    outcomes = [AGREES, DISAGREES, MISSING]
+    data = json.loads(json.dumps(report(outcomes, profile="ci", command="c")))
+    read = Survey.from_json(data)
+    written = [asdict(row) for row in outcomes]
+    shown = [{key: value for key, value in row.items() if key != "factory"} for row in written]
+    assert [asdict(row) for row in read.rows] == shown
+    assert (read.profile, read.command, read.date) == ("ci", "c", data["date"])
+    assert read.summary == data["summary"]["line"]
 
 
 def _never_called() -> Any:
