@@ -61,14 +61,8 @@ class _ClosedPipeTolerantStream(io.TextIOBase):
         self.reader_gone = False
 
     def _drop_the_rest(self) -> None:
-        # Point fd 1 at /dev/null so that the interpreter's own final flush of the
-        # wrapped stream succeeds too (else: "Exception ignored ... BrokenPipeError").
         self.reader_gone = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, self._wrapped.fileno())
-        finally:
-            os.close(devnull)
+        _discard_into_devnull(self._wrapped.fileno())
 
     def write(self, text: str) -> int:
         if not self.reader_gone:
@@ -110,7 +104,17 @@ def _flush_or_drop(stream: TextIO) -> None:
     except (OSError, ValueError):  # closed, or no descriptor: nothing left to flush
         return
     if gone:  # also for what is written after this command returns (atexit, finalizers)
-        _ClosedPipeTolerantStream(cast(io.TextIOBase, stream))._drop_the_rest()
+        _discard_into_devnull(stream.fileno())
+
+
+def _discard_into_devnull(fd: int) -> None:
+    # Point `fd` at /dev/null so that the interpreter's own final flush of a stream on it
+    # succeeds too (else: "Exception ignored ... BrokenPipeError").
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _reader_gone(fd: int) -> bool:
