@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from refimpl._frames import is_harness_code
+
 __all__ = ["SanitizerReport", "StackFrame", "capture_stack"]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +39,24 @@ def _display_path(filename: str) -> str:
 def capture_stack(frame: FrameType | None = None) -> tuple[StackFrame, ...]:
     """Return the caller's stack, innermost first, without the heap's own frames.
 
-    At most `MAX_FRAMES` frames, as a sanitizer prints the top of a stack.
+    At most `MAX_FRAMES` frames, as a sanitizer prints the top of a stack. Frames of the
+    harness that drives the code (the contract, Hypothesis, pytest, multiprocessing:
+    `refimpl._frames.is_harness_code`) are left out, so the stack shows the store's and
+    the user's code; when the harness alone was on the stack (the contract dropped the
+    last reference itself), its innermost frame is kept, so the stack still says where.
     """
     frame = frame if frame is not None else sys._getframe(1)
     frames: list[StackFrame] = []
+    innermost: StackFrame | None = None
     while frame is not None and len(frames) < MAX_FRAMES:
         code = frame.f_code
         if code.co_filename not in _HEAP_FILES:
-            frames.append(StackFrame(code.co_name, _display_path(code.co_filename), frame.f_lineno))
+            shown = StackFrame(code.co_name, _display_path(code.co_filename), frame.f_lineno)
+            innermost = innermost or shown
+            if not is_harness_code(code):
+                frames.append(shown)
         frame = frame.f_back
-    return tuple(frames)
+    return tuple(frames) if frames or innermost is None else (innermost,)
 
 
 def thread_name() -> str:

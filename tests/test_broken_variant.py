@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import weakref
+from typing import Any
 
 import pytest
 
@@ -17,7 +20,9 @@ from broken_variant import (
     WildPointer,
     reuse_address,
 )
+from broken_variant._report import StackFrame, capture_stack
 from refimpl import ContextTypeError, PluginAPI, PluginContext
+from refimpl._frames import CONTRACT_DIR
 from refimpl._gc import gc_collect
 from refimpl.plugins import bundled_plugins
 from refimpl.plugins.frame_log import FrameLog
@@ -171,3 +176,42 @@ def test_broken_host_shutdown_frees_what_cpython_already_freed() -> None:
 def test_broken_host_runs_the_same_plugin_code_as_the_fixed_one() -> None:
     fixed, broken = bundled_plugins(), make_broken_host()
     assert broken.plugin_names == [module.name for module in fixed]
+
+
+def _harness_driver() -> Any:
+    """A function compiled as if it were the contract's own code (a harness frame)."""
+    namespace: dict[str, Any] = {}
+    code = "def drive(call, out):\n    out.append(call())\n"
+    exec(compile(code, os.path.join(CONTRACT_DIR, "_machine.py"), "exec"), namespace)
+    return namespace["drive"]
+
+
+def test_a_sanitizer_stack_shows_the_users_frames_not_the_harnesss() -> None:
+    """Under the contract a report's stacks name the store's and the user's code: the
+    contract's, Hypothesis's and the thread plumbing's frames are left out."""
+    drive = _harness_driver()
+
+    def users_code() -> tuple[StackFrame, ...]:
+        return capture_stack()
+
+    out: list[tuple[StackFrame, ...]] = []
+    drive(users_code, out)
+    shown = [frame.function for frame in out[0]]
+    assert shown[:2] == [
+        "users_code",
+        "test_a_sanitizer_stack_shows_the_users_frames_not_the_harnesss",
+    ]
+    assert not any("hypothesis" in f.filename or "_pytest" in f.filename for f in out[0])
+    assert "drive" not in shown
+
+
+def test_a_stack_of_harness_frames_alone_keeps_its_innermost() -> None:
+    """When only the harness was on the stack (the contract dropped the last reference
+    itself), the report still says where: the innermost frame, the contract's own."""
+    out: list[tuple[StackFrame, ...]] = []
+    thread = threading.Thread(target=_harness_driver(), args=(capture_stack, out))
+    thread.start()
+    thread.join()
+    assert [(frame.function, frame.filename) for frame in out[0]] == [
+        ("drive", "refimpl/contract/_machine.py")
+    ]

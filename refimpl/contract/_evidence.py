@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import collections
-import functools
 import gc
 import os
-import sys
-import threading
 import types
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -15,6 +12,8 @@ from types import FrameType
 from typing import TypeVar
 
 import objgraph
+
+from refimpl._frames import CONTRACT_DIR, is_harness_code
 
 __all__ = ["CONTRACT_DIR", "describe", "describe_bare", "describe_error", "held_by", "where"]
 
@@ -26,15 +25,6 @@ _MAX_KEY = 40
 _MAX_SCAN = 100_000  # items looked at per container when naming a link
 _MAX_REFERRERS = 10
 
-CONTRACT_DIR = os.path.dirname(os.path.abspath(__file__))
-"""The contract's own directory: code from it is the harness's."""
-_GC_FILE = os.path.join(os.path.dirname(CONTRACT_DIR), "_gc.py")
-_STDLIB_DIR = os.path.dirname(os.path.abspath(threading.__file__))
-_TOOLS = frozenset(
-    {"hypothesis", "_hypothesis_pytestplugin", "_hypothesis_globals", "_pytest", "pytest"}
-    | {"pluggy", "xdist", "execnet"}
-)
-_STDLIB_PLUMBING = frozenset({"multiprocessing", "threading", "weakref", "_weakrefset", "runpy"})
 _ONLY_HARNESS = (
     "    (only harness frames: the contract itself dropped the last reference, in its own "
     "code; no frame of the store or of your code was on the stack)"
@@ -128,52 +118,13 @@ def where(frame: FrameType | None) -> str:
     lines: list[str] = []
     while frame is not None and len(lines) < MAX_FRAMES:
         code = frame.f_code
-        if not _is_harness(code.co_filename) and not _starts_a_worker(code):
+        if not is_harness_code(code):
             lines.append(
                 f"    #{len(lines)} in {code.co_qualname} "
                 f"{_short(code.co_filename)}:{frame.f_lineno}"
             )
         frame = frame.f_back
     return "\n".join(lines) or _ONLY_HARNESS
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_harness(filename: str) -> bool:
-    """Whether code from `filename` belongs to the harness rather than to the store or user."""
-    if filename.startswith("<frozen "):  # e.g. "<frozen runpy>"
-        return filename[len("<frozen ") : -1].split(".")[0] in _STDLIB_PLUMBING
-    if filename.startswith("<"):  # "<string>", "<stdin>": someone's own code
-        return False
-    path = os.path.abspath(filename)
-    if path == _GC_FILE or path.startswith(CONTRACT_DIR + os.sep):
-        return True
-    parts = path.split(os.sep)
-    for index, part in enumerate(parts[:-1]):
-        if part in ("site-packages", "dist-packages"):
-            return _top_level(parts[index + 1]) in _TOOLS
-    if path.startswith(_STDLIB_DIR + os.sep):
-        return _top_level(path[len(_STDLIB_DIR) + 1 :].split(os.sep)[0]) in _STDLIB_PLUMBING
-    return any(path.startswith(folder) for folder in _tool_folders())  # e.g. a source checkout
-
-
-def _tool_folders() -> list[str]:
-    """Where the test tools in use were imported from, wherever they are installed."""
-    folders: list[str] = []
-    for name in _TOOLS:
-        for folder in getattr(sys.modules.get(name), "__path__", ()):
-            folders.append(os.path.join(os.path.abspath(folder), ""))
-    return folders
-
-
-def _starts_a_worker(code: types.CodeType) -> bool:
-    """Whether `code` is the `python -c` line that multiprocessing starts a process with."""
-    return code.co_filename == "<string>" and any(
-        name.startswith("multiprocessing") for name in code.co_names
-    )
-
-
-def _top_level(name: str) -> str:
-    return name.removesuffix(".py")
 
 
 def _short(filename: str) -> str:
