@@ -38,6 +38,26 @@ def test_a_weak_value_dictionary_loses_what_it_holds_and_the_story_speaks_mappin
     assert "get_context" not in "\n".join(violation.steps)  # no API vocabulary for a mapping
 
 
+class HistoryDict(dict[str, Any]):
+    """A mapping that keeps every value it was ever given: a leak, in its own attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[Any] = []
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.history.append(value)
+        super().__setitem__(name, value)
+
+
+def test_a_mappings_leak_is_held_by_its_own_attribute_not_the_harnesss_adapter() -> None:
+    violation = run_contract(HistoryDict, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == "released", violation
+    assert "held by: HistoryDict.history -> list[" in violation.detail, violation.detail
+    assert "MappingStore" not in violation.detail
+
+
 class NoRemoveStore:
     def set_plugin_data(self, name: str, data: object) -> None: ...
     def get_plugin_data(self, name: str) -> object: ...

@@ -26,7 +26,7 @@ from refimpl.contract._evidence import describe, describe_bare, describe_error, 
 from refimpl.contract._probe import probe
 from refimpl.contract._states import CONTEXT_CLASSES, STATE_TYPES, change_state, make_state
 from refimpl.contract._story import NOISE, spoken, step_line
-from refimpl.contract._target import open_target
+from refimpl.contract._target import MappingStore, open_target
 from refimpl.contract._violation import FAILURES
 
 __all__ = ["NAMES", "PICKED", "ContractMachine", "StepChoices", "name_list"]
@@ -727,6 +727,11 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             return what + ": an equal copy, not the object stored"
         return what + ": another object"
 
+    def _users_object(self) -> Any:
+        """What the factory built, as its user knows it: a mapping, not its adapter."""
+        target = self.target
+        return target.mapping if isinstance(target, MappingStore) else target
+
     def _check_released(self) -> None:
         self.retired = [(ref, what) for ref, what in self.retired if ref() is not None]
         suspects = [(ref, what) for ref, what in self.retired if not self._is_held(ref)]
@@ -737,7 +742,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         for ref, what in suspects:
             context = ref()
             if context is not None:
-                chain = held_by(context, self.target)
+                chain = held_by(context, self._users_object())
                 self._pulse()
                 del context
                 self._fail(
