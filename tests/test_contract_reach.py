@@ -163,9 +163,33 @@ def test_a_store_sharing_state_between_instances_tells_a_story_that_replays_fres
     assert violation is not None
     assert violation.property == "no-stale"
     assert "share state" in violation.detail
+    # The detail tells the story it comes with, not what an earlier example left behind.
+    assert "with a context given to another store from the same factory" in violation.detail
     script = "\n".join(violation.steps)
     replayed = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert "no-stale violated" in replayed.stderr, replayed.stderr[-2000:]
+
+
+class PrefilledDict(dict[str, Any]):
+    """A mapping that starts with an entry of its own: not empty, yet sharing nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(a=object())
+
+
+def test_a_store_that_starts_full_is_said_to_be_not_empty_not_to_share_state() -> None:
+    violation = run_contract(PrefilledDict, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == "no-stale"
+    assert violation.detail.startswith(
+        "a store just built by the factory is not empty: asked for 'a' it answers an object"
+    ), violation.detail
+    assert "share state" not in violation.detail
+    assert len(violation.steps) == 1  # building it is the whole story
+    replayed = subprocess.run(
+        [sys.executable, "-c", violation.steps[0]], capture_output=True, text=True, timeout=60
     )
     assert "no-stale violated" in replayed.stderr, replayed.stderr[-2000:]
 

@@ -444,25 +444,29 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 )
             if got is None:
                 continue
-            expected = self.model.get(name)
-            which = (
-                f"the {expected.what} the first store holds"
-                if expected is not None and got is expected.ref()
-                else describe(got)
-            )
-            story = None
-            if shared_story:
-                first = step_line(
-                    "store", {"name": name, "state": "counter", "seed": 0, "keep": True}, self.terms
+            if not _is_contracts(got):  # not stored by the contract: it starts so
+                self._fail(
+                    "no-stale",
+                    f"a store just built by the factory is not empty: asked for {name!r} "
+                    f"it answers {describe(got)}, expected None",
+                    (self.steps[0],) if shared_story else None,
                 )
-                story = (self.steps[0], first, step_line("second_store", {}, self.terms))
+            if not shared_story:  # a second store: the first holds what this one answers
+                expected = self.model.get(name)
+                which = (
+                    f"the {expected.what} the first store holds"
+                    if expected is not None and got is expected.ref()
+                    else describe(got)
+                )
+                self._fail("no-stale", _shares_state(name, which))
+            # Left by an earlier example's store: told afresh, as the story that shows it.
+            first = step_line(
+                "store", {"name": name, "state": "counter", "seed": 0, "keep": True}, self.terms
+            )
             self._fail(
                 "no-stale",
-                f"a store just built by the factory already answers {name!r} with {which}: "
-                f"its instances share state (a class attribute, a module global, a file or "
-                f"a cache location every instance opens), so one store answers with "
-                f"contexts stored in another",
-                story,
+                _shares_state(name, "a context given to another store from the same factory"),
+                (self.steps[0], first, step_line("second_store", {}, self.terms)),
             )
 
     @precondition(api_only)
@@ -803,3 +807,19 @@ _incref.argtypes = [ctypes.c_void_p]
 _incref.restype = None
 _LIST_ITEMS = 3 * ctypes.sizeof(ctypes.c_void_p)
 """Offset of `ob_item` in a list object: after its reference count, type and size."""
+
+
+def _shares_state(name: str, which: str) -> str:
+    return (
+        f"a store just built by the factory already answers {name!r} with {which}: its "
+        f"instances share state (a class attribute, a module global, a file or a cache "
+        f"location every instance opens), so one store answers with contexts stored in "
+        f"another"
+    )
+
+
+def _is_contracts(obj: object) -> bool:
+    """Whether `obj` is a context this contract builds (of one of its state types)."""
+    return isinstance(obj, PluginContextBase) and type(getattr(obj, "data", None)) in set(
+        STATE_TYPES.values()
+    )
