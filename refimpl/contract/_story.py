@@ -41,7 +41,7 @@ def _says(rule: str, a: dict[str, Any], terms: str) -> str:
         return _set(terms, name, _context(a)) + kept
     if rule == "recycle":
         removed = _remove(terms, name)
-        return f"{removed}; {_set(terms, name, _context(a))} at the address it freed{kept}"
+        return f"{removed}; {_set(terms, name, _context(a))} at its old address, if freed{kept}"
     if rule == "store_equal":
         return _set(terms, name, "a new context == the one it holds, not it") + " (kept)"
     if rule == "store_all":
