@@ -58,6 +58,54 @@ def test_a_mappings_leak_is_held_by_its_own_attribute_not_the_harnesss_adapter()
     assert "MappingStore" not in violation.detail
 
 
+class DelKeepsDict(dict[str, Any]):
+    """`del` keeps what it removes (a dict subclass's bookkeeping gone wrong); `dict.pop`
+    does not call an overridden `__delitem__`, so only `del` shows the leak."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.removed: list[Any] = []
+
+    def __delitem__(self, name: str) -> None:
+        self.removed.append(self[name])
+        super().__delitem__(name)
+
+
+class IndexAndPopOnly:
+    """A mapping with neither `get` nor `__delitem__`: read by `[]`, emptied by `pop`."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._items[name] = value
+
+    def __getitem__(self, name: str) -> Any:
+        return self._items[name]
+
+    def pop(self, name: str, default: Any = None) -> Any:
+        return None  # forgets to remove: what was stored stays alive
+
+
+def test_a_mapping_is_emptied_with_del_the_form_a_dict_subclass_overrides() -> None:
+    violation = run_contract(DelKeepsDict, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == "released", violation
+    assert "held by: DelKeepsDict.removed" in violation.detail
+    assert "del store['a']" in "\n".join(violation.steps)
+
+
+def test_a_mappings_story_spells_the_calls_made_on_it() -> None:
+    violation = run_contract(IndexAndPopOnly, settings=DERANDOMIZED).violation
+    assert violation is not None
+    story = "\n".join(violation.steps)
+    assert "store.pop('a', None)" in story, story
+    assert "del store" not in story
+    assert "store.get(" not in story + violation.detail
+    assert "store['a'] returned a CounterContext" in violation.detail
+    assert violation.detail.endswith("expected None (it was removed)"), violation.detail
+
+
 class NoRemoveStore:
     def set_plugin_data(self, name: str, data: object) -> None: ...
     def get_plugin_data(self, name: str) -> object: ...

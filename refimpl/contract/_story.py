@@ -81,20 +81,20 @@ def _context(a: dict[str, Any], name: object = None) -> str:
 
 
 def _set(terms: str, name: object, value: str) -> str:
-    if terms == "mapping":
+    if terms.startswith("mapping"):
         return f"store[{name!r}] = {value}"
     return f"{_who(terms)}.set_plugin_data({name!r}, {value})"
 
 
 def _get(terms: str, name: object) -> str:
-    if terms == "mapping":
-        return f"store.get({name!r})"
+    if terms.startswith("mapping"):
+        return f"store[{name!r}]" if "+index" in terms else f"store.get({name!r})"
     return f"{_who(terms)}.get_plugin_data({name!r})"
 
 
 def _remove(terms: str, name: object) -> str:
-    if terms == "mapping":
-        return f"del store[{name!r}]"
+    if terms.startswith("mapping"):
+        return f"store.pop({name!r}, None)" if "+pop" in terms else f"del store[{name!r}]"
     return f"{_who(terms)}.remove_plugin_data({name!r})"
 
 

@@ -1,8 +1,8 @@
 """What the contract drives, as it is: a store, a mutable mapping, or an API.
 
 `open_target(factory, mode)` calls the factory once and returns what to drive with
-the three store methods (a mapping is driven through its own `__setitem__`, `get` or
-`__getitem__`, and `pop` or `__delitem__`), the terms its stories are told in, and
+the three store methods (a mapping is driven through its own `__setitem__`, `get` (else
+`__getitem__`) and `__delitem__` (else `pop`)), the terms its stories are told in, and
 how to close it. A factory may build a context manager: it is entered, and exited
 when the example ends; anything with a `close()` is closed then.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from refimpl.contract._evidence import describe_error
 
@@ -23,7 +23,8 @@ API_METHODS = ("get_context", "set_context")
 MAPPING_METHODS = (("__setitem__",), ("__getitem__", "get"), ("__delitem__", "pop"))
 """What a mapping needs: each tuple is one duty, met by any of its methods."""
 
-Terms = Literal["store", "mapping", "api"]
+Terms = str
+"""How stories spell calls: "store", "api", or a mapping's `MappingStore.terms`."""
 
 
 class Refused(TypeError):
@@ -42,18 +43,30 @@ class Opened:
 
 class MappingStore:
     """The store protocol over a mutable mapping, calling the mapping's own methods and
-    nothing else: a missing key is `None`, removing a missing key is no error."""
+    nothing else: a missing key is `None`, removing a missing key is no error.
 
-    __slots__ = ("mapping",)
+    It reads with `get` (else `[]`) and removes with `del` (else `pop`): `del` is the form
+    a dict subclass overrides (`dict.pop` does not call an overridden `__delitem__`).
+    `terms` names the forms used, so that a story spells the very calls that were made.
+    """
+
+    __slots__ = ("by_index", "by_pop", "mapping")
 
     def __init__(self, mapping: Any) -> None:
         self.mapping = mapping
+        self.by_index = not callable(getattr(mapping, "get", None))
+        self.by_pop = not callable(getattr(mapping, "__delitem__", None))
+
+    @property
+    def terms(self) -> Terms:
+        """"mapping", with "+index" when it reads by `[]`, "+pop" when it removes by `pop`."""
+        return "mapping" + "+index" * self.by_index + "+pop" * self.by_pop
 
     def set_plugin_data(self, name: str, data: object) -> None:
         self.mapping[name] = data
 
     def get_plugin_data(self, name: str) -> Any:
-        if callable(getattr(self.mapping, "get", None)):
+        if not self.by_index:
             return self.mapping.get(name)
         try:
             return self.mapping[name]
@@ -61,7 +74,7 @@ class MappingStore:
             return None
 
     def remove_plugin_data(self, name: str) -> None:
-        if callable(getattr(self.mapping, "pop", None)):
+        if self.by_pop:
             self.mapping.pop(name, None)
             return
         with suppress(KeyError):
@@ -113,7 +126,8 @@ def _classify(built: Any, mode: str, close: Callable[[], None]) -> Opened:
         return Opened(built, "store", close)
     missing_mapping = _missing_mapping(built)
     if not missing_mapping:
-        return Opened(MappingStore(built), "mapping", close)
+        store = MappingStore(built)
+        return Opened(store, store.terms, close)
     raise Refused(
         f"the factory returned {what}, which is neither a store (it has no "
         f"{', '.join(missing_store)}) nor a mutable mapping (it has no "
