@@ -12,9 +12,10 @@ import functools
 import os
 import sys
 import threading
+import traceback
 import types
 
-__all__ = ["CONTRACT_DIR", "is_harness", "is_harness_code"]
+__all__ = ["CONTRACT_DIR", "format_exception", "is_harness", "is_harness_code"]
 
 CONTRACT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "contract")
 """The contract's own directory: code from it is the harness's."""
@@ -53,6 +54,23 @@ def is_harness(filename: str) -> bool:
     if path.startswith(_STDLIB_DIR + os.sep):
         return _top_level(path[len(_STDLIB_DIR) + 1 :].split(os.sep)[0]) in _STDLIB_PLUMBING
     return any(path.startswith(folder) for folder in _tool_folders())  # e.g. a source checkout
+
+
+def format_exception(error: BaseException | None, tb: types.TracebackType | None = None) -> str:
+    """`traceback.format_exception(error)` without the harness's frames (`is_harness`),
+    in `error` and in the errors it was raised from or during; `tb` when given is
+    `error`'s traceback."""
+    if error is None:
+        return ""
+    shown = traceback.TracebackException(type(error), error, tb or error.__traceback__)
+    seen: set[int] = set()
+    part: traceback.TracebackException | None = shown
+    while part is not None and id(part) not in seen:
+        seen.add(id(part))
+        kept = [frame for frame in part.stack if not is_harness(frame.filename)]
+        part.stack = traceback.StackSummary.from_list(kept)
+        part = part.__cause__ or part.__context__
+    return "".join(shown.format())
 
 
 def _tool_folders() -> list[str]:

@@ -167,6 +167,10 @@ def test_a_crash_says_how_where_and_what_the_worker_said(
     assert "last completed step: " in detail
     assert "Fatal Python error: Segmentation fault" in detail  # faulthandler's dump
     assert "in remove_plugin_data" in detail
+    # The dump shows the store's frames: not the contract's, Hypothesis's or the lifeline's.
+    assert "refimpl/contract/" not in detail
+    assert "hypothesis" not in detail
+    assert "multiprocessing" not in detail
 
 
 def test_a_hang_says_no_answer_within_the_limit(

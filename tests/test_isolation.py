@@ -53,6 +53,24 @@ def test_a_thread_of_the_store_dying_is_a_crash_naming_the_thread() -> None:
     assert run.violation.property == "crash", run.violation
     assert "thread 'flusher' died of an uncaught error" in run.violation.detail
     assert "ZeroDivisionError" in run.violation.detail
+    assert "threading.py" not in run.violation.detail  # the store's frames, not the plumbing
+
+
+class ExitingStore(ContextStore):
+    """Removing exits the process: a `SystemExit` the contract cannot judge."""
+
+    def remove_plugin_data(self, name: str) -> None:
+        raise SystemExit(3)
+
+
+def test_an_error_the_contract_cannot_judge_shows_the_stores_frames_only() -> None:
+    run = run_contract(ExitingStore, settings=FEW)
+    assert run.violation is not None
+    assert run.violation.property == "crash", run.violation
+    detail = run.violation.detail
+    assert "in remove_plugin_data\n    raise SystemExit(3)\nSystemExit: 3" in detail, detail
+    assert "refimpl/contract/" not in detail
+    assert "hypothesis" not in detail
 
 
 @pytest.mark.parametrize(
@@ -175,6 +193,27 @@ def test_a_hang_site_is_the_code_under_test_frames_of_the_main_thread() -> None:
     assert hang_site(dump.replace(" in serve", " in elsewhere")) == ()
     # A directory of the same name elsewhere is not the contract's.
     assert hang_site(dump.replace(CONTRACT_DIR, look_alike))[-1].endswith(" in serve")
+
+
+def test_a_dump_shows_the_code_under_tests_frames_not_the_harnesss() -> None:
+    contract = f'  File "{CONTRACT_DIR}/_worker.py", line 97 in serve\n'
+    store = '  File "/work/store.py", line 4 in remove\n'
+    start = '  File "<string>", line 1 in <module>\n'
+    dump = (
+        f"Thread 0x1 (most recent call first):\n{contract}\n"  # the lifeline: harness only
+        f"Thread 0x2 (most recent call first):\n{store}{contract}\n"
+        f"Current thread 0x3 (most recent call first):\n{store}{contract}{start}"
+    )
+    shown = innermost_frames(dump)
+    assert "Thread 0x1" not in shown
+    assert shown.count("/work/store.py") == 2
+    assert CONTRACT_DIR not in shown
+    assert "<string>" not in shown
+    only_harness = innermost_frames(f"Current thread 0x3 (most recent call first):\n{contract}")
+    assert only_harness.splitlines() == [
+        "Current thread 0x3 (most recent call first):",
+        "  (only the harness's frames)",
+    ]
 
 
 def test_a_dump_keeps_each_threads_innermost_frames() -> None:

@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
-from refimpl.contract._evidence import CONTRACT_DIR
+from refimpl._frames import CONTRACT_DIR, is_harness
 from refimpl.contract._worker import DUMP_SIGNAL, serve
 
 __all__ = ["Died", "Worker"]
@@ -330,12 +330,23 @@ def _main_hidden() -> Iterator[None]:
 
 
 def innermost_frames(dump: str, keep: int = MAX_THREAD_FRAMES) -> str:
-    """`dump` (what `faulthandler` wrote) with each thread's stack cut to its `keep`
-    innermost frames, and a line saying how many more there were: where a thread is
-    matters, not how deep the caller's stack went."""
+    """`dump` (what `faulthandler` wrote) as its reader needs it: without the harness's
+    frames (`is_harness`: the contract, Hypothesis, multiprocessing), without a thread
+    that ran nothing else (the worker's lifeline) unless it is the current one, and each
+    thread's stack cut to its `keep` innermost frames, with a line saying how many more
+    there were: where a thread is matters, not how deep the caller's stack went."""
     shown: list[str] = []
     for block in dump.strip().split("\n\n"):
         lines = block.splitlines()
+        files = {n: m.group("file") for n, line in enumerate(lines) if (m := _FRAME.match(line))}
+        harness = {n for n, file in files.items() if is_harness(file)}
+        if files and files[max(files)] == "<string>":  # outermost: how the worker started
+            harness.add(max(files))
+        if files and harness == set(files):
+            if not lines[0].startswith("Current thread"):
+                continue
+            lines.append("  (only the harness's frames)")
+        lines = [line for n, line in enumerate(lines) if n not in harness]
         frames = [n for n, line in enumerate(lines) if _FRAME.match(line)]
         if len(frames) > keep:
             cut = frames[keep]

@@ -59,7 +59,7 @@ class MappingStore:
 
     @property
     def terms(self) -> Terms:
-        """"mapping", with "+index" when it reads by `[]`, "+pop" when it removes by `pop`."""
+        """`mapping`, with `+index` when it reads by `[]`, `+pop` when it removes by `pop`."""
         return "mapping" + "+index" * self.by_index + "+pop" * self.by_pop
 
     def set_plugin_data(self, name: str, data: object) -> None:

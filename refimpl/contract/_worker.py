@@ -18,12 +18,12 @@ import faulthandler
 import os
 import signal
 import threading
-import traceback
 from collections.abc import Callable
 from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
+from refimpl._frames import format_exception
 from refimpl.contract._machine import ContractMachine
 from refimpl.contract._probe import LIFELINE_THREAD
 from refimpl.contract._target import Refused, open_target
@@ -69,8 +69,8 @@ def serve(
 
     def on_thread_error(args: threading.ExceptHookArgs) -> None:
         name = args.thread.name if args.thread is not None else "?"
-        lines = traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)
-        died.append(f"thread {name!r} died of an uncaught error:\n{''.join(lines)}")
+        shown = format_exception(args.exc_value, args.exc_traceback) or args.exc_type.__name__
+        died.append(f"thread {name!r} died of an uncaught error:\n{shown}")
 
     threading.excepthook = on_thread_error
     if isinstance(factory, str):
@@ -139,7 +139,7 @@ def _run(
         story = failure.steps if index == 0 else None  # the fresh-store check tells its own
         return ("fail", index, failure.property, failure.detail, story)
     except BaseException as error:  # the store's SystemExit, KeyboardInterrupt, ...
-        return ("error", index, "".join(traceback.format_exception(error)))
+        return ("error", index, format_exception(error))
     finally:
         if machine is not None:
             machine.teardown()
