@@ -17,9 +17,16 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
-__all__ = ["INTERRUPTED_EXIT_STATUS", "number_at_least", "raise_if_interrupted", "run_cli"]
+__all__ = [
+    "INTERRUPTED_EXIT_STATUS",
+    "Terminated",
+    "number_at_least",
+    "raise_if_interrupted",
+    "raise_interruption",
+    "run_cli",
+]
 
 INTERRUPTED_EXIT_STATUS = 130
 """128 + SIGINT: what a shell reports for a command stopped by Ctrl-C."""
@@ -138,9 +145,10 @@ def _noting_interrupts(
     previous: Callable[[Any], object],
 ) -> Callable[[Any], object]:
     """A `sys.unraisablehook` that notes a `KeyboardInterrupt` Python could not raise (Ctrl-C
-    arriving while a garbage-collector callback, such as Hypothesis's, a weakref callback or
-    a `__del__` runs: Python prints "Exception ignored" and goes on) instead of printing it;
-    anything else goes to `previous`."""
+    or `Terminated` arriving while a garbage-collector callback, such as Hypothesis's, a
+    weakref callback or a `__del__` runs: Python prints "Exception ignored" and goes on)
+    instead of printing it, for `raise_if_interrupted` to raise; anything else goes to
+    `previous`."""
 
     def hook(unraisable: Any) -> object:
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
@@ -153,8 +161,9 @@ def _noting_interrupts(
 
 def raise_if_interrupted() -> None:
     """Raise the `KeyboardInterrupt` that Python swallowed since `run_cli` began (see
-    `_noting_interrupts`), if any: a command calls it between its steps, so a Ctrl-C that
-    came at an awkward moment still stops it before its next step."""
+    `_noting_interrupts`), if any: a command calls it between its steps, and the contract
+    before each of its own, so a Ctrl-C or SIGTERM that came at an awkward moment still
+    stops it before its next step."""
     if _swallowed_interrupts:
         swallowed = _swallowed_interrupts.pop()
         _swallowed_interrupts.clear()
@@ -164,11 +173,33 @@ def raise_if_interrupted() -> None:
 _TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
 
 
+class Terminated(KeyboardInterrupt):
+    """`kill PID` or a closed terminal, raised where the command is: a `KeyboardInterrupt`,
+    so that what is under way stops and cleans up as on Ctrl-C (a report's temporary
+    files, the host's plugins) and Hypothesis, inside a contract run, lets it through
+    rather than taking it for a failing example, as it would a `SystemExit`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_terminations_seen: list[int] = []
+
+
 def _exit_on_termination(signum: int, frame: object) -> None:
-    """`kill PID` or a closed terminal: end as the signal would (status 128 + signal), but
-    through `SystemExit`, so that what is under way cleans up first (a report's temporary
-    files, the host's plugins)."""
-    raise SystemExit(128 + signum)
+    """End as the signal would (status 128 + signal), through `Terminated`."""
+    _terminations_seen.append(signum)
+    raise Terminated(signum)
+
+
+def raise_interruption() -> NoReturn:
+    """Raise again the interruption that a runner inside the command caught and turned
+    into an exit status (`pytest.main` returns 2 on Ctrl-C): `Terminated` after SIGTERM
+    or SIGHUP, else `KeyboardInterrupt`."""
+    if _terminations_seen:
+        raise Terminated(_terminations_seen[-1])
+    raise KeyboardInterrupt
 
 
 def run_cli(
@@ -181,9 +212,10 @@ def run_cli(
     `raise_if_interrupted`). Any other error keeps its traceback: that is a bug worth
     seeing. `prog` names the command in those lines. The streams and
     `sys.unraisablehook` are put back on return. SIGTERM and SIGHUP, where nothing
-    else handles them, end the command through `SystemExit(128 + signal)`, so that what
-    is under way cleans up first. Hypothesis keeps its files in
-    `HYPOTHESIS_STORAGE` unless `HYPOTHESIS_STORAGE_DIRECTORY` says otherwise."""
+    else handles them, end the command as Ctrl-C does (`Terminated`, a
+    `KeyboardInterrupt`), with one line and exit status 128 + signal. Hypothesis keeps
+    its files in `HYPOTHESIS_STORAGE` unless `HYPOTHESIS_STORAGE_DIRECTORY` says
+    otherwise."""
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(HYPOTHESIS_STORAGE))
     terminations = {}
     if threading.current_thread() is threading.main_thread():
@@ -193,11 +225,15 @@ def run_cli(
     stdout, stderr, unraisablehook = sys.stdout, sys.stderr, sys.unraisablehook
     sys.stdout, sys.stderr = _tolerant(stdout), _tolerant(stderr)
     _swallowed_interrupts.clear()
+    _terminations_seen.clear()
     sys.unraisablehook = _noting_interrupts(unraisablehook)
     try:
         status = main(argv)
         raise_if_interrupted()
         sys.stdout.flush()
+    except Terminated as termination:
+        print(f"{prog}: {signal.Signals(termination.signum).name}, stopped", file=sys.stderr)
+        return 128 + termination.signum
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT_STATUS

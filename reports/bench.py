@@ -31,7 +31,7 @@ from hypothesis import settings
 from broken_variant import UntrackedStore
 from broken_variant.mutants import MUTANTS
 from refimpl import ContextStore, PluginContext, PluginContextBase
-from refimpl._cmdline import number_at_least, run_cli
+from refimpl._cmdline import number_at_least, raise_interruption, run_cli
 from refimpl.contract import run_contract
 from refimpl.plugins.simple_counter import CounterState
 from reports._atomic import UnusableFolder, output_folder, write_text_atomically
@@ -91,6 +91,8 @@ def run_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[str
             f"--benchmark-json={raw}", "--benchmark-disable-gc", "--benchmark-warmup=on",
             f"--benchmark-storage=file://{folder}",  # no .benchmarks/ left in the project
         ])  # fmt: skip
+        if status == pytest.ExitCode.INTERRUPTED:
+            raise_interruption()  # Ctrl-C or SIGTERM, which pytest caught: stop, as asked
         if status != 0:
             raise BenchmarksFailed(f"the benchmarks failed (pytest exit status {status})")
         return dict(json.loads(raw.read_text()))

@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 import pytest
 from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from broken_variant.mutants import MUTANTS, Mutant
 from refimpl import ContextStore, PluginAPI
+from refimpl._cmdline import Terminated
 from refimpl.contract import (
     PROPERTIES,
     ContractViolation,
@@ -19,6 +21,7 @@ from refimpl.contract import (
     check_store,
     run_contract,
 )
+from refimpl.contract._check import _verdict
 from tests.test_readme import mutant_rows
 
 MAX_RULE_STEPS = 3
@@ -249,3 +252,20 @@ def test_each_mutant_detail_says_what_its_bug_is(
 ) -> None:
     violation = caught(mutant)
     assert DIAGNOSES[mutant.name] in violation.detail, violation
+
+
+class InterruptedInsideHypothesis(RuleBasedStateMachine):
+    """Stands for SIGTERM landing in Hypothesis's own bookkeeping, which then fails with an
+    error of its own (a flaky-generation report) raised during the interruption."""
+
+    @rule()
+    def step(self) -> None:
+        try:
+            raise Terminated(signal.SIGTERM)
+        except Terminated:
+            raise RuntimeError("Hypothesis's own error, on the way out") from None
+
+
+def test_an_interruption_inside_hypothesis_stops_the_contract_as_itself() -> None:
+    with pytest.raises(Terminated):
+        _verdict(InterruptedInsideHypothesis, [settings(max_examples=5, database=None)])

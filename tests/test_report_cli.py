@@ -259,6 +259,18 @@ if work == "kill while staging":
         os.kill(os.getpid(), signal.SIGTERM)
         real_fsync(descriptor)
     os.fsync = killed
+if work.startswith("kill during a contract run"):  # ... after SECONDS, ISOLATE
+    import signal, threading
+    from hypothesis import settings
+    from refimpl import ContextStore
+    from refimpl.contract import run_contract
+    def collect(**kwargs):
+        seconds, isolate = work.split(" after ")[1].split(", ")
+        threading.Timer(float(seconds), os.kill, (os.getpid(), signal.SIGTERM)).start()
+        endless = settings(max_examples=10**6, database=None, deadline=None)
+        run_contract(ContextStore, settings=endless, isolate=isolate == "isolated")
+        raise AssertionError("the contract ran to its end: SIGTERM did not stop it")
+    reports._build.collect = collect
 sys.argv = ["reports", "--out", out]
 runpy.run_module("reports", run_name="__main__", alter_sys=True)
 """
@@ -338,6 +350,23 @@ def test_ctrl_c_that_python_ignores_in_a_gc_callback_still_stops_the_report(
     assert run.returncode == 130, errors
     assert errors.splitlines()[-1] == "python -m reports: interrupted", errors
     assert "Exception ignored" not in errors, errors
+    assert "Traceback" not in errors, errors
+    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
+        tiny_findings("previous")
+    )
+
+
+@pytest.mark.parametrize("when", ["0.5, isolated", "0.5, in-process"])
+def test_sigterm_during_a_contract_run_stops_the_report_with_one_line(
+    when: str, tmp_path: Path
+) -> None:
+    """SIGTERM lands inside Hypothesis (drawing, shrinking, its own bookkeeping) or the
+    store, wherever the run is: one line, status 143, the previous report whole."""
+    write_report(tiny_findings("previous"), tmp_path)
+    run = _fake_run(f"kill during a contract run after {when}", tmp_path, stdout=subprocess.DEVNULL)
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGTERM, errors
+    assert errors.splitlines()[-1] == "python -m reports: SIGTERM, stopped", errors
     assert "Traceback" not in errors, errors
     assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
         tiny_findings("previous")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,9 +199,16 @@ def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolatio
                 run_state_machine_as_test(machine, settings=chosen)
             except BaseException as error:
                 verdict = _first_violation(error)
-                if verdict is None:
-                    raise
-                return ContractViolation(verdict.property, verdict.steps, verdict.detail)
+                if verdict is not None:
+                    return ContractViolation(verdict.property, verdict.steps, verdict.detail)
+                interruption = next(
+                    (e for e in _chain(error) if isinstance(e, KeyboardInterrupt)), None
+                )
+                if interruption is not None and interruption is not error:
+                    # Ctrl-C or SIGTERM inside Hypothesis's own bookkeeping, which it
+                    # reports as flaky data generation: the user asked to stop, that's all.
+                    raise interruption from None
+                raise
     return None
 
 
@@ -347,7 +354,17 @@ def _contract_settings(chosen: Settings) -> Settings:
 def _first_violation(error: BaseException) -> ContractViolation | None:
     """The violation to report among those raised: the first property in `PROPERTIES`
     order, then the shortest story."""
-    found: list[ContractViolation] = []
+    found = [e for e in _chain(error) if isinstance(e, ContractViolation)]
+    if not found:
+        return None
+    return min(found, key=lambda v: (PROPERTIES.index(v.property), len(v.steps)))
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """`error` and every error it was raised from or during, or groups: Hypothesis reports
+    a store whose behaviour depends on state outside the example (a shared class
+    attribute, address reuse) as flaky, with the violation it saw as the cause or
+    context."""
     pending: list[BaseException | None] = [error]
     seen: set[int] = set()
     while pending:
@@ -355,14 +372,7 @@ def _first_violation(error: BaseException) -> ContractViolation | None:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ContractViolation):
-            found.append(current)
+        yield current
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)
-        # Hypothesis reports a store whose behaviour depends on state outside the
-        # example (a shared class attribute, address reuse) as flaky, with the
-        # violation it saw as the cause or context.
         pending += [current.__cause__, current.__context__]
-    if not found:
-        return None
-    return min(found, key=lambda v: (PROPERTIES.index(v.property), len(v.steps)))

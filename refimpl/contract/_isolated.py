@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NoReturn
 
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
+from refimpl._cmdline import raise_if_interrupted
 from refimpl.contract._machine import (
     NAMES,
     StepChoices,
@@ -140,6 +141,7 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         )
 
     def _step(self, rule_name: str, **arguments: Any) -> None:
+        raise_if_interrupted()  # a Ctrl-C or SIGTERM a weakref callback swallowed
         self.steps.append(step_line(rule_name, arguments, self.terms))
         worker = type(self).worker
         if worker is not None and self.doomed is None and tuple(self.steps) in worker.hangs:

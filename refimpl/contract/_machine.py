@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl._api import PluginAPI
+from refimpl._cmdline import raise_if_interrupted
 from refimpl._context import ContextTypeError, PluginContext, PluginContextBase, context_class
 from refimpl._gc import gc_collect
 from refimpl._reuse import reuse_address
@@ -200,6 +201,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     # -- recording -----------------------------------------------------------------
 
     def _record(self, rule_name: str, **arguments: object) -> None:
+        raise_if_interrupted()  # a Ctrl-C or SIGTERM a weakref callback swallowed
         self.steps.append(step_line(rule_name, arguments, self.terms))
 
     def _fail(self, prop: str, detail: str, steps: tuple[str, ...] | None = None) -> NoReturn:
