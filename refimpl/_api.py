@@ -13,7 +13,10 @@ from refimpl._validate import build_default, check_name, check_state_type
 
 T = TypeVar("T")
 
-_SPECIALISED = PluginContext._classes  # the shared class cache: state type -> PluginContext[T]
+# The shared class cache. A class whose metaclass is `type` is its own key there, so a
+# look-up by `T` finds `PluginContext[T]` directly; any other `T` misses, or (a metaclass
+# whose `==` lies) hits another's class, which the `state_type is` test turns away.
+_SPECIALISED = PluginContext._classes
 
 __all__ = ["PluginAPI", "get_context", "set_context"]
 
@@ -35,6 +38,9 @@ class PluginAPI:
     shutdown never stores anything again. Python has no private memory: the
     underscore attributes are out of bounds by convention, not by force.
 
+    Given a `written` set, the API adds each name to it before it stores a context
+    under that name (the host's record of what to release at shutdown).
+
     Example:
         >>> from refimpl import ContextStore
         >>> api = PluginAPI(ContextStore())
@@ -42,7 +48,16 @@ class PluginAPI:
         0
     """
 
-    __slots__ = ("_closed", "_may_read", "_may_write", "_owner", "_peek", "_screen", "_store")
+    __slots__ = (
+        "_closed",
+        "_may_read",
+        "_may_write",
+        "_owner",
+        "_peek",
+        "_screen",
+        "_store",
+        "_written",
+    )
 
     def __init__(
         self,
@@ -52,6 +67,7 @@ class PluginAPI:
         may_read: Iterable[str] = (),
         may_write: Iterable[str] = (),
         screen: Screen | None = None,
+        written: set[str] | None = None,
     ) -> None:
         if isinstance(may_read, str) or isinstance(may_write, str):
             raise TypeError("may_read and may_write take a list of plugin names, not one str")
@@ -60,6 +76,7 @@ class PluginAPI:
         self._may_write = frozenset(check_name(name) for name in may_write)
         self._may_read = frozenset(check_name(name) for name in may_read) | self._may_write
         self._screen = screen if screen is not None else Screen()
+        self._written = written
         self._closed = False
         # The fixed store's own dict answers a valid name directly; anything it does not
         # answer (a missing or bad name) goes through the checked path.
@@ -102,6 +119,11 @@ class PluginAPI:
         if self._closed:
             self._refuse()
 
+    def _writing(self, name: str) -> None:
+        """Before a write: note `name` in the `written` set, if there is one."""
+        if self._written is not None:
+            self._written.add(name)
+
     def _stored(self, name: str, context: PluginContextBase) -> None:
         """After a write: if the API was closed meanwhile, take `context` back out and refuse."""
         if self._closed:
@@ -128,6 +150,7 @@ class PluginAPI:
         self._check_open()
         name = check_name(name)
         self._check_access(name, write=True)
+        self._writing(name)
         self._store.set_plugin_data(name, data)
         self._stored(name, data)
 
@@ -160,7 +183,11 @@ class PluginAPI:
         except (KeyError, TypeError):  # not specialised yet, or unhashable
             return self._get_context_checked(name, state_type)
         # A plain str only: no subclass's __eq__ or __hash__ takes part in scope or look-up.
-        if type(name) is str and (self._owner is None or name == self._owner):
+        if (
+            type(name) is str
+            and wanted.state_type is state_type
+            and (self._owner is None or name == self._owner)
+        ):
             found = self._peek(name)  # refuses once closed
             if isinstance(found, wanted):
                 return found
@@ -176,6 +203,7 @@ class PluginAPI:
         if stored is None:
             self._check_access(name, write=True)
             created = wanted(name, build_default(name, state_type))
+            self._writing(name)
             stored = self._store_default(name, created)
             self._stored(name, stored)
         if not isinstance(stored, wanted):
@@ -196,6 +224,7 @@ class PluginAPI:
         name = check_name(name)
         self._check_access(name, write=True)
         context = context_class(type(data))(name, data)
+        self._writing(name)
         self._store.set_plugin_data(name, context)
         self._stored(name, context)
         return context

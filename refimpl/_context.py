@@ -7,9 +7,11 @@ checked downcast is a plain `isinstance` test, as Nim's object conversion
 
 from __future__ import annotations
 
+import collections.abc
 import threading
 import types
 import typing
+from collections.abc import Hashable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from refimpl._names import check_name
@@ -50,6 +52,71 @@ def runtime_type_of(state_type: object) -> type | None:
     return origin if isinstance(origin, type) else None
 
 
+class _Same:
+    """A cache key part that is equal only to a part holding the very same object.
+
+    It keeps its object alive, so an id it hashes by is never another object's.
+    """
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Same and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+_ALIAS_TYPES: frozenset[int] = frozenset(
+    id(type(alias))
+    for alias in (
+        list[int],
+        typing.List[int],  # noqa: UP006  # each spelling of an alias has a class of its own
+        typing.List,  # noqa: UP006
+        typing.Tuple,  # noqa: UP006
+        typing.Callable,
+        typing.Callable[[int], int],
+        collections.abc.Callable[[int], int],
+    )
+)
+"""The standard library's generic alias classes, by id: only these are read for their
+origin and arguments, so a look-alike class never has its attributes trusted."""
+
+_VALUES: tuple[type, ...] = (str, int, bool, bytes, type(None), type(Ellipsis))
+"""Exact classes of alias arguments compared by value (`list["Name"]`, `Callable[..., T]`):
+their `==` and `hash` are the built-ins'."""
+
+
+def _cache_key(state_type: object) -> Hashable:
+    """Return the key `PluginContext[state_type]` is cached under.
+
+    Two state types share a key only when they are the same object, or aliases of one
+    standard class over the same origin and arguments, compared the same way (or by
+    value, for a `str`, `int`, `bool`, `bytes`, `None` or `...` argument). A class
+    whose metaclass is exactly `type` is its own key, as its `==` and `hash` are
+    identity; any other object is wrapped in `_Same`. So no `__eq__` or `__hash__` of a
+    state type, its metaclass or its arguments ever runs in a look-up: a `T` cannot
+    claim another's cached class.
+    """
+    if type(state_type) is type:
+        return state_type
+    return _part(state_type)
+
+
+def _part(obj: object) -> Hashable:
+    kind = type(obj)
+    if id(kind) in _ALIAS_TYPES:
+        origin = obj.__origin__  # type: ignore[attr-defined]  # every standard alias has one
+        arguments = getattr(obj, "__args__", ())  # an unsubscripted `typing.List` has none
+        return (_Same(kind), _part(origin), tuple(_part(argument) for argument in arguments))
+    if any(kind is value for value in _VALUES):
+        return (_Same(kind), obj)
+    return _Same(obj)
+
+
 class PluginContextBase:
     """Base of every context: what the store holds, by counted reference.
 
@@ -84,6 +151,11 @@ class PluginContext(PluginContextBase, Generic[T]):
     (`PluginContext[T]` in a generic function, or in `cast`) gives a typing alias
     only, never a runtime class. `plugin_name` is checked like any name
     (`check_name`) and kept as a plain `str`.
+
+    The cache is keyed by identity (`_cache_key`): a class is the same `T` only as
+    itself, and a generic alias only as an alias over the very same classes, so a class
+    whose metaclass claims to equal (and hash as) another's never gets, nor takes, that
+    other's `PluginContext[T]`.
 
     Limits: the class cache is the project's one shared table (a class per state
     type, kept for the life of the process). A subclass of the generic class
@@ -128,14 +200,10 @@ class PluginContext(PluginContextBase, Generic[T]):
                 if classes is None:
                     classes = {}
                     cls._classes = classes
-        try:
-            return classes[state_type]
-        except KeyError:
-            pass
-        except TypeError as err:
-            raise TypeError(
-                f"{cls.__name__}[{state_type!r:.80}]: state type is not hashable"
-            ) from err
+        key = _cache_key(state_type)
+        found = classes.get(key)
+        if found is not None:
+            return found
         runtime_type = runtime_type_of(state_type)
         if runtime_type is None:
             raise TypeError(
@@ -143,7 +211,7 @@ class PluginContext(PluginContextBase, Generic[T]):
                 f"generic alias over one, got {type(state_type).__name__}"
             )
         with cls._classes_lock:
-            if state_type not in classes:
+            if key not in classes:
                 name = f"{cls.__name__}[{type_label(state_type)}]"
                 attributes = {
                     "__slots__": (),
@@ -151,8 +219,8 @@ class PluginContext(PluginContextBase, Generic[T]):
                     "state_type": state_type,
                     "runtime_type": runtime_type,
                 }
-                classes[state_type] = type(name, (cls,), attributes)
-            return classes[state_type]
+                classes[key] = type(name, (cls,), attributes)
+            return classes[key]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(plugin_name={self.plugin_name!r}, data={self.data!r})"
@@ -166,7 +234,10 @@ class PluginContext(PluginContextBase, Generic[T]):
         family = next(
             (base for base in cls.__mro__ if base.__dict__.get("_classes") is not None), None
         )
-        if family is not None and family.__dict__["_classes"].get(cls.state_type) is cls:
+        if (
+            family is not None
+            and family.__dict__["_classes"].get(_cache_key(cls.state_type)) is cls
+        ):
             return (_rebuild, (family, cls.state_type, self.plugin_name, self.data))
         return (cls, (self.plugin_name, self.data))
 

@@ -22,8 +22,10 @@ __all__ = ["Host", "PluginFailure", "RunSummary"]
 class PluginFailure:
     """A plugin callback that raised: which plugin, in which phase, what and where.
 
-    `error` is any exception the host contained, `BaseException`s such as
-    `GeneratorExit` or `asyncio.CancelledError` included.
+    `error` is anything a callback raised: an exception the host contained
+    (`BaseException`s such as `GeneratorExit` or `asyncio.CancelledError` included),
+    or a `KeyboardInterrupt` / `SystemExit` it recorded before shutting down and
+    raising it on.
     """
 
     plugin: str
@@ -81,7 +83,10 @@ class Host:
     `KeyboardInterrupt` or `SystemExit`, raised by a callback or arriving while
     `run`, `dispatch_event` or `register_plugin` works (Ctrl-C), makes the host
     shut down (every plugin's `shutdown`, every context released) and is then
-    raised on: the only exceptions the host re-raises.
+    raised on: the only exceptions the host re-raises. One raised by a callback
+    is recorded in `failures` first, but does not disable its plugin: being a
+    request to end the process, not a fault, it leaves that plugin's `shutdown`
+    to run with the others'.
 
     Limits: `BrokenHost` lets its simulated memory-safety crashes through, as
     the segfault they stand for would (`_lets_through`).
@@ -114,6 +119,7 @@ class Host:
         self._slots: dict[str, _Slot] = {}
         self._shut_down = False
         self._released: set[str] = set()
+        self._written: set[str] = set()  # every name a plugin's API stored a context under
 
     # -- registration ------------------------------------------------------------
 
@@ -156,7 +162,12 @@ class Host:
 
     def _make_api(self, name: str, may_read: Iterable[str], may_write: Iterable[str]) -> PluginAPI:
         return PluginAPI(
-            self.store, owner=name, may_read=may_read, may_write=may_write, screen=self.screen
+            self.store,
+            owner=name,
+            may_read=may_read,
+            may_write=may_write,
+            screen=self.screen,
+            written=self._written,
         )
 
     # -- running -----------------------------------------------------------------
@@ -232,8 +243,9 @@ class Host:
 
         Whatever a `shutdown` callback raises, the other plugins' shutdowns still
         run and every context is released. A `KeyboardInterrupt` or `SystemExit`
-        from a callback is raised on once all that is done (the first, if
-        several); anything else is contained as in every other phase. Calling
+        from a callback is recorded in `failures` and raised on once all that is
+        done (the first, if several); anything else is contained as in every
+        other phase. Calling
         it again runs no callback twice and releases nothing twice: it only
         retries a release the store refused the first time.
         """
@@ -257,11 +269,14 @@ class Host:
             raise exit_request
 
     def _release_contexts(self) -> None:
-        """Remove each plugin's context from the store, once: a name whose removal
-        succeeded is never removed again. A removal that raises does not stop the
-        others; the first such error is raised once they are done."""
+        """Remove from the store each plugin's context, and every context a plugin's API
+        stored under another name it was granted, once: a name whose removal succeeded
+        is never removed again. A removal that raises does not stop the others; the
+        first such error is raised once they are done."""
         first_error: BaseException | None = None
-        for name in self._slots:
+        # A copy: a thread may still be writing through an API the host closed.
+        granted = sorted(set(self._written) - self._slots.keys())
+        for name in [*self._slots, *granted]:
             if name in self._released:
                 continue
             try:
@@ -291,10 +306,12 @@ class Host:
         self, slot: _Slot, phase: str, callback: Callable[..., object], *args: object
     ) -> bool:
         """Run one callback; contain whatever it raises but `KeyboardInterrupt`,
-        `SystemExit` and what `_lets_through` names."""
+        `SystemExit` and what `_lets_through` names. A `KeyboardInterrupt` or
+        `SystemExit` is recorded, the plugin left enabled, then raised on."""
         try:
             return bool(callback(*args))
-        except _PROCESS_EXITS:
+        except _PROCESS_EXITS as error:
+            slot.failures.append(PluginFailure(slot.name, phase, error, traceback.format_exc()))
             raise
         except BaseException as error:  # GeneratorExit, CancelledError: the plugin's, too
             if self._lets_through(error):
@@ -316,11 +333,12 @@ class Host:
 
     @property
     def failures(self) -> list[PluginFailure]:
-        """Every contained plugin error, in the order they happened."""
+        """Everything a plugin callback raised, in the order it happened: each contained
+        error, and each `KeyboardInterrupt` or `SystemExit` raised on."""
         return [failure for slot in self._slots.values() for failure in slot.failures]
 
     def failed_plugins(self) -> tuple[str, ...]:
-        """Names of the plugins disabled by an error."""
+        """Names of the plugins disabled by an error (never by an exit request)."""
         return tuple(name for name, slot in self._slots.items() if not slot.enabled)
 
     def screen_text(self) -> str:

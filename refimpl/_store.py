@@ -49,13 +49,13 @@ class ContextStore:
 
     def get_plugin_data(self, name: str) -> PluginContextBase | None:
         """Return the context stored under `name` (the same object), or `None`."""
-        try:  # the fast path: one look-up, and a plain str found is a valid name
-            found = self._contexts[name]
-        except (KeyError, TypeError):  # absent or unhashable: the checked path says which
-            return self._contexts.get(check_name(name))
         if type(name) is str:
-            return found
-        return self._contexts.get(check_name(name))  # a str subclass: looked up as plain
+            try:  # the fast path: one look-up, and a plain str found is a valid name
+                return self._contexts[name]
+            except KeyError:  # absent: the checked path says whether the name is valid
+                pass
+        # Anything else is made plain first: a subclass's __hash__ and __eq__ never run.
+        return self._contexts.get(check_name(name))
 
     def setdefault_plugin_data(self, name: str, data: PluginContextBase) -> PluginContextBase:
         """Store `data` unless `name` already has a context; return the one stored.

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, Optional, TypeVar
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from refimpl import ContextStore, ContextTypeError, PluginAPI, PluginContext, PluginContextBase
+from refimpl import (
+    ContextStore,
+    ContextTypeError,
+    Host,
+    PluginAPI,
+    PluginContext,
+    PluginContextBase,
+    PluginModule,
+)
 
 T = TypeVar("T")
 
@@ -159,3 +171,105 @@ def test_a_context_checks_its_own_plugin_name(
 def test_a_context_keeps_its_plugin_name_as_a_plain_str() -> None:
     assert type(PluginContext[int](Shouting("a"), 1).plugin_name) is str
     assert type(PluginContextBase(Shouting("a")).plugin_name) is str
+
+
+# -- a state type that claims to be another ------------------------------------------------------
+
+
+def impostor_of(victim: object, calls: list[str]) -> type:
+    """A class whose metaclass says it equals everything and hashes as `victim`: a cache
+    keyed by `==` takes it for `victim`. Each call of either is noted in `calls`."""
+
+    class ClaimsToBeAnother(type):
+        def __eq__(cls, other: object) -> bool:
+            calls.append("__eq__")
+            return True
+
+        def __hash__(cls) -> int:
+            calls.append("__hash__")
+            return hash(victim)
+
+    return ClaimsToBeAnother("Impostor", (), {})
+
+
+class HonestMeta(type):
+    pass
+
+
+class WithItsOwnMeta(metaclass=HonestMeta):  # its metaclass is not `type`, but honest
+    pass
+
+
+def specialised(state_type: Any) -> Any:
+    """`PluginContext[state_type]`, for a `state_type` known only at run time."""
+    return PluginContext.__class_getitem__(state_type)
+
+
+VICTIMS: list[object] = [
+    int,
+    Parent,
+    WithItsOwnMeta,
+    list[str],
+    dict[str, list[int]],
+    typing.List[int],  # noqa: UP006  # both spellings of an alias are under test
+    typing.Callable[..., int],
+    Any,
+]
+
+
+@given(victim=st.sampled_from(VICTIMS), impostor_first=st.booleans())
+def test_a_state_type_claiming_to_be_another_neither_gets_nor_takes_its_class(
+    victim: Any, impostor_first: bool
+) -> None:
+    calls: list[str] = []
+    impostor = impostor_of(victim, calls)
+    for state_type in [impostor, victim] if impostor_first else [victim, impostor]:
+        specialised(state_type)  # cached on first use, in this order
+    calls.clear()
+    victims_class = specialised(victim)
+    assert victims_class.state_type is not impostor, "the victim got the impostor's class"
+    assert victims_class is specialised(victim)
+    assert calls == [], f"the impostor's metaclass ran in the victim's look-up: {calls}"
+    assert specialised(impostor).state_type is impostor, "the impostor took the victim's class"
+    assert specialised(impostor) is not victims_class
+
+
+def test_an_equal_alias_built_again_finds_the_same_class() -> None:
+    assert PluginContext[dict[str, list[int]]] is PluginContext[dict[str, list[int]]]
+    assert PluginContext[list["Parent"]] is PluginContext[list["Parent"]]  # a str, by value
+    assert PluginContext[typing.List[int]] is not PluginContext[list[int]]  # noqa: UP006  # unequal in typing too
+
+
+@dataclass
+class VictimState:
+    count: int = 0
+
+
+@pytest.mark.parametrize("attacker_first", [True, False], ids=["attacker-first", "victim-first"])
+def test_a_plugin_cannot_poison_another_plugins_context_class(attacker_first: bool) -> None:
+    impostor = impostor_of(VictimState, [])
+
+    def fetching(name: str, state_type: Any) -> PluginModule:
+        def init(api: PluginAPI) -> None:
+            api.get_context(name, state_type)
+
+        return PluginModule(name=name, init=init, update=lambda api, dt: init(api))
+
+    attacker, victim = fetching("attacker", impostor), fetching("victim", VictimState)
+    host = Host()
+    for module in [attacker, victim] if attacker_first else [victim, attacker]:
+        host.register_plugin(module)
+        host.run(frames=1)  # every fetch again: get_context's fast path
+    assert host.failures == []
+    assert type(host.store.get_plugin_data("victim")) is PluginContext[VictimState]
+    assert specialised(impostor) is type(host.store.get_plugin_data("attacker"))
+
+
+def test_get_context_never_answers_with_the_class_an_impostor_claims() -> None:
+    impostor = impostor_of(VictimState, [])
+    store = ContextStore()
+    api = PluginAPI(store, owner="attacker")
+    stored = api.set_context("attacker", VictimState())
+    with pytest.raises(ContextTypeError, match=r"stores PluginContext\[VictimState\]"):
+        api.get_context("attacker", impostor)  # its fast path: a look-up the impostor answers
+    assert store.get_plugin_data("attacker") is stored

@@ -1,6 +1,6 @@
 """The host always finishes its duties: whatever a plugin raises, `BaseException` included,
-every other plugin's shutdown runs, every context is released exactly once, and every API
-handed out is closed for good."""
+every other plugin's shutdown runs, every context a plugin stored (under its own name or a
+granted one) is released exactly once, and every API handed out is closed for good."""
 
 from __future__ import annotations
 
@@ -11,8 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from refimpl import ContextStore, Host, KeyEvent, PluginAPI, PluginContextBase, PluginModule
+from refimpl import (
+    ContextStore,
+    Host,
+    KeyEvent,
+    PluginAPI,
+    PluginContext,
+    PluginContextBase,
+    PluginModule,
+)
 from refimpl.plugins.simple_counter import CounterState
 
 PHASES = ("init", "update", "render", "handle_event", "shutdown")
@@ -117,9 +127,13 @@ def test_ctrl_c_or_exit_in_any_phase_is_raised_on_after_every_duty(
 ) -> None:
     store, recorder = SpyStore(), Recorder()
     host = Host(store)
+    error = exit_type()
     with pytest.raises(exit_type):
-        drive(host, recorder, exit_type(), phase)
-    assert host.failures == [], "a request to exit is the process's, not the plugin's fault"
+        drive(host, recorder, error, phase)
+    [failure] = host.failures
+    assert (failure.plugin, failure.phase, failure.error) == ("culprit", phase, error)
+    assert exit_type.__name__ in failure.traceback
+    assert host.failed_plugins() == (), "a request to exit is recorded, but disables nothing"
     registered = ["first", "culprit"] if phase == "init" else ["first", "culprit", "last"]
     assert host.plugin_names == registered
     assert recorder.shutdowns == registered, "every plugin's shutdown ran, once"
@@ -138,6 +152,62 @@ def test_ctrl_c_while_the_host_sleeps_shuts_every_plugin_down() -> None:
         host.run(seconds=10)
     assert recorder.shutdowns == ["first", "last"]
     assert_duties_done(host, store, recorder)
+
+
+WRITES = ("set_context", "get_context", "set_plugin_data")
+
+
+def write(api: PluginAPI, name: str, how: str) -> None:
+    if how == "set_context":
+        api.set_context(name, CounterState())
+    elif how == "get_context":
+        api.get_context(name, CounterState)
+    else:
+        api.set_plugin_data(name, PluginContext[CounterState](name, CounterState()))
+
+
+@example(writes=[("a", "ghost", "set_context")])  # a granted name no plugin is registered as
+@given(
+    writes=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["a", "b", "ghost", "spare"]),
+            st.sampled_from(WRITES),
+        ),
+        max_size=8,
+    )
+)
+def test_every_context_a_plugin_stored_is_released_once_granted_names_too(
+    writes: list[tuple[str, str, str]],
+) -> None:
+    store = SpyStore()
+    host = Host(store)
+    for plugin in ("a", "b"):
+        mine = [(name, how) for who, name, how in writes if who == plugin]
+
+        def init(api: PluginAPI, mine: list[tuple[str, str]] = mine) -> None:
+            for name, how in mine:
+                write(api, name, how)
+
+        granted = [name for name in ("a", "b", "ghost", "spare") if name != plugin]
+        host.register_plugin(PluginModule(name=plugin, init=init), may_write=granted)
+    assert host.failures == []
+    host.shutdown()
+    host.shutdown()
+    assert store.names() == [], f"contexts left after shutdown: {store.names()}"
+    written = {"a", "b"} | {name for _, name, _ in writes}
+    assert store.releases == Counter(written), "each context released exactly once"
+
+
+def test_a_granted_name_no_plugin_wrote_is_left_as_it_was() -> None:
+    store = SpyStore()
+    theirs = PluginContext[int]("theirs", 1)
+    store.set_plugin_data("theirs", theirs)  # stored by someone else than the host's plugins
+    host = Host(store)
+    host.register_plugin(PluginModule(name="mine"), may_write=["theirs"])
+    host.shutdown()
+    assert store.get_plugin_data("theirs") is theirs
+    assert store.releases == Counter({"mine": 1})
 
 
 def test_the_first_exit_request_of_several_shutdowns_is_raised_after_all_of_them() -> None:

@@ -110,6 +110,27 @@ class ClaimsToBeAStr:
         return str
 
 
+class HashRaises(str):
+    """Raises as soon as anything hashes it: only a name made plain first gets through."""
+
+    def __hash__(self) -> int:
+        raise RuntimeError("the subclass's __hash__ ran")
+
+
+class EqRaises(str):
+    """Raises as soon as anything compares it: only a name made plain first gets through."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("the subclass's __eq__ ran")
+
+    def __ne__(self, other: object) -> bool:
+        raise RuntimeError("the subclass's __ne__ ran")
+
+    __hash__ = str.__hash__
+
+
+RAISING_KINDS: list[type[str]] = [HashRaises, EqRaises]
+
 HOSTILE_KINDS: list[type[str]] = [
     EqualsEverything,
     Impostor,
@@ -201,6 +222,31 @@ def test_a_str_subclass_reaches_exactly_the_context_its_characters_name(kind: ty
     assert store.get_plugin_data(kind("mine")) is None, "reached a context it does not name"
     assert kind("mine") not in store
     assert store.get_plugin_data(kind("other")) is other
+
+
+@given(text=texts.filter(follows_the_rule), kind=st.sampled_from(RAISING_KINDS))
+def test_a_name_is_made_plain_before_its_hash_or_eq_could_run(text: str, kind: type[str]) -> None:
+    store, context = stored_with(text)
+    assert store.get_plugin_data(kind(text)) is context
+    other = text[:-1] + ("y" if text.endswith("x") else "x")  # another valid name
+    assert store.get_plugin_data(kind(other)) is None
+    assert kind(text) in store
+    api = PluginAPI(store, owner=text)
+    assert api.get_plugin_data(kind(text)) is context
+    assert api.get_context(kind(text), int) is context
+    replaced = api.set_context(kind(text), 2)
+    assert store.setdefault_plugin_data(kind(text), context) is replaced
+    api.remove_plugin_data(kind(text))
+    assert store.names() == []
+    host = Host(store)
+
+    def init(api: PluginAPI) -> None:
+        api.set_context(kind(text), 3)
+
+    host.register_plugin(PluginModule(name=kind(text), init=init))
+    assert host.failures == []
+    host.shutdown()
+    assert store.names() == []
 
 
 @pytest.mark.parametrize("kind", HOSTILE_KINDS, ids=lambda kind: kind.__name__)
