@@ -3,8 +3,11 @@ bad factories and over-releases are verdicts, never the harness's death."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +24,7 @@ from refimpl.contract._supervisor import (
     innermost_frames,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 FEW = settings(max_examples=10, stateful_step_count=4, derandomize=True, database=None)
 
 
@@ -120,6 +124,53 @@ def test_the_probe_gives_up_on_a_child_that_does_not_answer(
     started = time.monotonic()
     assert _probe.probe(lambda: time.sleep(60)) == "(not probed: no answer within 0.2 s)"
     assert time.monotonic() - started < 5
+
+
+def test_the_probe_keeps_its_worker_stamped_alive_while_its_child_works() -> None:
+    stamps: list[float] = []
+    assert _probe.probe(lambda: time.sleep(0.3), waiting=lambda: stamps.append(1.0)) == (
+        "returned None"
+    )
+    assert len(stamps) >= 3  # the supervisor's limit is for the store's calls, not this wait
+
+
+_ORPHANED_PROBE = """
+import os, sys, time
+from refimpl.contract._probe import probe
+def call():
+    with open(sys.argv[1] + ".part", "w") as file:
+        file.write(str(os.getpid()))
+    os.rename(sys.argv[1] + ".part", sys.argv[1])
+    time.sleep(60)
+probe(call)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
+def test_a_probe_child_ends_with_its_parent_never_holding_the_users_pipe(
+    tmp_path: Path,
+) -> None:
+    """A worker killed while its probe's child hangs (its supervisor judged it hung) must
+    take the child along: an orphan would keep `... | grep` waiting."""
+    written = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHANED_PROBE, str(written)], cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while not written.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    parent.kill()
+    parent.wait()
+    child = int(written.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(child), "the probe's child outlived its parent"
 
 
 def test_violation_accepts_crash_as_a_verdict() -> None:

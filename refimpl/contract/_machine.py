@@ -688,7 +688,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             return describe(got)
 
         call = partial(self.target.get_plugin_data, name)
-        answer = probe(call, render)
+        answer = probe(call, render, waiting=self._pulse)
         if answer.startswith("(not probed: other threads") and self.pulses is not None:
             try:
                 answer = f"returned {render(call())}"
