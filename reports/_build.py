@@ -25,7 +25,14 @@ from reports._collect import (
     collect_sessions,
     environment,
 )
-from reports._findings import DEFAULT_OUT, Findings, Survey, project_commit
+from reports._findings import (
+    DEFAULT_OUT,
+    Findings,
+    Survey,
+    bench_from_json,
+    native_from_json,
+    project_commit,
+)
 from reports._junit import render_junit
 from reports._ownership import ownership_graphs
 from reports._plots import sessions_svg
@@ -182,10 +189,12 @@ def build_report(
     the command that makes it again (`reproduce_command`, `--out` included).
 
     A `bench.json`, `native.json` or `survey.json` in `out` joins the report when
-    `read_extra` can use it (and, for survey.json, `Survey.from_json`); one it cannot (cut
-    short, not an object, another schema version, unreadable, not a survey) is left out
-    with one line through `progress` saying which and why. One that joins is shown as
-    current or stale (`Findings.freshness`), by the commit it records."""
+    `read_extra` can use it and it has the shape the report shows (`bench_from_json`,
+    `native_from_json`, `Survey.from_json`); one it cannot (cut short, not an object,
+    another schema version, unreadable, another shape) is left out with one line through
+    `progress` saying which and why, and the report says why in its place
+    (`Findings.left_out`). One that joins is shown as current or stale
+    (`Findings.freshness`), by the commit it records."""
     command = reproduce_command(
         load_profile(), out=out, max_examples=max_examples, frames=frames, only=only
     )
@@ -193,23 +202,40 @@ def build_report(
         max_examples=max_examples, frames=frames, command=command, only=only, progress=progress
     )
     extras: dict[str, Any] = {}
+    left_out: dict[str, str] = {}
     for name, schema in _extra_schemas().items():  # `make bench`, ...: they join in
         extra: dict[str, Any] | Survey | str | None = read_extra(out / f"{name}.json", schema)
-        if name == "survey" and isinstance(extra, dict):
-            try:
-                extra = Survey.from_json(extra)
-            except ValueError as error:
-                extra = f"is not a survey ({error})"
+        if isinstance(extra, dict):
+            extra = _shaped(name, extra)
         if isinstance(extra, str):
             progress(
                 f"{out / f'{name}.json'} {extra}: the report goes on without it "
                 f"(`make {name}` writes a new one)"
             )
+            left_out[name] = extra
         extras[name] = None if isinstance(extra, str) else extra
-    findings = dataclasses.replace(findings, **extras)
+    findings = dataclasses.replace(findings, **extras, left_out=left_out)
     progress(f"writing {', '.join(FILES)} to {out}")
     write_report(findings, out)
     return findings
+
+
+_SHAPES: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any] | Survey], str]] = {
+    "bench": (bench_from_json, "a benchmark result"),
+    "native": (native_from_json, "a native result"),
+    "survey": (Survey.from_json, "a survey"),
+}
+"""How each extra file is checked for the shape the report shows, and what it should be."""
+
+
+def _shaped(name: str, data: dict[str, Any]) -> dict[str, Any] | Survey | str:
+    """`data` (of `name`.json, with the right schema version) as the report shows it, or
+    why it cannot be: "is not a survey (registry 0: status is missing)"."""
+    check, what = _SHAPES[name]
+    try:
+        return check(data)
+    except ValueError as error:
+        return f"is not {what} ({error})"
 
 
 def _extra_schemas() -> dict[str, int]:

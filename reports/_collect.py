@@ -250,7 +250,7 @@ def collect_lessons(
             lesson.name, lesson.title, lesson.pitfall, run.holds,
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
-            run.not_run, lesson.nim, lesson.python,
+            run.not_run, lesson.nim, lesson.python, tuple(lesson.notes),
         ))  # fmt: skip
     return results
 

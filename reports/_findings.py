@@ -12,7 +12,10 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from reports.native import Cell
 
 __all__ = [
     "DEFAULT_OUT",
@@ -31,10 +34,12 @@ __all__ = [
     "SurveyRow",
     "Violation",
     "anchor",
+    "bench_from_json",
     "commit_id",
     "first_line",
     "freshness",
     "http_link",
+    "native_from_json",
     "native_verdict",
     "project_commit",
 ]
@@ -53,6 +58,7 @@ _COMMIT = re.compile("[0-9a-f]{7,64}")
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9'\")\]][.!?])\s+(?=[A-Z'\"])")
 _RULE = re.compile(r"=+")
 _WORD = re.compile(r"[a-z]+(?=[ ,:;])")
+_DURING_STEP = re.compile(r"during step (?P<number>\d+): (?P<code>.*?)(?:\s+#\s*(?P<call>.*))?")
 _LINK = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~:/?#@!$&()*+,;=%-]*)?")
 
 LessonState = Literal["shown", "not-shown", "not-run"]
@@ -100,7 +106,14 @@ class Violation:
 def diagnosis_of(detail: str) -> str:
     """The first sentence of the first line of `detail` that says something (a sanitizer
     report's `====` rule says nothing), capitalized; a listing it introduces ("...; freed
-    at:") is left to the full evidence, and a `held by:` line right after it joins it."""
+    at:") is left to the full evidence, and a `held by:` line right after it joins it. A
+    crash's `during step N: <code>  # <call>` line right after it joins it as "during
+    step N (<call>)", unless the first line already says during which step.
+
+    >>> diagnosis_of("the worker: exited with status 0\\n"
+    ...              "during step 2: state.remove(name='a')  # del store['a']\\n")
+    "The worker: exited with status 0, during step 2 (del store['a'])."
+    """
     lines = [line.strip() for line in detail.splitlines()]
     said = [(n, line) for n, line in enumerate(lines) if line and not _RULE.fullmatch(line)]
     if not said:
@@ -114,6 +127,10 @@ def diagnosis_of(detail: str) -> str:
     if sentence == first.rstrip(" :") and following.startswith("held by:"):
         held = following.removeprefix("held by:").strip()
         sentence = f"{sentence.rstrip('.')}, held by {held}"
+    during = _DURING_STEP.fullmatch(following)
+    if during and "during step" not in first:  # a crash: the call it died in
+        call = (during["call"] or during["code"]).strip()
+        sentence = f"{sentence.rstrip('.')}, during step {during['number']} ({call})"
     if sentence[-1:] not in (".", "!", "?"):
         sentence += "."
     if _WORD.match(sentence):  # "the context ..." -> "The context ...", not "Get_context(...)"
@@ -228,6 +245,7 @@ class LessonResult:
     not_run: str | None = None
     nim: str | None = None  # the seed's Nim the lesson starts from, when it has one
     python: str | None = None  # its Python equivalent in this project
+    notes: tuple[str, ...] = ()  # what else it says (`Lesson.notes`), a paragraph each
 
     @property
     def state(self) -> LessonState:
@@ -270,6 +288,9 @@ class Findings:
     native: dict[str, Any] | None = None
     survey: Survey | None = None
     date: str = ""  # when the report was made (UTC, ISO 8601); report.json's timings.date
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    """Why an extra file beside the report was left out, by name ("native": "has schema
+    version 1, this report reads version 2"): it is there, and the report cannot use it."""
 
     @property
     def profile(self) -> str:
@@ -281,6 +302,8 @@ class Findings:
     def nim(self) -> str:
         """The Nim compilers of native.json, in a few words, or why there are none."""
         if self.native is None:
+            if "native" in self.left_out:
+                return f"unknown (native.json left out: it {self.left_out['native']})"
             return "not run (no native.json beside this report: make native)"
         compilers = self.native.get("compilers")
         if not isinstance(compilers, list) or not compilers:
@@ -322,6 +345,21 @@ class Findings:
             if isinstance(cell, Mapping)
         ]
 
+    @property
+    def native_differences(self) -> list[str] | None:
+        """Where the compilers' outcomes differ, one line per host/mm/checker, as `make
+        native` prints them (`reports.native`); None when the cells of native.json are of
+        fewer than two compilers. A cell not of native.json's shape is left out."""
+        from reports.native import _differences
+
+        if self.native is None or not isinstance(self.native.get("cells"), list):
+            return None
+        cells = [_native_cell(cell) for cell in self.native["cells"]]
+        usable = [cell for cell in cells if cell is not None]
+        if len({cell.compiler for cell in usable}) < 2:
+            return None
+        return _differences(usable)
+
     def freshness(self, name: str) -> Freshness:
         """Whether the extra file `name` ("bench", "native", "survey") beside this report
         comes from the commit the report ran on (see `freshness`)."""
@@ -329,6 +367,10 @@ class Findings:
             "bench": self.bench, "native": self.native, "survey": self.survey,
         }[name]  # fmt: skip
         if data is None:
+            why = self.left_out.get(name)
+            if why is not None:
+                reason = f"{name}.json {why}: left out of this report; rerun make {name}"
+                return Freshness(name, present=False, stale=None, reason=reason, unusable=why)
             return Freshness(name, present=False, stale=None, reason=f"no {name}.json")
         if isinstance(data, Survey):
             recorded, dirty = data.commit, data.dirty
@@ -487,6 +529,7 @@ class Freshness:
     reason: str
     commit: str | None = None
     dirty: bool | None = None
+    unusable: str | None = None  # why a file that is there was left out (`reason` says it)
 
     @property
     def file(self) -> str:
@@ -648,3 +691,139 @@ def _survey_row(row: object, number: int) -> SurveyRow:
         )
     except ValueError as error:
         raise ValueError(f"registry {number}: {error}") from None
+
+
+# -- bench.json and native.json, as the report shows them ------------------------------
+
+
+def _present(data: Mapping[str, Any], key: str, *kinds: type) -> Any:
+    """`data[key]`, which must be there (null included when `kinds` has `type(None)`) and of
+    one of `kinds` (an int counts as a float, a bool as neither); `ValueError` otherwise."""
+    if key not in data:
+        raise ValueError(f"{key} is missing")
+    value = data[key]
+    if type(value) in kinds or (float in kinds and type(value) is int):
+        return value
+    said = " or ".join("null" if kind is type(None) else kind.__name__ for kind in kinds)
+    raise ValueError(f"{key} is a {type(value).__name__}, not a {said}")
+
+
+def _texts(data: Mapping[str, Any], key: str, *, required: bool = True) -> list[str]:
+    """`data[key]`, a list of texts (absent or null: empty, when not `required`)."""
+    if not required and data.get(key) is None:
+        return []
+    value = _present(data, key, list)
+    if not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{key} is not all text")
+    return list(value)
+
+
+def _objects(data: Mapping[str, Any], key: str, what: str) -> list[Mapping[str, Any]]:
+    """`data[key]`, a list of JSON objects; `ValueError` naming the first that is not."""
+    rows = _present(data, key, list)
+    for number, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ValueError(f"{what} {number} is not an object")
+    return list(rows)
+
+
+def bench_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` (bench.json, as `reports.bench` writes it) when it has every field the report
+    shows: `date`, `machine.cpu` and `machine.python`, each operation's `operation`,
+    `implementation`, `median_ns` and `ratio_to_floor`, each target's `target`, `value`
+    (null: not measured), `limit` and `met`. Raises `ValueError` saying what is wrong."""
+    _present(data, "date", str)
+    machine = _present(data, "machine", dict)
+    try:
+        _present(machine, "cpu", str)
+        _present(machine, "python", str)
+    except ValueError as error:
+        raise ValueError(f"machine: {error}") from None
+    for key, what, fields in (
+        ("operations", "operation", (("operation", (str,)), ("implementation", (str,)),
+                                     ("median_ns", (float,)), ("ratio_to_floor", (float,)))),
+        ("targets", "target", (("target", (str,)), ("value", (float, type(None))),
+                               ("limit", (float,)), ("met", (bool,)))),
+    ):  # fmt: skip
+        for number, row in enumerate(_objects(data, key, what)):
+            try:
+                for name, kinds in fields:
+                    _present(row, name, *kinds)
+            except ValueError as error:
+                raise ValueError(f"{what} {number}: {error}") from None
+    return dict(data)
+
+
+def native_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` (native.json, as `reports.native` writes it) when it has every field the
+    report shows: `frames`, and each cell's `host`, `mm`, `checker`, `exit_status`,
+    `signal`, `frame_line` and `report` (null, or its `kind`, `access` and `freed`), with
+    `compiler`, `abort` (its `message` and `kind`), `defect` and `not_run` when there.
+    Raises `ValueError` saying what is wrong."""
+    _present(data, "frames", int)
+    for number, cell in enumerate(_objects(data, "cells", "cell")):
+        try:
+            _cell_fields(cell)
+        except ValueError as error:
+            raise ValueError(f"cell {number}: {error}") from None
+    return dict(data)
+
+
+def _cell_fields(cell: Mapping[str, Any]) -> None:
+    """Check one native.json cell (see `native_from_json`)."""
+    for name in ("host", "mm", "checker"):
+        _present(cell, name, str)
+    _present(cell, "exit_status", int, type(None))
+    for name in ("signal", "frame_line"):
+        _present(cell, name, str, type(None))
+    for name in ("compiler", "defect", "not_run"):
+        if cell.get(name) is not None:
+            _present(cell, name, str)
+    report = _present(cell, "report", dict, type(None))
+    abort = cell.get("abort")
+    try:
+        if report is not None:
+            _present(report, "kind", str)
+            _texts(report, "access")
+            _texts(report, "freed")
+            _texts(report, "allocated", required=False)
+    except ValueError as error:
+        raise ValueError(f"report: {error}") from None
+    try:
+        if abort is not None:
+            _present(cell, "abort", dict)
+            _present(abort, "message", str)
+            _present(abort, "kind", str)
+            _texts(abort, "where", required=False)
+    except ValueError as error:
+        raise ValueError(f"abort: {error}") from None
+
+
+def _native_cell(cell: object) -> Cell | None:
+    """A native.json cell as `reports.native` ran it (a `Cell`), or None when it is not
+    of the shape (`native_from_json`)."""
+    from reports._crash import Abort, Report
+    from reports.native import Cell  # not at the top: reports.native imports this module
+
+    if not isinstance(cell, dict):
+        return None
+    try:
+        _cell_fields(cell)
+    except ValueError:
+        return None
+    report, abort = cell["report"], cell.get("abort")
+    return Cell(
+        compiler=cell.get("compiler") or "?",
+        host=cell["host"], mm=cell["mm"], checker=cell["checker"],
+        args=[], flags=[], exit_status=cell["exit_status"], signal=cell["signal"],
+        frame_line=cell["frame_line"],
+        report=None if report is None else Report(
+            report["kind"], _texts(report, "access"), _texts(report, "freed"),
+            _texts(report, "allocated", required=False),
+        ),
+        abort=None if abort is None else Abort(
+            abort["message"], abort["kind"], _texts(abort, "where", required=False)
+        ),
+        defect=cell.get("defect"),
+        not_run=cell.get("not_run"),
+    )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,44 @@ def test_a_command_leaves_nothing_in_the_directory_it_is_run_from(tmp_path: Path
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == [], "no .hypothesis/ (or anything) left behind"
+
+
+def _ci_run(tmp_path: Path, *, gcc: bool) -> subprocess.CompletedProcess[str]:
+    """.ci/run on Linux x86_64 (a stand-in `uname`), without apt-get or chromium, with or
+    without a `gcc` on PATH; a stand-in `make` prints the REQUIRE_NATIVE it was given."""
+    root = Path(__file__).resolve().parent.parent
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    commands = {
+        "uname": 'case "$1" in -s) echo Linux;; -m) echo x86_64;; esac',
+        "make": 'echo "make $1: REQUIRE_NATIVE=${REQUIRE_NATIVE-unset}"',
+        **({"gcc": "exit 0"} if gcc else {}),
+    }
+    for name, body in commands.items():
+        (stubs / name).write_text(f"#!/bin/sh\n{body}\n")
+        (stubs / name).chmod(0o755)
+    dirname = shutil.which("dirname")
+    assert dirname is not None
+    (stubs / "dirname").symlink_to(dirname)
+    return subprocess.run(
+        ["/bin/bash", str(root / ".ci" / "run")],
+        env={"PATH": str(stubs), "HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("gcc", [True, False], ids=["gcc", "no gcc"])
+def test_ci_requires_the_native_tests_only_where_gcc_is_there_to_build_them(
+    gcc: bool, tmp_path: Path
+) -> None:
+    done = _ci_run(tmp_path, gcc=gcc)
+    required = "1" if gcc else "unset"
+    assert done.stdout.splitlines()[-3:] == [
+        f"make lint: REQUIRE_NATIVE={required}",
+        f"make test: REQUIRE_NATIVE={required}",
+        "make test: REQUIRE_NATIVE=0",
+    ], done.stdout
+    said = [line for line in done.stdout.splitlines() if "gcc" in line]
+    assert said == ([] if gcc else [
+        "ci: no gcc (it could not be installed): the native tests may not run"
+    ]), done.stdout  # fmt: skip

@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from markupsafe import escape
 
 import reports
 import reports._build
@@ -356,7 +357,11 @@ def test_a_survey_json_that_is_not_one_is_left_out_with_one_line(
     assert said[0].startswith(f"{out / 'survey.json'} {why}"), said[0]
     assert said[0].endswith("the report goes on without it (`make survey` writes a new one)")
     assert built.findings.survey is None
-    assert "No survey beside this report" in built.html
+    assert "No survey beside this report" not in built.html + built.markdown, "it is there"
+    why = said[0].removeprefix(f"{out / 'survey.json'} ").split(": the report goes on")[0]
+    assert f"<strong>unusable</strong> (survey.json): it {escape(why)}, so this report " \
+        "leaves it out" in built.section("survey")  # fmt: skip
+    assert "> **unusable** (survey.json): it " in built.markdown
 
 
 # -- current or stale --------------------------------------------------------------
@@ -519,3 +524,225 @@ def test_native_json_records_the_same_provenance() -> None:
     from reports.native import provenance
 
     assert (provenance([], 1)["commit"], provenance([], 1)["dirty"]) == project_commit()
+
+
+# -- a file of the right schema version and the wrong shape --------------------------
+
+
+def _cell(compiler: str = "2.2.6", **what: Any) -> dict[str, Any]:
+    """A native.json cell as `reports.native` writes one: the broken host under asan."""
+    cell: dict[str, Any] = {
+        "compiler": compiler, "host": "broken", "mm": "orc", "checker": "asan", "args": [],
+        "flags": [], "exit_status": 1, "signal": None, "frame_line": None,
+        "report": {"kind": "heap-use-after-free", "access": ["=dup", "getContext", "update"],
+                   "freed": ["=destroy", "init"], "allocated": ["setContext"]},
+        "abort": None, "defect": None, "stdout": "", "not_run": None,
+    }  # fmt: skip
+    return {**cell, **what}
+
+
+def _without(row: dict[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != key}
+
+
+_OPERATION = {"operation": "get", "implementation": "fixed", "median_ns": 1.0,
+              "ratio_to_floor": 1.0}  # fmt: skip
+_TARGET = {"target": "a target", "value": None, "limit": 3.0, "met": False}
+WRONG_SHAPES = [
+    ("bench", {"schema": bench_cli.SCHEMA_VERSION}, "is not a benchmark result (date is missing)"),
+    ("bench", {**_bench(), "machine": {"python": "3.11"}}, "(machine: cpu is missing)"),
+    ("bench", {**_bench(), "operations": {}}, "(operations is a dict, not a list)"),
+    ("bench", {**_bench(), "operations": [_OPERATION, 5]}, "(operation 1 is not an object)"),
+    ("bench", {**_bench(), "operations": [_without(_OPERATION, "median_ns")]},
+     "(operation 0: median_ns is missing)"),
+    ("bench", {**_bench(), "targets": [_without(_TARGET, "value")]},
+     "(target 0: value is missing)"),
+    ("bench", {**_bench(), "targets": [{**_TARGET, "met": "yes"}]},
+     "(target 0: met is a str, not a bool)"),
+    ("native", {"schema": 2, "cells": 5}, "is not a native result (frames is missing)"),
+    ("native", _native(cells=5), "(cells is a int, not a list)"),
+    ("native", _native(frames="3"), "(frames is a str, not a int)"),
+    ("native", _native(cells=[_without(_cell(), "host")]), "(cell 0: host is missing)"),
+    ("native", _native(cells=[_cell(), _without(_cell(), "signal")]),
+     "(cell 1: signal is missing)"),
+    ("native", _native(cells=[_cell(report={"kind": "x", "access": "f"})]),
+     "(cell 0: report: access is a str, not a list)"),
+    ("native", _native(cells=[_cell(abort={"kind": "bad-free"})]),
+     "(cell 0: abort: message is missing)"),
+    ("native", _native(cells=[_cell(exit_status="1")]),
+     "(cell 0: exit_status is a str, not a int or null)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "why"), WRONG_SHAPES, ids=[why for _, _, why in WRONG_SHAPES]
+)
+def test_an_extra_of_the_wrong_shape_is_left_out_with_one_line_and_its_reason_shown(
+    name: str, content: dict[str, Any], why: str, out: Path, quick: None
+) -> None:
+    """The right schema version, the wrong shape: left out as a cut-short file is, with one
+    line saying why, and the page and report.md say why in its place (the templates would
+    otherwise stop at the first field that is not there, after all the work)."""
+    built = _build(out, **{name: content})
+    said = [line for line in built.lines if f"{name}.json" in line]
+    assert len(said) == 1, said
+    assert said[0].startswith(f"{out / f'{name}.json'} is not a "), said[0]
+    assert why in said[0], said[0]
+    assert said[0].endswith(f"the report goes on without it (`make {name}` writes a new one)")
+    assert getattr(built.findings, name) is None
+    section = built.section("native" if name == "native" else "performance")
+    reason = said[0].removeprefix(f"{out / f'{name}.json'} ").split(": the report goes on")[0]
+    note = f"<strong>unusable</strong> ({name}.json): it {escape(reason)}, so this report "
+    assert note in section
+    assert f"> **unusable** ({name}.json): it " in built.markdown
+    assert ("No native results" if name == "native" else "No benchmark results") not in (
+        built.html + built.markdown
+    )
+    extra = built.data["extras"][name]
+    assert (extra["present"], extra["stale"]) == (False, None)
+    assert extra["reason"] == f"{name}.json {reason}: left out of this report; rerun make {name}"
+    schema = json.loads(SCHEMA.read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(built.data)) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"schema": 1, "cells": []}', "has schema version 1, this report reads version 2"),
+        ('{"schema": 2, "cells": [', "is not valid JSON (Expecting value"),
+        ('{"schema": "<b>x</b> | `y`"}', "has schema version '<b>x</b> | `y`'"),
+    ],
+)
+def test_a_native_json_left_out_is_named_with_its_reason_not_said_to_be_missing(
+    content: str, why: str, out: Path, quick: None
+) -> None:
+    """Saying "No native results beside this report" would be false: the file is there."""
+    built = _build(out, native=content)
+    for text in (built.section("native"), built.md_section("The seed's own host, for real")):
+        assert "No native results" not in text
+    assert f"<strong>unusable</strong> (native.json): it {escape(why)}" in built.section("native")
+    assert "<b>" not in built.html
+    markdown = built.md_section("The seed's own host, for real")
+    assert "> **unusable** (native.json): it " in markdown
+    assert "<b>" not in markdown
+    assert "| `y`" not in markdown, "a value's pipe or backtick stays text"
+    assert "left out: it " in built.findings.nim
+
+
+def test_a_bench_json_of_another_schema_is_named_with_its_reason(out: Path, quick: None) -> None:
+    built = _build(out, bench={**_bench(), "schema": bench_cli.SCHEMA_VERSION + 1})
+    why = f"has schema version {bench_cli.SCHEMA_VERSION + 1}, this report reads version"
+    assert f"<strong>unusable</strong> (bench.json): it {why}" in built.section("performance")
+    assert f"> **unusable** (bench.json): it {why}" in built.markdown
+    assert "No benchmark results" not in built.html + built.markdown
+
+
+def test_a_well_formed_bench_and_native_json_still_join_the_report(out: Path, quick: None) -> None:
+    bench = {**_bench(), "operations": [_OPERATION], "targets": [_TARGET]}
+    built = _build(out, bench=bench, native=_native(cells=[_cell()]))
+    assert built.findings.bench == bench
+    assert built.findings.native is not None
+    assert [line for line in built.lines if "bench.json" in line or "native.json" in line] == []
+    assert "unusable" not in built.html
+
+
+# -- where the compilers differ ----------------------------------------------------
+
+
+def test_the_native_section_says_where_the_compilers_differ(
+    out: Path, quick: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `make native` prints it (`reports.native._differences`): one line per host,
+    memory manager and checker whose outcome differs between the compilers."""
+    hostile = "<script>alert(1)</script> | `x`"
+    cells = [
+        _cell("2.2.6"),
+        _cell("1.6.10", report={"kind": "heap-use-after-free", "access": ["=copy", hostile],
+                                "freed": ["=destroy"]}),
+        _cell("2.2.6", mm="arc", checker="malloc", exit_status=134, signal="SIGABRT",
+              report=None, abort={"message": "free(): invalid pointer", "kind": "bad-free",
+                                  "where": ["update"]}),
+        _cell("1.6.10", mm="arc", checker="malloc", exit_status=0, report=None,
+              frame_line="Frame: 240"),
+        _cell("2.2.6", host="fixed", checker="nim", exit_status=0, report=None),
+        _cell("1.6.10", host="fixed", checker="nim", exit_status=0, report=None),
+    ]  # fmt: skip
+    built = _build(out, native=_native(cells=cells))
+    lines = built.findings.native_differences
+    assert lines is not None
+    assert lines == [
+        "broken/orc/asan: Nim 2.2.6: heap-use-after-free in =dup < getContext < update; freed "
+        f"by =destroy < init; Nim 1.6.10: heap-use-after-free in =copy < {hostile}; freed by "
+        "=destroy",
+        "broken/arc/malloc: Nim 2.2.6: SIGABRT (exit 134): free(): invalid pointer (bad-free) "
+        "in update; Nim 1.6.10: exit 0, Frame: 240",
+    ]
+    section = built.section("native")
+    assert '<p id="native-differences"><strong>Where the compilers differ</strong>' in section
+    for line in lines:
+        assert f"<li>{escape(line)}</li>" in section
+    assert "<script>" not in built.html
+    markdown = built.md_section("The seed's own host, for real")
+    assert "**Where the compilers differ**" in markdown
+    assert markdown.count("\n- broken/") == 2
+    assert "<script>" not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| \\`x\\`" in markdown
+    import reports.native
+
+    monkeypatch.setattr(reports.native, "_differences", lambda cells: [f"{len(cells)} cells"])
+    assert built.findings.native_differences == ["6 cells"], "that helper's lines, not a copy"
+
+
+def test_with_one_compiler_nothing_is_said_of_differences(out: Path, quick: None) -> None:
+    built = _build(out, native=_native(cells=[_cell(), _cell(mm="arc")]))
+    assert built.findings.native_differences is None
+    assert "Where the compilers differ" not in built.html + built.markdown
+    same = _build(out, native=_native(cells=[_cell("2.2.6"), _cell("1.6.10")]))
+    assert same.findings.native_differences == []
+    assert "a different outcome): nowhere.</p>" in same.section("native")
+
+
+# -- the lessons' notes ------------------------------------------------------------
+
+
+def test_each_lessons_notes_are_shown_escaped_in_the_page_and_in_markdown(
+    out: Path, quick: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports._findings import LessonResult
+
+    notes = ("It reads `=dup` where 1.6 reads `=copy`.", "<script>alert(1)</script> | [x](y)")
+    lesson = LessonResult(
+        "noted", "A noted lesson", "A pitfall. Its fix.", True, "it broke", "it held", None,
+        "def broken(): ...", "def fixed(): ...", notes=notes,
+    )  # fmt: skip
+    monkeypatch.setattr(reports._build, "collect_lessons", lambda *a: [lesson])
+    built = _build(out)
+    section = built.section("lessons")
+    assert '<p class="note">It reads <code>=dup</code> where 1.6 reads <code>=copy</code>.</p>' \
+        in section  # fmt: skip
+    assert '<p class="note">&lt;script&gt;alert(1)&lt;/script&gt; | [x](y)</p>' in section
+    assert "<script>" not in built.html
+    markdown = built.md_section("Lessons")
+    assert "\n- It reads `=dup` where 1.6 reads `=copy`.\n" in markdown
+    assert "\n- &lt;script&gt;alert(1)&lt;/script&gt; \\| \\[x\\](y)\n" in markdown
+
+
+def test_the_real_thing_lesson_carries_its_notes_on_the_compilers_into_the_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its notes (`=dup` against `=copy`, SIGABRT against a run to the end) printed only with
+    `python -m refimpl.lessons --verbose`; the report has them, run here or not."""
+    from refimpl.lessons import LESSONS, REQUIRE_NATIVE
+    from reports._collect import collect_lessons
+
+    monkeypatch.setenv("NATIVE_NIM", "none")  # not run: quick, and its notes still shown
+    monkeypatch.delenv(REQUIRE_NATIVE, raising=False)
+    real = next(lesson for lesson in LESSONS if lesson.name == "real-thing")
+    [result] = collect_lessons(lambda line: None, [real])
+    assert result.notes == real.notes
+    assert any("`=dup`" in note and "SIGABRT" in note for note in result.notes)
+    findings = dataclasses.replace(tiny_findings("notes"), lessons=[result])
+    page = reports.render_html(findings)
+    assert "<code>=dup</code>" in page
+    assert "(SIGABRT)" in page
+    assert "`=dup` hook" in reports.render_markdown(findings)

@@ -376,6 +376,36 @@ def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> Non
     assert diagnosis("") == ""
 
 
+def test_a_crashs_diagnosis_names_the_step_and_the_call_it_died_in() -> None:
+    """A crash's detail (`refimpl.contract._isolated`) says what ended the worker on its
+    first line and during which step on the next; the diagnosis keeps both, once."""
+    from reports._findings import diagnosis_of as diagnosis
+
+    def crash(first: str, during: str) -> str:
+        return (
+            f"the worker running the code under test: {first}\n{during}\n"
+            "last completed step: step 1: state.store(name='a')  # store['a'] = a context\n"
+            "\nwhat the worker said before it ended:\n(the worker wrote nothing)"
+        )
+
+    step = "during step 2: state.remove(name='a')  # del store['a']"
+    said = "The worker running the code under test: exited with status 0"
+    assert diagnosis(crash("exited with status 0", step)) == (
+        f"{said}, during step 2 (del store['a'])."
+    )
+    assert diagnosis(crash("exited with status 0, during step 2 (del store['a'])", step)) == (
+        f"{said}, during step 2 (del store['a'])."
+    ), "a first line that already says so is not repeated"
+    assert diagnosis(crash("exited with status 0", "during step 3: state.check()")) == (
+        f"{said}, during step 3 (state.check())."
+    ), "no comment: the code itself"
+    assert diagnosis(crash("exited with status 0", "during the factory call")) == f"{said}."
+    killed = "The worker running the code under test: killed by a segfault"
+    assert diagnosis(crash("killed by a segfault. It said nothing.", step)) == (
+        f"{killed}, during step 2 (del store['a'])."
+    ), "the first sentence, with the step"
+
+
 def _failing(findings: Findings) -> Findings:
     """`findings` with its first mutant escaped: no property broke."""
     mutant = next(impl for impl in findings.implementations if impl.kind == "mutant")
