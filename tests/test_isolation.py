@@ -3,6 +3,8 @@ bad factories and over-releases are verdicts, never the harness's death."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import subprocess
 import sys
 import threading
@@ -171,6 +173,50 @@ def test_a_probe_child_ends_with_its_parent_never_holding_the_users_pipe(
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not _alive(child), "the probe's child outlived its parent"
+
+
+class DataOverReleaseStore(ContextStore):
+    """Releases a replaced context's data once too often, as C code counting references by
+    hand might: the data dies while its context, which holds it, still lives."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        old = self.get_plugin_data(name)
+        super().set_plugin_data(name, data)
+        if old is not None:
+            ctypes.pythonapi.Py_DecRef(ctypes.py_object(old.data))  # type: ignore[attr-defined]
+
+
+def test_data_freed_under_its_living_context_is_released_at_the_step_that_freed_it() -> None:
+    """Seen as it happens, not as a crash examples later in a damaged worker."""
+    violation = run_contract(DataOverReleaseStore, settings=FEW).violation
+    assert violation is not None
+    assert violation.property == "released", violation
+    assert violation.detail.startswith(
+        "freed while still referenced: the data of the CounterContext of plugin 'a'"
+    ), violation.detail
+    assert "in DataOverReleaseStore.set_plugin_data" in violation.detail
+    assert len(violation.rule_steps) == 2  # stored, then stored over
+
+
+class CrashesInAWornWorker(ContextStore):
+    """Ends its process when the fourth store of that process is built: never in a fresh
+    worker's first program of one step (the factory check builds a store, the program at
+    most two: its own and a second one)."""
+
+    built = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        type(self).built += 1
+        if type(self).built == 4:
+            os._exit(3)
+
+
+def test_a_crash_that_steps_do_not_cause_on_a_fresh_worker_is_no_verdict_on_them() -> None:
+    """A verdict is what a program does on a fresh worker: a death that only a worker worn
+    by earlier programs shows is not blamed on steps that replay clean."""
+    one_step = settings(FEW, max_examples=4, stateful_step_count=1)
+    assert run_contract(CrashesInAWornWorker, settings=one_step).violation is None
 
 
 def test_violation_accepts_crash_as_a_verdict() -> None:

@@ -88,6 +88,15 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             answer = worker.ask(message)
         except Died as error:  # judged outside the handler, so it is not the context
             died = error
+        if died is not None and not died.hung and died.served:
+            # The worker had run other programs, whose damage (an over-release) may be
+            # what killed it: a verdict is what these steps do on a fresh worker, so that
+            # the story told replays.
+            died = None
+            try:
+                answer = worker.ask(message)
+            except Died as error:
+                died = error
         if died is not None:
             if died.hung:
                 worker.hangs[tuple(self.steps[: died.step + 1])] = died

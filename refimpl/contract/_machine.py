@@ -183,6 +183,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             gc.freeze()
         self._pulse()  # the harness's own work above is no call into the code under test
         self.overreleased: list[str] = []
+        self.data_refs: list[weakref.ref[object]] = []  # kept, so their callbacks can fire
         self.model: dict[str, _Expected] = {}
         self.held: list[PluginContextBase] = []
         self.retired: list[tuple[weakref.ref[PluginContextBase], str]] = []
@@ -222,7 +223,26 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                     f"never owned); freed at:\n{self.deaths[id(ref)]}"
                 )
 
-        return weakref.ref(context, on_death)
+        watched = weakref.ref(context, on_death)
+        self._watch_data(context, watched, what)
+        return watched
+
+    def _watch_data(
+        self, context: PluginContextBase, watched: weakref.ref[PluginContextBase], what: str
+    ) -> None:
+        """Note an over-release of `context`'s data: it dies while the context, which holds
+        it, still lives (a store that frees what its contexts own, as C code may)."""
+
+        def on_death(_: weakref.ref[object]) -> None:
+            if watched() is not None:
+                self.overreleased.append(
+                    f"the data of the {what} was freed by the store while that context still "
+                    f"held it (an over-release: a reference released that the store never "
+                    f"owned); freed at:\n{where(sys._getframe(1))}"
+                )
+
+        with suppress(TypeError):  # data that takes no weak reference cannot be watched
+            self.data_refs.append(weakref.ref(getattr(context, "data", None), on_death))
 
     def _remember(
         self, name: str, context: PluginContextBase, state: str, keep: bool, data: str
@@ -652,7 +672,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         if downcast is not None:
             self._fail("checked-downcast", downcast)
         if self.overreleased:
-            self._fail("released", "freed while still referenced: " + self.overreleased[0])
+            self._fail("released", OVER_RELEASE + self.overreleased[0])
         self._check_released()
 
     def _check_survival(self) -> None:
@@ -809,6 +829,10 @@ _incref.argtypes = [ctypes.c_void_p]
 _incref.restype = None
 _LIST_ITEMS = 3 * ctypes.sizeof(ctypes.c_void_p)
 """Offset of `ob_item` in a list object: after its reference count, type and size."""
+
+
+OVER_RELEASE = "freed while still referenced: "
+"""How a `released` detail starts when the store freed what the contract still held."""
 
 
 def _shares_state(name: str, which: str) -> str:

@@ -57,14 +57,16 @@ _FRAME = re.compile(r'^[ \t]*File "(?P<file>[^"]*)", line \d+ in \S+', re.MULTIL
 class Died(Exception):
     """The worker ended, or did not answer in time: `how` says which, `dump` what
     `faulthandler` wrote (every thread's stack), `hung` whether it was a hang, `step`
-    the step of the program it was running."""
+    the step of the program it was running, `served` how many programs it had answered
+    before (0: it died on the first, so nothing earlier can have damaged it)."""
 
-    def __init__(self, how: str, dump: str, hung: bool, step: int) -> None:
+    def __init__(self, how: str, dump: str, hung: bool, step: int, served: int = 0) -> None:
         super().__init__(how)
         self.how = how
         self.dump = dump
         self.hung = hung
         self.step = step
+        self.served = served
 
 
 class Worker:
@@ -118,6 +120,9 @@ class Worker:
         """The steps (as spelled) after which the worker hung, so a replay of them during
         shrinking is judged at once (the code under test is taken to be deterministic)."""
         self.restarts = 0
+        self.served = 0
+        """Programs the running worker answered: see `Died.served`."""
+        self._asked: list[str] = []  # what each unanswered message asked, in order
 
     def ask(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
         """Send `message` and return the worker's answer; raise `Died` if it ends or hangs."""
@@ -132,6 +137,7 @@ class Worker:
         if self.conn is None:
             self._start()
         assert self.conn is not None
+        self._asked.append(message[0])
         with suppress(OSError):
             self.conn.send(message)
 
@@ -183,10 +189,14 @@ class Worker:
             answer = self.conn.recv()
         if answer is None:
             raise self._died()
+        if self._asked and self._asked.pop(0) == "run":  # not the "ready" of a start
+            self.served += 1
         return answer
 
     def _start(self) -> None:
         self.restarts += 1
+        self.served = 0
+        self._asked = []
         fd, self.dump_path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
         os.close(fd)
         self._dump_from = 0
@@ -289,7 +299,7 @@ class Worker:
             how = _exit_story(code)
         dump = innermost_frames(self._dump())
         self._forget()
-        return Died(how, dump, hung, self.progress.value)
+        return Died(how, dump, hung, self.progress.value, self.served)
 
     def _forget(self) -> None:
         if self._lifeline is not None:
