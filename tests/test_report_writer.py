@@ -3,6 +3,7 @@ exactly as it was; bench.json and native.json join only when they can be read.""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import json
@@ -388,7 +389,14 @@ def test_an_unusable_bench_or_native_json_is_left_out_with_one_line(
         assert said[0].startswith(f"{out / name}.json {why}"), said[0]
         assert said[0].endswith(f"the report goes on without it (`make {name}` writes a new one)")
         assert getattr(findings, name) is None
-    assert _report(out) == renders(tiny_findings("new"))
+        assert (
+            findings.left_out[name]
+            == said[0].removeprefix(f"{out / name}.json ").split(": the report goes on")[0]
+        )
+    # The page says why each file was left out, where its section would be, and no more.
+    assert _report(out) == renders(
+        dataclasses.replace(tiny_findings("new"), left_out=findings.left_out)
+    )
 
 
 def test_a_bench_and_native_json_of_this_schema_join_the_report(
