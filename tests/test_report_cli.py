@@ -364,7 +364,11 @@ def test_sigterm_during_a_contract_run_stops_the_report_with_one_line(
     store, wherever the run is: one line, status 143, the previous report whole."""
     write_report(tiny_findings("previous"), tmp_path)
     run = _fake_run(f"kill during a contract run after {when}", tmp_path, stdout=subprocess.DEVNULL)
-    _, errors = run.communicate(timeout=60)
+    try:
+        _, errors = run.communicate(timeout=60)
+    finally:  # a run that lost its SIGTERM would go on for good
+        run.kill()
+        run.wait()
     assert run.returncode == 128 + signal.SIGTERM, errors
     assert errors.splitlines()[-1] == "python -m reports: SIGTERM, stopped", errors
     assert "Traceback" not in errors, errors
