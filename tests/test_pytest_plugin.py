@@ -192,6 +192,26 @@ def test_a_module_that_raises_on_import_is_one_usage_error_line(
     ]
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("import os\nos._exit(0)\n", "ended the process with exit status 0"),
+        ("import sys\nsys.exit(0)\n", "ended the process with exit status 0"),
+        ("import ctypes\nctypes.string_at(0)\n", "killed the process with SIGSEGV"),
+    ],
+)
+def test_a_module_that_ends_the_process_on_import_is_a_usage_error_not_a_green_run(
+    body: str, said: str, pytester: pytest.Pytester
+) -> None:
+    """Imported in a child first: pytest itself neither dies nor exits 0 with no item."""
+    pytester.makepyfile(endsmod=body)
+    result = pytester.runpytest_subprocess("--store", "endsmod:make", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.str().strip().splitlines() == [
+        f"ERROR: --store=endsmod:make: importing 'endsmod' {said} before it finished"
+    ]
+
+
 def test_the_item_has_a_node_id_and_is_counted(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_one():\n    pass\n")
     listed = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co", "-q")

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import signal
+import subprocess
 import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -139,6 +141,7 @@ def _import_factory(spec: str, folder: Path) -> Any:
 
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+    _import_in_a_child(spec)
     try:
         return resolve_factory(spec)
     except Exception as error:
@@ -154,6 +157,49 @@ def _import_factory(spec: str, folder: Path) -> Any:
         elif not isinstance(error, (ValueError, ImportError, AttributeError, TypeError)):
             problem = f"importing {module!r} raised {type(error).__name__}: {problem}"
         raise pytest.UsageError(USAGE_MESSAGE.format(spec=spec, problem=problem)) from None
+
+
+_IMPORTED = "imported"
+_CHILD_IMPORT = f"""
+import importlib, os, sys
+sys.path[:0] = sys.argv[2:]
+try:
+    importlib.import_module(sys.argv[1])
+except Exception:
+    pass  # a Python error: the import in pytest's own process names it
+sys.stdout.write({_IMPORTED!r})
+sys.stdout.flush()
+os._exit(0)  # nothing the module left behind (threads, atexit) may hold this up
+"""
+IMPORT_LIMIT = 120.0
+"""Seconds the module of `--store` may take to import (in a child, first)."""
+
+
+def _import_in_a_child(spec: str) -> None:
+    """Import the module of `spec` in a child process first, so that one which ends or
+    hangs the process as it is imported (`os._exit`, a segfault, a loop) is a one-line
+    `pytest.UsageError`, never pytest's own death or a false exit 0."""
+    module = spec.partition(":")[0]
+    if not module:
+        return  # resolve_factory says what is wrong with the spec
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD_IMPORT, module, *sys.path],
+            capture_output=True, text=True, timeout=IMPORT_LIMIT, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        problem = f"importing {module!r} did not finish within {IMPORT_LIMIT:g} s"
+    else:
+        if done.stdout.endswith(_IMPORTED):
+            return
+        problem = f"importing {module!r} {_ending(done.returncode)} before it finished"
+    raise pytest.UsageError(USAGE_MESSAGE.format(spec=spec, problem=problem))
+
+
+def _ending(status: int) -> str:
+    if status < 0:
+        return f"killed the process with {signal.Signals(-status).name}"
+    return f"ended the process with exit status {status}"
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
