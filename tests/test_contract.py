@@ -227,7 +227,7 @@ DIAGNOSES = {
     "threaded-weak": "freed while stored",
     "pickling": "an equal copy",
     "bounded-lru": "lost track of it",
-    "equal-dedup": "which it replaced",
+    "equal-dedup": "which it replaced, an equal one (==): it kept what it held",
     "hot-reload": "does not hold the data it was stored with",
     "refusing": "the store refused the context",
     "covariant-downcast": "instead of raising ContextTypeError",

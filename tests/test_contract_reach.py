@@ -242,6 +242,55 @@ def test_a_store_that_starts_full_is_said_to_be_not_empty_not_to_share_state() -
     assert "no-stale violated" in replayed.stderr, replayed.stderr[-2000:]
 
 
+class InterningStore(ContextStore):
+    """Interns data: a context stored with data equal to a held context's is given that
+    context's data object, so the two share it."""
+
+    def set_plugin_data(self, name: str, data: Any) -> None:
+        twin = next((held for held in self._contexts.values() if held.data == data.data), None)
+        if twin is not None:
+            data.data = twin.data
+        super().set_plugin_data(name, data)
+
+
+class LastAnswerStore(ContextStore):
+    """Answers any name it does not hold with the last context it was given."""
+
+    last: Any = None
+
+    def set_plugin_data(self, name: str, data: Any) -> None:
+        self.last = data
+        super().set_plugin_data(name, data)
+
+    def get_plugin_data(self, name: str) -> Any:
+        return super().get_plugin_data(name) or self.last
+
+
+class RaisesWhenEmpty(ContextStore):
+    """Raises when asked for a name while it holds nothing."""
+
+    def get_plugin_data(self, name: str) -> Any:
+        if not self._contexts:
+            raise LookupError("empty")
+        return super().get_plugin_data(name)
+
+
+@pytest.mark.parametrize(
+    ("factory", "prop", "said"),
+    [
+        (InterningStore, "survival", "also changed the data of the CounterContext"),
+        (LastAnswerStore, "no-stale", "expected None (nothing was stored)"),
+        (RaisesWhenEmpty, "no-stale", "a store just built raised LookupError: empty when asked"),
+    ],
+    ids=["shared data", "answers the unasked", "raises when new"],
+)
+def test_each_detail_says_what_the_store_did(factory: Any, prop: str, said: str) -> None:
+    violation = run_contract(factory, settings=DERANDOMIZED).violation
+    assert violation is not None
+    assert violation.property == prop, violation
+    assert said in violation.detail, violation.detail
+
+
 class BackupStore:
     """Answers the very context while someone else keeps it alive (a weak reference), and
     an unpickled backup once it has died: a copy that shows only after a death."""

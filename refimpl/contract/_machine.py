@@ -514,7 +514,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 "no-stale",
                 f"set_context({name!r}, {shown}) returned the {previous.what} already stored "
                 f"under {name!r} at step {previous.step}, its data replaced in place, not a "
-                f"new context: whoever kept that context sees data it never set",
+                f"new context: whoever kept that context now holds this call's data object, "
+                f"not the one it was given",
             )
         self._remember_typed(f"set_context({name!r}, ...)", name, context, state, keep, shown)
 
@@ -748,7 +749,12 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             return what + ", which is alive: the store lost track of it"
         for ref, was in self.retired:
             if ref() is got:
-                return what + f": the {was}, which it replaced"
+                equal = (
+                    ", an equal one (==): it kept what it held and dropped the new one"
+                    if expected.is_equal_copy(got)
+                    else ""
+                )
+                return what + f": the {was}, which it replaced{equal}"
         if expected.is_equal_copy(got):
             return what + ": an equal copy, not the object stored"
         return what + ": another object"
