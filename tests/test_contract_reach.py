@@ -247,7 +247,8 @@ class InterningStore(ContextStore):
     context's data object, so the two share it."""
 
     def set_plugin_data(self, name: str, data: Any) -> None:
-        twin = next((held for held in self._contexts.values() if held.data == data.data), None)
+        held: list[Any] = list(self._contexts.values())
+        twin = next((other for other in held if other.data == data.data), None)
         if twin is not None:
             data.data = twin.data
         super().set_plugin_data(name, data)
