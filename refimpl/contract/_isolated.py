@@ -88,10 +88,10 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             answer = worker.ask(message)
         except Died as error:  # judged outside the handler, so it is not the context
             died = error
-        if died is not None and not died.hung and died.served:
+        if died is not None and not died.hung and died.served and died.code != 0:
             # The worker had run other programs, whose damage (an over-release) may be
             # what killed it: a verdict is what these steps do on a fresh worker, so that
-            # the story told replays.
+            # the story told replays. (An exit with status 0 is the code's own doing.)
             died = None
             try:
                 answer = worker.ask(message)

@@ -58,15 +58,19 @@ class Died(Exception):
     """The worker ended, or did not answer in time: `how` says which, `dump` what
     `faulthandler` wrote (every thread's stack), `hung` whether it was a hang, `step`
     the step of the program it was running, `served` how many programs it had answered
-    before (0: it died on the first, so nothing earlier can have damaged it)."""
+    before (0: it died on the first, so nothing earlier can have damaged it), `code` its
+    exit code (negative: the signal that killed it; None: unknown)."""
 
-    def __init__(self, how: str, dump: str, hung: bool, step: int, served: int = 0) -> None:
+    def __init__(
+        self, how: str, dump: str, hung: bool, step: int, served: int = 0, code: int | None = None
+    ) -> None:
         super().__init__(how)
         self.how = how
         self.dump = dump
         self.hung = hung
         self.step = step
         self.served = served
+        self.code = code
 
 
 class Worker:
@@ -294,12 +298,12 @@ class Worker:
             if process.exitcode is None:
                 process.kill()
                 process.join()
+        code = process.exitcode if process is not None else None
         if how is None:
-            code = process.exitcode if process is not None else None
             how = _exit_story(code)
         dump = innermost_frames(self._dump())
         self._forget()
-        return Died(how, dump, hung, self.progress.value, self.served)
+        return Died(how, dump, hung, self.progress.value, self.served, code)
 
     def _forget(self) -> None:
         if self._lifeline is not None:
