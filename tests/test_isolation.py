@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from hypothesis import settings
 from refimpl import ContextStore, PluginContextBase
 from refimpl.contract import ContractViolation, _probe, check_store, run_contract
 from refimpl.contract._evidence import CONTRACT_DIR
+from refimpl.contract._isolated import CLOSE_LINE
 from refimpl.contract._machine import NAMES
 from refimpl.contract._supervisor import (
     Died,
@@ -217,6 +219,28 @@ def test_a_crash_that_steps_do_not_cause_on_a_fresh_worker_is_no_verdict_on_them
     by earlier programs shows is not blamed on steps that replay clean."""
     one_step = settings(FEW, max_examples=4, stateful_step_count=1)
     assert run_contract(CrashesInAWornWorker, settings=one_step).violation is None
+
+
+class CloseSegfaultStore(ContextStore):
+    """Follows a null pointer in `close()`, once anything was stored."""
+
+    def close(self) -> None:
+        if self._contexts:
+            ctypes.string_at(0)
+
+
+def test_a_store_that_crashes_as_it_is_closed_tells_a_story_ending_in_the_close() -> None:
+    violation = run_contract(lambda: CloseSegfaultStore(), settings=FEW).violation  # forked
+    assert violation is not None
+    assert violation.property == "crash", violation
+    assert violation.steps[-1] == CLOSE_LINE
+    assert "during the store's close(), after step " in violation.detail
+    given = "from tests.test_isolation import CloseSegfaultStore as factory"
+    replayed = subprocess.run(
+        [sys.executable, "-c", "\n".join([given, *violation.steps])], cwd=ROOT,
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert replayed.returncode == -signal.SIGSEGV, replayed.stderr[-2000:]
 
 
 def test_violation_accepts_crash_as_a_verdict() -> None:

@@ -28,8 +28,13 @@ from refimpl.contract._machine import (
 from refimpl.contract._story import step_line
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import FAILURES
+from refimpl.contract._worker import CLOSING
 
 __all__ = ["IsolatedMachine"]
+
+
+CLOSE_LINE = "state.teardown()  # the example ends: the store is closed"
+"""The story's last line when the store died as it was closed."""
 
 
 class IsolatedMachine(StepChoices, RuleBasedStateMachine):
@@ -98,7 +103,7 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             except Died as error:
                 died = error
         if died is not None:
-            if died.hung:
+            if died.hung and died.step >= 0:  # not while closing: that is not a step
                 worker.hangs[tuple(self.steps[: died.step + 1])] = died
             self._crash(died.how, died.dump, died.step)
         if answer[0] == "fail":
@@ -138,8 +143,17 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         raise FAILURES[prop](story or tuple(self.steps[: index + 1]), detail)
 
     def _crash(self, how: str, dump: str, index: int) -> NoReturn:
-        where = f"step {index}: {self.steps[index]}" if index else "the factory call"
-        last = f"step {index - 1}: {self.steps[index - 1]}" if index > 1 else "none"
+        """Fail with `crash`: the worker ended (`how`) during step `index`, or, for an
+        `index` below 0, while closing the store after step `CLOSING - index`."""
+        story = None
+        if index < 0:  # the store's close(), when the example ended
+            index = CLOSING - index
+            story = (*self.steps[: index + 1], CLOSE_LINE)
+            where = f"the store's close(), after step {index}"
+            last = f"step {index}: {self.steps[index]}" if index else "none"
+        else:
+            where = f"step {index}: {self.steps[index]}" if index else "the factory call"
+            last = f"step {index - 1}: {self.steps[index - 1]}" if index > 1 else "none"
         shown = dump or "(the worker wrote nothing)"
         self._fail(
             "crash",
@@ -147,6 +161,7 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             f"during {where}\nlast completed step: {last}\n\n"
             f"what the worker said before it ended:\n{shown}",
             index,
+            story,
         )
 
     def _step(self, rule_name: str, **arguments: Any) -> None:

@@ -103,6 +103,10 @@ def serve(
             os._exit(70)
 
 
+CLOSING = -1
+"""`progress.value` while the store is closed after step N is `CLOSING - N`."""
+
+
 def _hold_on(lifeline: Connection, supervisors_end: Connection) -> None:
     """End this process as soon as the supervisor's end of `lifeline` closes (the supervisor
     stopped it, or died), from a thread of its own: the main thread may be hung in the store."""
@@ -142,5 +146,6 @@ def _run(
         return ("error", index, format_exception(error))
     finally:
         if machine is not None:
+            progress.value = CLOSING - index  # closing the store, after step `index`
             machine.teardown()
     return ("crash", index, died[0]) if died else ("ok",)
