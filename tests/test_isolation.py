@@ -243,6 +243,29 @@ def test_a_store_that_crashes_as_it_is_closed_tells_a_story_ending_in_the_close(
     assert replayed.returncode == -signal.SIGSEGV, replayed.stderr[-2000:]
 
 
+class HelperThenSegfaultStore(ContextStore):
+    """Starts a helper process (as a `multiprocessing.Manager` would), which inherits the
+    worker's end of its pipe, then follows a null pointer when a context is removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if os.fork() == 0:  # the helper: outlives the worker a while, holding the pipe
+            time.sleep(3)
+            os._exit(0)
+
+    def remove_plugin_data(self, name: str) -> None:
+        super().remove_plugin_data(name)
+        ctypes.string_at(0)
+
+
+def test_a_worker_that_dies_while_its_helper_holds_the_pipe_is_seen_dead_not_hung() -> None:
+    run = run_contract(lambda: HelperThenSegfaultStore(), settings=FEW, timeout=30)
+    assert run.violation is not None
+    assert run.violation.property == "crash", run.violation
+    assert "killed by signal 11 (SIGSEGV)" in run.violation.detail
+    assert run.seconds < 20  # not judged at the 30 s limit, as a hang
+
+
 def test_violation_accepts_crash_as_a_verdict() -> None:
     assert ContractViolation("crash", ("x",), "how").property == "crash"
 

@@ -33,6 +33,7 @@ import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for
 from typing import Any
 
 from refimpl._frames import CONTRACT_DIR, is_harness
@@ -51,6 +52,8 @@ HANG_SHORTENING = 10
 QUICK_LOOK = 0.05
 """Once a hang has been seen, seconds after which a running call's stacks are looked at,
 to judge at once a call blocked where the store hung before (see `hang_site`)."""
+DEATH_LOOK = 0.05
+"""Seconds between looks at whether a worker that has not answered has ended."""
 _FRAME = re.compile(r'^[ \t]*File "(?P<file>[^"]*)", line \d+ in \S+', re.MULTILINE)
 
 
@@ -169,13 +172,13 @@ class Worker:
             # into the code under test starts: the one running now may take `wait` seconds.
             call = max(started, self.pulses.value)
             if wait is None:
-                self.conn.poll(None)
+                self._ready(None)
                 break
             until = call + wait
             early = look and bool(self.hang_sites) and looked_at != call
             if early:
                 until = min(until, call + QUICK_LOOK)
-            if self.conn.poll(max(0.0, until - time.monotonic())):
+            if self._ready(max(0.0, until - time.monotonic())):
                 break
             if max(started, self.pulses.value) != call:
                 continue  # a new call started meanwhile: it has its own time
@@ -196,6 +199,25 @@ class Worker:
         if self._asked and self._asked.pop(0) == "run":  # not the "ready" of a start
             self.served += 1
         return answer
+
+    def _ready(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds for an answer; True once there is one. Raises
+        `Died` as soon as the worker has ended: a child process it started may hold its
+        end of the pipe open, so the pipe alone would only say so at the time limit."""
+        assert self.conn is not None
+        assert self.process is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = DEATH_LOOK if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = wait_for([self.conn, self.process.sentinel], min(left, DEATH_LOOK))
+            if self.conn in ready:
+                return True
+            # The sentinel too may be held open by such a child (a forked worker's): the
+            # exit code is asked of the process itself.
+            if ready or self.process.exitcode is not None:
+                raise self._died()
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
     def _start(self) -> None:
         self.restarts += 1
