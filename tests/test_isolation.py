@@ -266,6 +266,28 @@ def test_a_worker_that_dies_while_its_helper_holds_the_pipe_is_seen_dead_not_hun
     assert run.seconds < 20  # not judged at the 30 s limit, as a hang
 
 
+class SignalTakingHangingStore(ContextStore):
+    """Takes SIGUSR1 back to its default (as a server may, for itself), and hangs in a
+    fetch once anything was stored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        while self._contexts:
+            time.sleep(0.01)
+        return None
+
+
+def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung() -> None:
+    run = run_contract(lambda: SignalTakingHangingStore(), settings=FEW, timeout=0.3)
+    assert run.violation is not None
+    assert run.violation.property == "crash", run.violation
+    assert "no answer within" in run.violation.detail
+    assert "in get_plugin_data" in run.violation.detail  # the stacks, not a killed worker
+
+
 def test_violation_accepts_crash_as_a_verdict() -> None:
     assert ContractViolation("crash", ("x",), "how").property == "crash"
 

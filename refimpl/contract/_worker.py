@@ -31,8 +31,10 @@ from refimpl.contract._violation import PropertyFailure
 
 __all__ = ["check_factory", "serve"]
 
-DUMP_SIGNAL = signal.SIGUSR1
-"""The signal on which the worker writes every thread's stack (sent to a hung worker)."""
+DUMP_SIGNAL: int = signal.SIGRTMIN + 7 if hasattr(signal, "SIGRTMIN") else signal.SIGUSR1
+"""The signal on which the worker writes every thread's stack (sent to a hung worker): a
+real-time one where there are such, as code under test may take SIGUSR1 for itself (and
+reset it to its default, which ends the process)."""
 
 
 def check_factory(make: Callable[[], Any], mode: str) -> tuple[str, str]:
