@@ -4,8 +4,9 @@ download), opens a generated page at a phone's 420 px and a desktop's 1400 px.
 Each page is checked for what a reader needs: nothing wider than the screen (a wide table
 or picture scrolls inside its own box), no request leaving the file, every in-page link
 leading somewhere, every violation's diagnosis readable without opening anything. The
-screenshots land in reports/out/ (`screenshot-420.png`, the first screen; `...-full.png`,
-the whole page; `screenshot-failing-420.png`, the failing report's first screen).
+screenshots land in reports/out/ (`screenshot-420.png`, from the verdict down to the first
+violation's diagnosis; `...-full.png`, the whole page; `screenshot-failing-420.png`, the
+failing report's, down to its first diagnosis).
 
 Without Chromium or playwright this file is left out, and the run says so in one line
 (tests/conftest.py); with REQUIRE_BROWSER=1, as in .ci/run, that is a usage error.
@@ -26,7 +27,7 @@ from reports._findings import Implementation
 from tests.conftest import chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, FloatRect, Page, Route
 
 pytestmark = pytest.mark.browser
 
@@ -200,7 +201,12 @@ def test_the_page_reads_in_a_browser_at_phone_and_desktop_width(
         assert hidden == [], "a diagnosis only seen by opening something"
         prefix = "screenshot" if kind == "passing" else "screenshot-failing"
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"{prefix}-{width}.png")
+        # From the verdict down to the first violation's diagnosis: what a reader must see.
+        bottom = page.eval_on_selector(
+            ".diagnosis", "el => el.getBoundingClientRect().bottom + window.scrollY"
+        )
+        clip: FloatRect = {"x": 0, "y": 0, "width": width, "height": float(bottom) + 16}
+        page.screenshot(path=SCREENSHOTS / f"{prefix}-{width}.png", clip=clip, full_page=True)
         if kind == "passing":
             page.screenshot(path=SCREENSHOTS / f"{prefix}-{width}-full.png", full_page=True)
         assert page.locator("#picture-1").count() == 1, "the first picture is on the page"
