@@ -288,6 +288,34 @@ def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung() -> None
     assert "in get_plugin_data" in run.violation.detail  # the stacks, not a killed worker
 
 
+_stores_built = 0
+
+
+def second_call_exits() -> ContextStore:
+    """A factory that ends its process the second time it is called there."""
+    global _stores_built
+    _stores_built += 1
+    if _stores_built == 2:
+        os._exit(5)
+    return ContextStore()
+
+
+def test_a_factory_that_dies_on_its_second_call_gets_a_story_that_calls_it_twice() -> None:
+    """The factory check is the worker's first call: a death on the program's own first
+    call is tried again on a fresh worker, where only a second store shows it."""
+    violation = run_contract(lambda: second_call_exits(), settings=FEW).violation
+    assert violation is not None
+    assert violation.property == "crash", violation
+    assert "exited with status 5" in violation.detail
+    assert violation.steps[-1].startswith("state.second_store()"), violation.steps
+    given = "from tests.test_isolation import second_call_exits as factory"
+    replayed = subprocess.run(
+        [sys.executable, "-c", "\n".join([given, *violation.steps])], cwd=ROOT,
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert replayed.returncode == 5, replayed.stderr[-2000:]
+
+
 def test_violation_accepts_crash_as_a_verdict() -> None:
     assert ContractViolation("crash", ("x",), "how").property == "crash"
 

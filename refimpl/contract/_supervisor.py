@@ -60,7 +60,7 @@ _FRAME = re.compile(r'^[ \t]*File "(?P<file>[^"]*)", line \d+ in \S+', re.MULTIL
 class Died(Exception):
     """The worker ended, or did not answer in time: `how` says which, `dump` what
     `faulthandler` wrote (every thread's stack), `hung` whether it was a hang, `step`
-    the step of the program it was running, `served` how many programs it had answered
+    the step of the program it was running, `served` how many messages it had answered
     before (0: it died on the first, so nothing earlier can have damaged it), `code` its
     exit code (negative: the signal that killed it; None: unknown)."""
 
@@ -128,8 +128,8 @@ class Worker:
         shrinking is judged at once (the code under test is taken to be deterministic)."""
         self.restarts = 0
         self.served = 0
-        """Programs the running worker answered: see `Died.served`."""
-        self._asked: list[str] = []  # what each unanswered message asked, in order
+        """Messages the running worker answered (the factory check, programs): see
+        `Died.served`."""
 
     def ask(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
         """Send `message` and return the worker's answer; raise `Died` if it ends or hangs."""
@@ -144,7 +144,6 @@ class Worker:
         if self.conn is None:
             self._start()
         assert self.conn is not None
-        self._asked.append(message[0])
         with suppress(OSError):
             self.conn.send(message)
 
@@ -155,7 +154,9 @@ class Worker:
             return None
         if not block and not self.conn.poll(0):
             return None
-        return self._answer(self.wait())
+        answer = self._answer(self.wait())
+        self.served += 1
+        return answer
 
     def wait(self) -> float | None:
         """Seconds to wait for a call: `timeout`, or less once a hang was seen."""
@@ -196,8 +197,6 @@ class Worker:
             answer = self.conn.recv()
         if answer is None:
             raise self._died()
-        if self._asked and self._asked.pop(0) == "run":  # not the "ready" of a start
-            self.served += 1
         return answer
 
     def _ready(self, timeout: float | None) -> bool:
@@ -222,7 +221,6 @@ class Worker:
     def _start(self) -> None:
         self.restarts += 1
         self.served = 0
-        self._asked = []
         fd, self.dump_path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
         os.close(fd)
         self._dump_from = 0
