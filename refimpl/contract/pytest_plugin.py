@@ -180,11 +180,11 @@ def _import_in_a_child(spec: str) -> None:
     hangs the process as it is imported (`os._exit`, a segfault, a loop) is a one-line
     `pytest.UsageError`, never pytest's own death or a false exit 0."""
     module = spec.partition(":")[0]
-    if not module:
-        return  # resolve_factory says what is wrong with the spec
+    if not module or module in sys.modules:
+        return  # resolve_factory says what is wrong with the spec; or imported already
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _CHILD_IMPORT, module, *sys.path],
+            [sys.executable, "-S", "-c", _CHILD_IMPORT, module, *sys.path],  # -S: the path is given
             capture_output=True, text=True, timeout=IMPORT_LIMIT, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
