@@ -37,6 +37,9 @@ no command leaves a `.hypothesis/` folder in the directory it was run from."""
 
 _KINDS = {int: "an integer", float: "a float"}
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_REFUSED = {errno.EACCES, errno.EPERM, errno.EROFS}
+"""A file system refusing a named file (an immutable or another user's file, a folder
+remounted read-only): one line naming it, as a full disk is."""
 
 
 def number_at_least(kind: type[int] | type[float], minimum: int) -> Callable[[str], Any]:
@@ -207,7 +210,8 @@ def run_cli(
 ) -> int:
     """Run `main(argv)` and return its exit status, ending quietly where a traceback
     would tell the user nothing: a closed stdout or stderr pipe (the rest of the output
-    is dropped, the status is the work's), a full disk (one line, exit 1), Ctrl-C (one
+    is dropped, the status is the work's), a full disk or a file the file system refuses
+    (one line, exit 1), Ctrl-C (one
     line, exit 130; one Python could only ignore, in a garbage-collector callback, too:
     `raise_if_interrupted`). Any other error keeps its traceback: that is a bug worth
     seeing. `prog` names the command in those lines. The streams and
@@ -238,11 +242,14 @@ def run_cli(
         print(f"{prog}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT_STATUS
     except OSError as err:
-        if err.errno not in _DISK_FULL:
-            raise
-        where = f" writing {err.filename}" if err.filename else ""
-        print(f"{prog}: {os.strerror(err.errno)}{where}", file=sys.stderr)
-        return 1
+        if err.errno in _DISK_FULL:
+            where = f" writing {err.filename}" if err.filename else ""
+            print(f"{prog}: {os.strerror(err.errno)}{where}", file=sys.stderr)
+            return 1
+        if err.errno in _REFUSED and err.filename:  # checked at the start, refused later
+            print(f"{prog}: {os.strerror(err.errno)}: {err.filename}", file=sys.stderr)
+            return 1
+        raise
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = stdout, stderr

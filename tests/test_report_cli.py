@@ -252,6 +252,11 @@ if work == "disk full":
     def disk_full(descriptor):
         raise OSError(28, os.strerror(28))
     os.fsync = disk_full
+if work == "an immutable file":  # chattr +i: the folder takes files, this one will not move
+    import errno
+    def refuse(source, target, *args, **kwargs):
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(target))
+    os.replace = refuse
 if work == "kill while staging":
     import signal
     real_fsync = os.fsync
@@ -339,6 +344,25 @@ def test_a_disk_that_refuses_a_write_is_one_line_and_keeps_the_previous_report(
         tiny_findings("previous")
     )
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES)
+
+
+def test_a_file_the_file_system_refuses_to_replace_is_one_line_and_keeps_the_report(
+    tmp_path: Path,
+) -> None:
+    write_report(tiny_findings("previous"), tmp_path)
+    run = _fake_run("an immutable file", tmp_path, stdout=subprocess.DEVNULL)
+    _, errors = run.communicate(timeout=60)
+    assert run.returncode == 1, errors
+    said = errors.splitlines()[-1]
+    assert said.startswith("python -m reports: Operation not permitted: "), errors
+    assert said.removeprefix("python -m reports: Operation not permitted: ") in {
+        str(tmp_path / name) for name in FILES
+    }
+    assert "Traceback" not in errors, errors
+    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
+        tiny_findings("previous")
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES), "nothing left"
 
 
 def test_ctrl_c_that_python_ignores_in_a_gc_callback_still_stops_the_report(
