@@ -350,7 +350,7 @@ class Findings:
         """Where the compilers' outcomes differ, one line per host/mm/checker, as `make
         native` prints them (`reports.native`); None when the cells of native.json are of
         fewer than two compilers. A cell not of native.json's shape is left out."""
-        from reports.native import _differences
+        from reports.native import compiler_differences
 
         if self.native is None or not isinstance(self.native.get("cells"), list):
             return None
@@ -358,7 +358,7 @@ class Findings:
         usable = [cell for cell in cells if cell is not None]
         if len({cell.compiler for cell in usable}) < 2:
             return None
-        return _differences(usable)
+        return compiler_differences(usable)
 
     def freshness(self, name: str) -> Freshness:
         """Whether the extra file `name` ("bench", "native", "survey") beside this report

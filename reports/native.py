@@ -64,6 +64,7 @@ __all__ = [
     "Report",
     "asan_instrumented",
     "build",
+    "compiler_differences",
     "find_compilers",
     "find_nim",
     "gcc_version",
@@ -207,7 +208,7 @@ def outcome(cell: Cell) -> str:
     return f"exit {cell.exit_status}, {cell.frame_line or 'no frame line'}"
 
 
-def _differences(cells: Sequence[Cell]) -> list[str]:
+def compiler_differences(cells: Sequence[Cell]) -> list[str]:
     """Where the compilers' outcomes differ, one line per host/mm/checker."""
     by_place: dict[tuple[str, str, str], list[Cell]] = {}
     for cell in cells:
@@ -306,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{cell.host:7} {cell.mm:4} {cell.checker:9} {outcome(cell)}")
     if len(compilers) > 1:
         print("\nwhere the compilers differ:")
-        for line in _differences(cells) or ["nowhere"]:
+        for line in compiler_differences(cells) or ["nowhere"]:
             print(f"  {line}")
     args.out.mkdir(exist_ok=True)
     data["cells"] = [asdict(cell) for cell in cells]

@@ -652,7 +652,7 @@ def test_a_well_formed_bench_and_native_json_still_join_the_report(out: Path, qu
 def test_the_native_section_says_where_the_compilers_differ(
     out: Path, quick: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As `make native` prints it (`reports.native._differences`): one line per host,
+    """As `make native` prints it (`reports.native.compiler_differences`): one line per host,
     memory manager and checker whose outcome differs between the compilers."""
     hostile = "<script>alert(1)</script> | `x`"
     cells = [
@@ -689,7 +689,8 @@ def test_the_native_section_says_where_the_compilers_differ(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| \\`x\\`" in markdown
     import reports.native
 
-    monkeypatch.setattr(reports.native, "_differences", lambda cells: [f"{len(cells)} cells"])
+    counted = lambda cells: [f"{len(cells)} cells"]  # noqa: E731
+    monkeypatch.setattr(reports.native, "compiler_differences", counted)
     assert built.findings.native_differences == ["6 cells"], "that helper's lines, not a copy"
 
 
