@@ -3,10 +3,12 @@ test can write hundreds of reports without running the contract (`collect` takes
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reports import FILES, Findings, render_html, render_json, render_junit, render_markdown
 from reports._findings import Environment, Implementation, Violation
 
-__all__ = ["renders", "tiny_findings"]
+__all__ = ["renders", "report_in", "tiny_findings"]
 
 
 def tiny_findings(label: str, *, ok: bool = True) -> Findings:
@@ -42,3 +44,10 @@ def renders(findings: Findings) -> dict[str, bytes]:
     return {
         name: render(findings).encode("utf-8") for name, render in zip(FILES, texts, strict=True)
     }
+
+
+def report_in(folder: Path) -> dict[str, bytes]:
+    """The report files in `folder`, by name, as bytes (compare with `renders`); the
+    folder itself must still be there."""
+    assert folder.is_dir(), f"{folder} is gone: the previous report with it"
+    return {name: (folder / name).read_bytes() for name in FILES if (folder / name).exists()}

@@ -22,7 +22,7 @@ import reports.__main__ as reports_cli
 import reports.bench as bench_cli
 import reports.native as native_cli
 from reports import FILES, build_report, write_report
-from tests.report_samples import renders, tiny_findings
+from tests.report_samples import renders, report_in, tiny_findings
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIS = {
@@ -340,9 +340,7 @@ def test_a_disk_that_refuses_a_write_is_one_line_and_keeps_the_previous_report(
     assert run.returncode == 1, errors
     assert errors.splitlines()[-1] == f"python -m reports: {why} writing {tmp_path / FILES[0]}"
     assert "Traceback" not in errors, errors
-    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
-        tiny_findings("previous")
-    )
+    assert report_in(tmp_path) == renders(tiny_findings("previous"))
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES)
 
 
@@ -359,9 +357,7 @@ def test_a_file_the_file_system_refuses_to_replace_is_one_line_and_keeps_the_rep
         str(tmp_path / name) for name in FILES
     }
     assert "Traceback" not in errors, errors
-    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
-        tiny_findings("previous")
-    )
+    assert report_in(tmp_path) == renders(tiny_findings("previous"))
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES), "nothing left"
 
 
@@ -375,9 +371,7 @@ def test_ctrl_c_that_python_ignores_in_a_gc_callback_still_stops_the_report(
     assert errors.splitlines()[-1] == "python -m reports: interrupted", errors
     assert "Exception ignored" not in errors, errors
     assert "Traceback" not in errors, errors
-    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
-        tiny_findings("previous")
-    )
+    assert report_in(tmp_path) == renders(tiny_findings("previous"))
 
 
 @pytest.mark.parametrize("when", ["0.5, isolated", "0.5, in-process"])
@@ -396,9 +390,7 @@ def test_sigterm_during_a_contract_run_stops_the_report_with_one_line(
     assert run.returncode == 128 + signal.SIGTERM, errors
     assert errors.splitlines()[-1] == "python -m reports: SIGTERM, stopped", errors
     assert "Traceback" not in errors, errors
-    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
-        tiny_findings("previous")
-    )
+    assert report_in(tmp_path) == renders(tiny_findings("previous"))
 
 
 def test_sigterm_while_the_files_are_written_leaves_the_previous_report_and_nothing_else(
@@ -410,6 +402,4 @@ def test_sigterm_while_the_files_are_written_leaves_the_previous_report_and_noth
     assert run.returncode == 128 + signal.SIGTERM, errors
     assert "Traceback" not in errors, errors
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES), "no temporary file"
-    assert {name: (tmp_path / name).read_bytes() for name in FILES} == renders(
-        tiny_findings("previous")
-    )
+    assert report_in(tmp_path) == renders(tiny_findings("previous"))

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from reports import FILES, Findings, build_report, write_report
 from reports._atomic import LOCK_FILE
-from tests.report_samples import renders, tiny_findings
+from tests.report_samples import renders, report_in, tiny_findings
 
 ROOT = Path(__file__).resolve().parent.parent
 Snapshot = dict[str, tuple[object, ...]]
@@ -63,11 +63,6 @@ def _snapshot(folder: Path) -> Snapshot:
 def _others(folder: Path) -> Snapshot:
     """The snapshot of `folder` without the report's own four files."""
     return {name: item for name, item in _snapshot(folder).items() if name not in FILES}
-
-
-def _report(folder: Path) -> dict[str, bytes]:
-    assert folder.is_dir(), f"{folder} is gone: the previous report with it"
-    return {name: (folder / name).read_bytes() for name in FILES if (folder / name).exists()}
 
 
 def _folder_itself(folder: Path) -> tuple[int, int, int, int]:
@@ -128,7 +123,7 @@ def test_everything_else_in_the_folder_is_left_exactly_as_it_was(
         assert _folder_itself(out) == itself, "the folder was replaced, re-created or chmod-ed"
         assert _others(out) == before, "something the writer did not write was touched"
         assert sorted(os.listdir(out)) == sorted({*before, *FILES}), "leftovers"
-        assert _report(out) == renders(tiny_findings("new"))
+        assert report_in(out) == renders(tiny_findings("new"))
 
 
 def test_a_folder_with_a_report_files_name_stops_the_write_before_anything_is_replaced(
@@ -165,7 +160,7 @@ def test_where_a_folder_cannot_be_locked_a_lock_file_in_it_is(
     write_report(tiny_findings("new"), out)
     assert sorted(os.listdir(out)) == sorted([*FILES, LOCK_FILE])
     assert (out / LOCK_FILE).read_bytes() == b""
-    assert _report(out) == renders(tiny_findings("new"))
+    assert report_in(out) == renders(tiny_findings("new"))
 
 
 @pytest.fixture
@@ -228,11 +223,11 @@ def test_ctrl_c_at_any_step_leaves_the_previous_report_or_the_new_one_whole(
                 interrupted = False
             except KeyboardInterrupt:
                 interrupted = True
-        assert _report(out) in (previous, new), f"Ctrl-C at step {step}: a mix of two reports"
+        assert report_in(out) in (previous, new), f"Ctrl-C at step {step}: a mix of two reports"
         assert _others(out) == before, f"Ctrl-C at step {step}: other content changed"
         assert interrupted == (ctrl_c.calls >= step), f"Ctrl-C at step {step} was lost"
         if ctrl_c.calls < step:
-            assert _report(out) == new
+            assert report_in(out) == new
             break
     else:
         pytest.fail("the writer never finished: more than 200 file system calls")
@@ -265,7 +260,7 @@ def test_sigterm_during_the_commit_ends_the_process_once_the_report_is_whole(
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert child.returncode == -signal.SIGTERM, child.stdout + child.stderr
-    assert _report(out) == renders(tiny_findings("new")), "SIGTERM cut the commit short"
+    assert report_in(out) == renders(tiny_findings("new")), "SIGTERM cut the commit short"
     assert sorted(os.listdir(out)) == sorted(FILES)
 
 
@@ -310,7 +305,7 @@ def test_two_runs_into_one_folder_leave_one_whole_report(
         for thread in threads:
             thread.join()
         assert errors == [], f"round {round_}: a run failed"
-        assert _report(out) in wholes, f"round {round_}: a mix of the two runs' files"
+        assert report_in(out) in wholes, f"round {round_}: a mix of the two runs' files"
         leftovers = set(os.listdir(out)) - {*FILES, LOCK_FILE}
         assert not leftovers, f"round {round_}: leftovers"
 
@@ -329,7 +324,7 @@ def test_a_write_error_keeps_its_errno_names_the_file_and_leaves_the_old_report(
         write_report(tiny_findings("new"), out)
     assert raised.value.errno == errno.ENOSPC
     assert raised.value.filename == str(out / FILES[0])
-    assert _report(out) == renders(tiny_findings("previous"))
+    assert report_in(out) == renders(tiny_findings("previous"))
     assert sorted(os.listdir(out)) == sorted(FILES), "no temporary file left"
 
 
@@ -394,7 +389,7 @@ def test_an_unusable_bench_or_native_json_is_left_out_with_one_line(
             == said[0].removeprefix(f"{out / name}.json ").split(": the report goes on")[0]
         )
     # The page says why each file was left out, where its section would be, and no more.
-    assert _report(out) == renders(
+    assert report_in(out) == renders(
         dataclasses.replace(tiny_findings("new"), left_out=findings.left_out)
     )
 
