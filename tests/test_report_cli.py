@@ -322,6 +322,36 @@ def test_a_real_bench_run_into_a_closed_pipe_ends_quietly_with_the_status_it_des
     assert run.returncode == (0 if all(target["met"] for target in targets) else 1), errors
 
 
+_BENCH_KILLED = """
+import os, runpy, signal, sys, time
+import pytest
+def benchmarks(args):  # SIGTERM while pytest-benchmark runs: pytest catches it, returns 2
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    except KeyboardInterrupt:
+        return pytest.ExitCode.INTERRUPTED
+    raise AssertionError("SIGTERM did not interrupt the benchmarks")
+pytest.main = benchmarks
+sys.argv = ["reports.bench", "--out", sys.argv[1]]
+runpy.run_module("reports.bench", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_sigterm_while_pytest_runs_the_benchmarks_stops_the_bench_as_sigterm(
+    tmp_path: Path,
+) -> None:
+    """pytest turns the interruption into an exit status; the bench raises it again."""
+    run = subprocess.run(
+        [sys.executable, "-c", _BENCH_KILLED, str(tmp_path)], cwd=ROOT, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 128 + signal.SIGTERM, run.stderr
+    assert run.stderr.splitlines()[-1] == "python -m reports.bench: SIGTERM, stopped"
+    assert "Traceback" not in run.stderr, run.stderr
+    assert list(tmp_path.iterdir()) == [], "no bench.json, whole or cut short"
+
+
 def _file_size_limit() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))  # index.html is larger
 
