@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import weakref
 from collections.abc import Callable
 
 import pytest
@@ -12,8 +13,8 @@ from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from broken_variant.mutants import MUTANTS, Mutant
-from refimpl import ContextStore, PluginAPI
-from refimpl._cmdline import Terminated
+from refimpl import ContextStore, PluginAPI, PluginContextBase
+from refimpl._cmdline import Terminated, run_cli
 from refimpl.contract import (
     PROPERTIES,
     ContractViolation,
@@ -269,3 +270,40 @@ class InterruptedInsideHypothesis(RuleBasedStateMachine):
 def test_an_interruption_inside_hypothesis_stops_the_contract_as_itself() -> None:
     with pytest.raises(Terminated):
         _verdict(InterruptedInsideHypothesis, [settings(max_examples=5, database=None)])
+
+
+class _Token:
+    """An object to drop, so that a weak reference's callback runs at once."""
+
+
+class CtrlCInACallbackStore(ContextStore):
+    """Its first store runs a weakref callback that Ctrl-C lands in: Python can only print
+    "Exception ignored" and go on, so the interruption is swallowed there."""
+
+    interrupted = False
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        super().set_plugin_data(name, data)
+        if not CtrlCInACallbackStore.interrupted:
+            CtrlCInACallbackStore.interrupted = True
+            token = _Token()
+            keep = weakref.ref(token, _ctrl_c)
+            del token  # the callback runs now
+            assert keep() is None
+
+
+def _ctrl_c(_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_a_weakref_callback_swallowed_stops_the_contract_at_its_next_step() -> None:
+    stopped: list[bool] = []
+
+    def main(argv: object) -> int:
+        with pytest.raises(KeyboardInterrupt):
+            run_contract(CtrlCInACallbackStore, settings=DERANDOMIZED, isolate=False)
+        stopped.append(True)
+        return 0
+
+    assert run_cli(main, "test") == 0  # raised in the contract, not only once it ended
+    assert stopped == [True]
