@@ -190,26 +190,91 @@ def _run_isolated(
 
 
 def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolation | None:
-    """Run the state machine with each of `passes` in turn until one finds a violation;
-    return it (the first property, the shortest story), `None` when every property held.
-    Any other error propagates."""
+    """Search `machine` with `passes` and return the verdict: `None` when every property
+    held, else the violation of the first property in `PROPERTIES` order that the search
+    shows, with its shortest story. Any other error propagates.
+
+    One bug may break several properties, and which of them a search meets first depends
+    on its seed. So the search does not stop at its first violation: it goes on, with
+    the examples its passes have left, judging only the properties before that one (the
+    checks of the others are not run), until it finds none or its examples run out. The
+    verdict is thus the first property in that order among all the search can show, not
+    the one it happened to meet first; and a store that breaks one property costs the
+    same budget of examples as a store that holds."""
+    found: ContractViolation | None = None
+    left = [chosen.max_examples for chosen in passes]
+    judged: tuple[str, ...] = PROPERTIES
     with private_storage():
-        for chosen in passes:
-            try:
-                run_state_machine_as_test(machine, settings=chosen)
-            except BaseException as error:
-                verdict = _first_violation(error)
-                if verdict is not None:
-                    return ContractViolation(verdict.property, verdict.steps, verdict.detail)
-                interruption = next(
-                    (e for e in _chain(error) if isinstance(e, KeyboardInterrupt)), None
-                )
-                if interruption is not None and interruption is not error:
-                    # Ctrl-C or SIGTERM inside Hypothesis's own bookkeeping, which it
-                    # reports as flaky data generation: the user asked to stop, that's all.
-                    raise interruption from None
-                raise
-    return None
+        while judged and any(left):
+            machine.judged = judged
+            seen, machine.first_failure = machine.first_failure, None
+            budget = [
+                Settings(chosen, max_examples=n)
+                for chosen, n in zip(passes, left, strict=True)
+                if n
+            ]
+            violation, spent = _search(machine, budget if found is None else _rejecting(budget))
+            if violation is None:
+                machine.first_failure = seen  # when the verdict's violation was first seen
+                break
+            found = violation
+            judged = PROPERTIES[: PROPERTIES.index(violation.property)]
+            left = _remaining(left, spent)
+    machine.judged = PROPERTIES
+    return found
+
+
+def _rejecting(passes: Sequence[Settings]) -> list[Settings]:
+    """`passes` for a search that judges fewer properties: an in-process machine rejects
+    an example whose first broken check is one it does not judge (`hypothesis.reject`),
+    which is no health problem here."""
+    return [
+        Settings(
+            chosen,
+            suppress_health_check=(*chosen.suppress_health_check, HealthCheck.filter_too_much),
+        )
+        for chosen in passes
+    ]
+
+
+def _remaining(left: list[int], spent: list[int]) -> list[int]:
+    """What each pass has left after a search that spent `spent` of the passes with
+    examples left (in order; the last one is where the violation was found)."""
+    remaining = list(left)
+    live = [index for index, n in enumerate(left) if n]
+    for index, used in zip(live, spent, strict=False):
+        remaining[index] = max(0, remaining[index] - used)
+    return remaining
+
+
+def _search(
+    machine: type[Any], passes: Sequence[Settings]
+) -> tuple[ContractViolation | None, list[int]]:
+    """Run the state machine with each of `passes` in turn until one finds a violation;
+    return it (the first property, the shortest story), or `None` when none did, and the
+    examples each pass run generated before its first violation (all, when it found none)."""
+    spent: list[int] = []
+    for chosen in passes:
+        before = machine.examples
+        machine.failed_at = None
+        try:
+            run_state_machine_as_test(machine, settings=chosen)
+        except BaseException as error:
+            verdict = _first_violation(error)
+            if verdict is not None:
+                failed_at = machine.failed_at
+                spent.append(chosen.max_examples if failed_at is None else failed_at - before)
+                return ContractViolation(verdict.property, verdict.steps, verdict.detail), spent
+            interruption = next(
+                (e for e in _chain(error) if isinstance(e, KeyboardInterrupt)), None
+            )
+            if interruption is not None and interruption is not error:
+                # Ctrl-C or SIGTERM inside Hypothesis's own bookkeeping, which it
+                # reports as flaky data generation: the user asked to stop, that's all.
+                raise interruption from None
+            raise
+        spent.append(chosen.max_examples)
+    return None, spent
 
 
 ISOLATED_STEPS = 20

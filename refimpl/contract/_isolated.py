@@ -27,7 +27,7 @@ from refimpl.contract._machine import (
 )
 from refimpl.contract._story import step_line
 from refimpl.contract._supervisor import Died, Worker
-from refimpl.contract._violation import FAILURES
+from refimpl.contract._violation import FAILURES, PROPERTIES
 from refimpl.contract._worker import CLOSING
 
 __all__ = ["IsolatedMachine"]
@@ -46,7 +46,12 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
     terms: ClassVar[str] = "store"
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
+    failed_at: ClassVar[int | None] = None
+    """`examples` when the current search's first judged violation was seen."""
     clock: ClassVar[Any]
+    judged: ClassVar[tuple[str, ...]] = PROPERTIES
+    """The properties this search judges (`crash` always): a program whose first broken
+    check is another one counts as passing (see `refimpl.contract._check._verdict`)."""
 
     @classmethod
     def bind(
@@ -106,7 +111,7 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             if died.hung and died.step >= 0:  # not while closing: that is not a step
                 worker.hangs[tuple(self.steps[: died.step + 1])] = died
             self._crash(died.how, died.dump, died.step)
-        if answer[0] == "fail":
+        if answer[0] == "fail" and answer[2] in type(self).judged:
             self._fail(answer[2], answer[3], answer[1], answer[4])
         if answer[0] == "error":
             what = "raised what the contract cannot judge"
@@ -127,7 +132,8 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         if worker is None:
             return
         program = self.program if self.doomed is None else self.program[: self.doomed - 1]
-        self._ask(("run", program), 0 if self.doomed is None else self.doomed)
+        judged = type(self).judged
+        self._ask(("run", program, judged), 0 if self.doomed is None else self.doomed)
         if self.doomed is not None:
             known = worker.hangs[tuple(self.steps[: self.doomed + 1])]
             self._crash(known.how, known.dump, self.doomed)
@@ -140,6 +146,8 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         cls = type(self)
         if cls.first_failure is None:
             cls.first_failure = (cls.examples, cls.clock())
+        if cls.failed_at is None:
+            cls.failed_at = cls.examples
         raise FAILURES[prop](story or tuple(self.steps[: index + 1]), detail)
 
     def _crash(self, how: str, dump: str, index: int) -> NoReturn:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, NoReturn
 
+from hypothesis import reject
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl._api import PluginAPI
@@ -28,7 +30,7 @@ from refimpl.contract._probe import probe
 from refimpl.contract._states import CONTEXT_CLASSES, STATE_TYPES, change_state, make_state
 from refimpl.contract._story import NOISE, spoken, step_line
 from refimpl.contract._target import MappingStore, open_target
-from refimpl.contract._violation import FAILURES
+from refimpl.contract._violation import FAILURES, PROPERTIES, Unjudged
 
 __all__ = ["NAMES", "PICKED", "ContractMachine", "StepChoices", "name_list"]
 
@@ -116,11 +118,25 @@ class _Expected:
     what: str
     step: int
     cls: str
+    stored: str
+    """The data's `repr` when it was stored (`data` follows changes made in place)."""
+    plugin: str
 
     def is_equal_copy(self, got: object) -> bool:
-        """Whether `got` is of the stored context's class and holds equal data: a copy of
-        it (or the context itself; callers ask of an object that is not)."""
-        return type(got).__qualname__ == self.cls and repr(getattr(got, "data", None)) == self.data
+        """Whether `got` is equal (`==`) to the stored context: of its class, for its
+        plugin, holding equal data. A copy of it, or the context itself: callers ask of
+        an object that is not."""
+        return self._is_copy(got) and repr(getattr(got, "data", None)) == self.data
+
+    def is_snapshot(self, got: object) -> bool:
+        """Whether `got` is of the stored context's class, for its plugin, holding the data
+        it was stored with, since changed in place: a copy taken when it was stored."""
+        return self._is_copy(got) and repr(getattr(got, "data", None)) == self.stored
+
+    def _is_copy(self, got: object) -> bool:
+        return (
+            type(got).__qualname__ == self.cls and getattr(got, "plugin_name", None) == self.plugin
+        )
 
 
 class ContractMachine(StepChoices, RuleBasedStateMachine):
@@ -141,7 +157,13 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     refreeze: ClassVar[bool] = False
     examples: ClassVar[int] = 0
     first_failure: ClassVar[tuple[int, float] | None] = None
+    failed_at: ClassVar[int | None] = None
+    """`examples` when the current search's first judged violation was seen."""
     setup_line: ClassVar[str] = "state = ContractMachine()"
+    judged: ClassVar[tuple[str, ...]] = PROPERTIES
+    """The properties this search judges: an example whose first broken check is another
+    one is rejected (see `refimpl.contract._check._verdict`). Run by hand or in a worker,
+    every property is judged."""
     pulses: ClassVar[Any] = None
     """A shared clock reading (`.value`): when the latest call into the code under test
     started (`time.monotonic()`), or `None`. The isolating worker sets it, so that its
@@ -207,8 +229,14 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
 
     def _fail(self, prop: str, detail: str, steps: tuple[str, ...] | None = None) -> NoReturn:
         cls = type(self)
+        if prop not in cls.judged:  # this search looks for earlier properties only
+            if currently_in_test_context():
+                reject()  # Hypothesis runs this machine: the example does not count
+            raise Unjudged(prop)  # a worker runs it: it tells its supervisor the example passed
         if cls.first_failure is None:
             cls.first_failure = (self.examples, time.perf_counter())
+        if cls.failed_at is None:
+            cls.failed_at = cls.examples
         raise FAILURES[prop](tuple(self.steps) if steps is None else steps, detail)
 
     def _watch(self, context: PluginContextBase) -> weakref.ref[PluginContextBase]:
@@ -262,6 +290,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             describe_bare(context),
             len(self.steps) - 1,
             type(context).__qualname__,
+            data,
+            name,
         )
         self._check_just_stored(name, context)
 
@@ -269,6 +299,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         """Fetch what was just stored while the contract still holds it: a store that did
         not keep the very object (it copied it, kept the one it had, or dropped it) is
         `no-stale` here, whether or not the caller keeps the context afterwards."""
+        if not self._judging("no-stale"):
+            return
         self._pulse()
         try:
             got = self.target.get_plugin_data(name)
@@ -282,10 +314,31 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             detail = self._stale_detail(name, got, self.model[name])
             self._fail("no-stale", f"right after it was stored, {detail}")
 
-    def _retire(self, name: str) -> None:
+    def _retire(self, name: str, how: str = "replaced") -> None:
+        """Forget what `name` held (it was `how`: replaced or removed, at this step), and
+        watch it from now on for `released`."""
         old = self.model.pop(name, None)
         if old is not None:
-            self.retired.append((old.ref, f"{old.what}, stored at step {old.step}"))
+            when = len(self.steps) - 1
+            self.retired.append(
+                (old.ref, f"{old.what}, stored at step {old.step}, {how} at step {when}")
+            )
+
+    def _known(self, got: object, name: str) -> str | None:
+        """What `got`, answered for `name`, is when it is an object the contract stored: a
+        context removed or replaced since, or another plugin's; `None` when it is neither."""
+        if got is None:
+            return None
+        for ref, was in self.retired:
+            if ref() is got:
+                return f"the {was}"
+        for other, expected in self.model.items():
+            if other != name and expected.ref() is got:
+                return (
+                    f"the {expected.what} stored under {other!r} at step {expected.step}: "
+                    f"plugin {other!r}'s context, not {name!r}'s"
+                )
+        return None
 
     def _get(self, name: str) -> str:
         """A fetch of `name` as the target's user writes it."""
@@ -462,7 +515,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 self._fail(
                     "no-stale",
                     f"a store just built raised {describe_error(error)} when asked for "
-                    f"{name!r}, expected None",
+                    f"{name!r}, a name it does not hold: {NOT_HELD_GET}",
                 )
             if got is None:
                 continue
@@ -625,7 +678,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         name = self._pick_stored(name)
         self._record("remove", name=name)
         self._remove(name)
-        self._retire(name)
+        self._retire(name, "removed")
         self._check()
 
     @rule()
@@ -666,15 +719,24 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
 
     # -- the properties --------------------------------------------------------------
 
+    def _judging(self, prop: str) -> bool:
+        """Whether this search judges `prop`: the checks of the others are not run at all
+        (see `judged`), so that a search for an earlier property costs less and sees past
+        the later ones."""
+        return prop in type(self).judged
+
     def _check(self, downcast: str | None = None) -> None:
         """Judge the step: survival, no-stale, checked-downcast, released, in that order."""
-        self._check_survival()
-        self._check_no_stale()
-        if downcast is not None:
+        if self._judging("survival"):
+            self._check_survival()
+        if self._judging("no-stale") or self._judging("survival"):
+            self._check_no_stale()
+        if downcast is not None and self._judging("checked-downcast"):
             self._fail("checked-downcast", downcast)
-        if self.overreleased:
-            self._fail("released", OVER_RELEASE + self.overreleased[0])
-        self._check_released()
+        if self._judging("released"):
+            if self.overreleased:
+                self._fail("released", OVER_RELEASE + self.overreleased[0])
+            self._check_released()
 
     def _check_survival(self) -> None:
         for name, expected in self.model.items():
@@ -682,13 +744,15 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 died = self.deaths.get(id(expected.ref), "    (where is unknown)")
                 answer = self._answer_for_dead(name, expected)
                 if answer.startswith(_COPY):
+                    if not self._judging("no-stale"):
+                        continue  # not a survival failure: the store answers a copy
                     self._fail(
                         "no-stale",
                         f"{self._get(name)} returned {answer[len(_COPY) :]} of the "
                         f"{expected.what} stored at step {expected.step}, not the object "
-                        f"stored: the store answers with an equal object of its own (a copy, "
-                        f"a deserialized value, or an equal context it held before), and the "
-                        f"original was freed once nothing else held it, at:\n{died}",
+                        f"stored: the store answers with an object of its own (a copy or a "
+                        f"deserialized value), and the original was freed once nothing else "
+                        f"held it, at:\n{died}",
                     )
                 self._fail(
                     "survival",
@@ -704,8 +768,13 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         other threads rule out forking (the worst it can do is end the worker)."""
 
         def render(got: object) -> str:
+            known = self._known(got, name)
+            if known is not None:  # not a copy: an object the contract stored
+                return f"{describe(got)}, {known}"
             if got is not None and expected.is_equal_copy(got):
                 return f"{_COPY}an equal copy ({describe(got)})"
+            if got is not None and expected.is_snapshot(got):
+                return f"{_COPY}a copy as it was when stored ({describe(got)})"
             return describe(got)
 
         call = partial(self.target.get_plugin_data, name)
@@ -718,45 +787,65 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         return answer.removeprefix("returned ") if _COPY in answer[:20] else answer
 
     def _check_no_stale(self) -> None:
+        """Fetch every name touched: `no-stale` unless each answers its live stored context
+        (or `None`), `survival` if that context no longer holds the data it was stored with."""
+        stale = self._judging("no-stale")
         for name in self.touched:
             expected = self.model.get(name)
             self._pulse()
             try:
                 got = self.target.get_plugin_data(name)
             except Exception as error:
-                want = f"the {expected.what}" if expected else "None"
-                self._fail(
-                    "no-stale",
-                    f"{self._get(name)} raised {describe_error(error)}, expected {want}",
-                )
+                if not stale:
+                    continue
+                self._fail("no-stale", self._raised_detail(name, error, expected))
             live = expected.ref() if expected else None
             if got is not live:
+                if not stale:
+                    continue
                 self._fail("no-stale", self._stale_detail(name, got, expected))
-            if expected is not None and repr(getattr(got, "data", None)) != expected.data:
+            if (
+                self._judging("survival")
+                and expected is not None
+                and repr(getattr(got, "data", None)) != expected.data
+            ):
                 self._fail(
                     "survival",
                     f"the {expected.what} under {name!r} does not hold the data it was stored "
                     f"with: stored with {expected.data}, now {getattr(got, 'data', None)!r}",
                 )
 
+    def _raised_detail(self, name: str, error: Exception, expected: _Expected | None) -> str:
+        """A fetch of `name` raised `error`: where the store does not hold `name`, that
+        breaks the protocol's convention, and the detail says so."""
+        call = f"{self._get(name)} raised {describe_error(error)}"
+        if expected is not None:
+            return f"{call}, expected the {expected.what}"
+        return f"{call} for a name the store does not hold: {NOT_HELD_GET}"
+
     def _stale_detail(self, name: str, got: object, expected: _Expected | None) -> str:
         if expected is None:
-            return f"{self._get(name)} returned {describe(got)}, expected None " + (
-                "(it was removed)" if name in self.ever_stored else "(nothing was stored)"
+            known = self._known(got, name)
+            return (
+                f"{self._get(name)} returned {describe(got)}, expected None "
+                + ("(it was removed)" if name in self.ever_stored else "(nothing was stored)")
+                + (f": {known}" if known else "")
             )
         what = f"{self._get(name)} returned {describe(got)}, expected the {expected.what}"
         if got is None:
             return what + ", which is alive: the store lost track of it"
-        for ref, was in self.retired:
-            if ref() is got:
-                equal = (
-                    ", an equal one (==): it kept what it held and dropped the new one"
-                    if expected.is_equal_copy(got)
-                    else ""
-                )
-                return what + f": the {was}, which it replaced{equal}"
+        known = self._known(got, name)
+        if known is not None:
+            equal = (
+                ", an equal one (==): it kept what it held and dropped the new one"
+                if expected.is_equal_copy(got) and "replaced" in known
+                else ""
+            )
+            return what + f": {known}{equal}"
         if expected.is_equal_copy(got):
             return what + ": an equal copy, not the object stored"
+        if expected.is_snapshot(got):
+            return what + ": a copy of it as it was when stored, not the object stored"
         return what + ": another object"
 
     def _users_object(self) -> Any:
@@ -836,6 +925,18 @@ _incref.restype = None
 _LIST_ITEMS = 3 * ctypes.sizeof(ctypes.c_void_p)
 """Offset of `ob_item` in a list object: after its reference count, type and size."""
 
+
+NOT_HELD_GET = (
+    "the store protocol's convention is that a fetch of a name not held returns None "
+    "(get_plugin_data returns None; a mapping's get returns None, or [] raises KeyError)"
+)
+"""What a detail says when a fetch raised for a name the store does not hold."""
+NOT_HELD_REMOVE = (
+    "the store protocol's convention is that removing a name not held does nothing "
+    "(remove_plugin_data returns; a mapping's del or pop raises KeyError, which is taken "
+    "as nothing to remove)"
+)
+"""What a detail says when a removal raised for a name the store does not hold."""
 
 OVER_RELEASE = "freed while still referenced: "
 """How a `released` detail starts when the store freed what the contract still held."""

@@ -50,3 +50,8 @@ FAILURES: Final[dict[str, type[PropertyFailure]]] = {
     for name in PROPERTIES
 }
 """The failure class raised for each property."""
+
+
+class Unjudged(Exception):
+    """A property the current search does not judge broke first: the example ends there
+    and counts as passing (see `refimpl.contract._check._verdict`)."""

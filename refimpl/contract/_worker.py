@@ -4,7 +4,7 @@ Everything that touches the store (its factory, every call, every check, the
 collector passes) happens here, in a `ContractMachine`; the supervising process
 only draws the steps and reads the answers. The supervisor sends each example as one
 program of steps, and the worker answers once: `("ok",)`, or, with the step
-(0: the factory), `("fail", step, property, detail)`, `("error", step, text)`
+(0: the factory), `("fail", step, property, detail, story)`, `("error", step, text)`
 (the code under test raised something the contract does not judge, `SystemExit`
 say) or `("crash", step, text)` (a thread of the store died of an uncaught
 error; the worker then ends). One round trip per example, not per step. If the
@@ -27,7 +27,7 @@ from refimpl._frames import format_exception
 from refimpl.contract._machine import ContractMachine
 from refimpl.contract._probe import LIFELINE_THREAD
 from refimpl.contract._target import Refused, open_target
-from refimpl.contract._violation import PropertyFailure
+from refimpl.contract._violation import PropertyFailure, Unjudged
 
 __all__ = ["check_factory", "serve"]
 
@@ -61,7 +61,7 @@ def serve(
     progress: Any,
 ) -> None:
     """Answer the supervisor's messages until the pipe closes: `("check",)` (can the
-    factory be used?) and `("run", program)` (one example: a fresh machine on a fresh
+    factory be used?) and `("run", program, judged)` (one example: a fresh machine on a fresh
     store, then the program's `(rule, arguments)` steps, with every check)."""
     _hold_on(*lifeline)
     dump = open(dump_path, "w")  # noqa: SIM115 - open until the process ends, for faulthandler
@@ -96,6 +96,7 @@ def serve(
         if message[0] == "check":
             reply: tuple[Any, ...] = check_factory(factory, mode)
         else:
+            machine_class.judged = message[2]
             reply = _run(machine_class, message[1], progress, died)
         try:
             conn.send(reply)
@@ -144,6 +145,8 @@ def _run(
     except PropertyFailure as failure:
         story = failure.steps if index == 0 else None  # the fresh-store check tells its own
         return ("fail", index, failure.property, failure.detail, story)
+    except Unjudged:  # a property this search does not judge broke first
+        return ("ok",)
     except BaseException as error:  # the store's SystemExit, KeyboardInterrupt, ...
         return ("error", index, format_exception(error))
     finally:
