@@ -76,7 +76,9 @@ def test_untracked_store_fails_with_the_property_and_steps(
 
 def test_header_names_the_store_and_the_hypothesis_settings(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co")
-    result.stdout.fnmatch_lines(["ownership contract: --store=refimpl:ContextStore; hypothesis *"])
+    result.stdout.fnmatch_lines(
+        ["ownership contract: --store=refimpl:ContextStore --store-names=8; hypothesis *"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,6 +144,34 @@ def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--store-timeout*'soon' is not a number of seconds*"])
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("0", "'0' is not from 1 to 1000"), ("many", "'many' is not a whole number")],
+)
+def test_a_bad_store_names_is_a_usage_error(
+    pytester: pytest.Pytester, value: str, problem: str
+) -> None:
+    result = pytester.runpytest_subprocess(
+        "--store", "refimpl:ContextStore", "--store-names", value, "--co"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--store-names*{problem}*"])
+
+
+def test_store_names_gives_a_bounded_cache_the_room_it_has(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`LruStore` holds two contexts: under two names it keeps every one; under the
+    default eight it evicts, which the contract names."""
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
+    spec = "broken_variant.mutants:LruStore"
+    roomy = pytester.runpytest_subprocess("-q", "--store", spec, "--store-names", "2")
+    roomy.assert_outcomes(passed=1)
+    crowded = pytester.runpytest_subprocess("-q", "--store", spec)
+    crowded.assert_outcomes(failed=1)
+    crowded.stdout.fnmatch_lines([FAILURE_MESSAGE.format(spec=spec, property="survival")])
 
 
 def run_console_script(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -279,7 +309,9 @@ def test_the_profile_is_ci_unless_one_is_named(
         monkeypatch.setenv("HYPOTHESIS_PROFILE", variable)
     result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", *option, "--co")
     assert result.ret == 0
-    result.stdout.fnmatch_lines([f"ownership contract: --store=refimpl:ContextStore; *{expected}"])
+    result.stdout.fnmatch_lines(
+        [f"ownership contract: --store=refimpl:ContextStore --store-names=8; *{expected}"]
+    )
 
 
 def test_the_item_runs_on_the_named_profile_and_says_so(

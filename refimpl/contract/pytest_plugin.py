@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
+from refimpl.contract._machine import MAX_NAMES, NAMES_DEFAULT
+
 if TYPE_CHECKING:
     from hypothesis import settings as Settings
 
@@ -95,6 +97,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seconds one call into the store may take before it is judged hung (a crash "
         "verdict). Default: 5; 0 means no limit.",
     )
+    group.addoption(
+        "--store-names",
+        default=NAMES_DEFAULT,
+        type=_names,
+        metavar="N",
+        help="how many plugin names the contract stores under (1 to 1000; most steps pick "
+        "from the first three, one step stores under all of them, so a bounded cache with "
+        f"room for fewer shows). Default: {NAMES_DEFAULT}.",
+    )
+
+
+def _names(text: str) -> int:
+    """`--store-names`'s value: a whole number from 1 to 1000."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_NAMES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not from 1 to {MAX_NAMES}")
+    return value
 
 
 def _timeout(text: str) -> float | None:
@@ -209,8 +231,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     import hypothesis
 
     contract = config.stash[_CONTRACT]
+    names = config.getoption("store_names")
     return (
-        f"ownership contract: --store={contract.spec}; hypothesis {hypothesis.__version__}, "
+        f"ownership contract: --store={contract.spec} --store-names={names}; "
+        f"hypothesis {hypothesis.__version__}, "
         f"profile {contract.profile!r}, max_examples={contract.settings.max_examples}, "
         f"derandomize={contract.settings.derandomize}"
     )
@@ -255,7 +279,8 @@ class ContractItem(pytest.Item):
 
         settings = self.contract.settings
         timeout = self.config.getoption("store_timeout")
-        run = run_contract(self.contract.factory, settings=settings, timeout=timeout)
+        names = self.config.getoption("store_names")
+        run = run_contract(self.contract.factory, settings=settings, timeout=timeout, names=names)
         self.add_report_section(
             "call",
             "ownership contract",
