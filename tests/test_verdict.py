@@ -13,7 +13,7 @@ from hypothesis import settings
 
 from refimpl import PluginContextBase
 from refimpl.contract import ContractViolation, run_contract
-from refimpl.contract._machine import NOT_HELD_GET
+from refimpl.contract._machine import NOT_HELD_GET, NOT_HELD_REMOVE
 from tests.test_readme import readme_section
 
 
@@ -95,6 +95,20 @@ class RaisingLookupStore(dict[str, PluginContextBase]):
         self.pop(name, None)
 
 
+class StrictRemoveStore(dict[str, PluginContextBase]):
+    """A dict whose removal raises `KeyError` for a name it does not hold, where the store
+    protocol says it does nothing."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        self[name] = data
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        return self.get(name)
+
+    def remove_plugin_data(self, name: str) -> None:
+        del self[name]
+
+
 def verdict(factory: type, **chosen: object) -> ContractViolation:
     """The violation of a derandomized run with `chosen` settings; fails if none."""
     budget = settings(derandomize=True, database=None, deadline=None, **chosen)  # type: ignore[arg-type]
@@ -144,6 +158,14 @@ def test_a_fetch_that_raises_for_a_name_not_held_says_the_convention() -> None:
     assert "raised KeyError" in violation.detail, violation.detail
     assert "a name it does not hold" in violation.detail, violation.detail
     assert NOT_HELD_GET in violation.detail, violation.detail
+
+
+def test_a_removal_that_raises_for_a_name_not_held_says_the_convention() -> None:
+    violation = verdict(StrictRemoveStore, max_examples=40)
+    assert violation.property == "released", violation
+    assert "raised KeyError" in violation.detail, violation.detail
+    assert NOT_HELD_REMOVE in violation.detail, violation.detail
+    assert "twice" in violation.steps[-1], violation.steps
 
 
 class Registry:

@@ -51,7 +51,7 @@ def _says(rule: str, a: dict[str, Any], terms: str) -> str:
     if rule == "mutate":
         return f"{_get(terms, name)}.data changes in place (a plugin at work)"
     if rule == "remove":
-        return _remove(terms, name)
+        return f"{_remove(terms, name)} twice: the second finds nothing, and does nothing"
     if rule == "second_store":
         return "a second store from the same factory: it must start empty"
     if rule == "drop_refs":
