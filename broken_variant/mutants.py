@@ -468,6 +468,6 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("segfault", "store", SegfaultStore, _summary(SegfaultStore), "crash"),
     Mutant("abort", "store", AbortStore, _summary(AbortStore), "crash"),
     Mutant("exit", "store", ExitingStore, _summary(ExitingStore), "crash"),
-    Mutant("hang", "store", HangingStore, _summary(HangingStore), "crash", timeout=0.3),
+    Mutant("hang", "store", HangingStore, _summary(HangingStore), "crash", timeout=2.0),
 )  # fmt: skip
 """Every mutant, in the order reports list them."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -17,7 +18,14 @@ import pytest
 from hypothesis import settings
 
 from refimpl import ContextStore, PluginContextBase
-from refimpl.contract import ContractViolation, _probe, check_store, run_contract
+from refimpl.contract import (
+    PROPERTIES,
+    ContractViolation,
+    _probe,
+    _supervisor,
+    check_store,
+    run_contract,
+)
 from refimpl.contract._evidence import CONTRACT_DIR
 from refimpl.contract._isolated import CLOSE_LINE
 from refimpl.contract._machine import NAMES
@@ -32,17 +40,31 @@ ROOT = Path(__file__).resolve().parent.parent
 FEW = settings(max_examples=10, stateful_step_count=4, derandomize=True, database=None)
 
 
+SLOW_CALL = 0.01
+"""Seconds each fetch of `SlowStore` sleeps."""
+SLOW_LIMIT = 2.0
+"""The limit it runs under: 200 times a fetch, so that a pass never depends on how busy
+the machine is."""
+SLOW_NAMES = 250
+"""Names it runs under: each example begins by asking the store just built for every one of
+them, so each example's program sleeps at least 2.5 s, longer than the limit."""
+
+
 class SlowStore(ContextStore):
-    """Every fetch takes 0.04 s: a step's checks make several, longer together than the
-    0.1 s limit, each well within it."""
+    """Every fetch takes `SLOW_CALL` seconds: an example's program makes hundreds, longer
+    together than the limit, each far within it."""
 
     def get_plugin_data(self, name: str) -> PluginContextBase | None:
-        time.sleep(0.04)
+        time.sleep(SLOW_CALL)
         return super().get_plugin_data(name)
 
 
 def test_a_slow_store_passes_when_each_call_is_within_the_limit() -> None:
-    check_store(SlowStore, settings=settings(FEW, max_examples=3), timeout=0.1)
+    """The limit is for each call, not for a whole example (one program, one answer): every
+    example here outlasts it (by construction, not by a clock), and the store passes."""
+    assert SLOW_NAMES * SLOW_CALL > 1.2 * SLOW_LIMIT
+    one_step = settings(FEW, max_examples=1, stateful_step_count=1)
+    check_store(SlowStore, settings=one_step, timeout=SLOW_LIMIT, names=SLOW_NAMES)
 
 
 class ThreadDyingStore(ContextStore):
@@ -127,14 +149,31 @@ def test_the_probe_gives_up_on_a_child_that_does_not_answer(
     monkeypatch.setattr(_probe, "LIMIT_SECONDS", 0.2)
     started = time.monotonic()
     assert _probe.probe(lambda: time.sleep(60)) == "(not probed: no answer within 0.2 s)"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # it gave up, long before the child's 60 s
 
 
-def test_the_probe_keeps_its_worker_stamped_alive_while_its_child_works() -> None:
+def test_the_probe_keeps_its_worker_stamped_alive_while_its_child_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child answers only once it has seen the probe stamp the worker alive three times
+    while it waited (each stamp writes a byte it reads): no clock decides the outcome."""
+    monkeypatch.setattr(_probe, "LIMIT_SECONDS", 60.0)  # never met: the child answers first
+    stamped, stamp = os.pipe()
     stamps: list[float] = []
-    assert _probe.probe(lambda: time.sleep(0.3), waiting=lambda: stamps.append(1.0)) == (
-        "returned None"
-    )
+
+    def waiting() -> None:
+        stamps.append(1.0)
+        os.write(stamp, b".")
+
+    def call() -> None:
+        for _ in range(3):
+            os.read(stamped, 1)
+
+    try:
+        assert _probe.probe(call, waiting=waiting) == "returned None"
+    finally:
+        os.close(stamped)
+        os.close(stamp)
     assert len(stamps) >= 3  # the supervisor's limit is for the store's calls, not this wait
 
 
@@ -171,7 +210,7 @@ def test_a_probe_child_ends_with_its_parent_never_holding_the_users_pipe(
     parent.kill()
     parent.wait()
     child = int(written.read_text())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # it dies at once; a minute would be the orphan's own
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not _alive(child), "the probe's child outlived its parent"
@@ -245,12 +284,19 @@ def test_a_store_that_crashes_as_it_is_closed_tells_a_story_ending_in_the_close(
 
 class HelperThenSegfaultStore(ContextStore):
     """Starts a helper process (as a `multiprocessing.Manager` would), which inherits the
-    worker's end of its pipe, then follows a null pointer when a context is removed."""
+    worker's end of its pipe, then follows a null pointer when a context is removed. The
+    helper holds the pipe until `release` (a pipe's two ends, made by the test before any
+    worker is forked) is closed by the test, long after the limit: a supervisor that only
+    watched the pipe would judge the worker hung."""
+
+    release: tuple[int, int] = (-1, -1)
 
     def __init__(self) -> None:
         super().__init__()
-        if os.fork() == 0:  # the helper: outlives the worker a while, holding the pipe
-            time.sleep(3)
+        if os.fork() == 0:  # the helper: outlives the worker, holding the pipe
+            held, letting_go = self.release
+            os.close(letting_go)  # its own copy: the end comes when the test closes its own
+            select.select([held], [], [], 120)
             os._exit(0)
 
     def remove_plugin_data(self, name: str) -> None:
@@ -258,12 +304,33 @@ class HelperThenSegfaultStore(ContextStore):
         ctypes.string_at(0)
 
 
-def test_a_worker_that_dies_while_its_helper_holds_the_pipe_is_seen_dead_not_hung() -> None:
-    run = run_contract(lambda: HelperThenSegfaultStore(), settings=FEW, timeout=30)
+def test_a_worker_that_dies_while_its_helper_holds_the_pipe_is_seen_dead_not_hung(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = os.pipe()
+    monkeypatch.setattr(HelperThenSegfaultStore, "release", release)
+    try:  # a lambda: each worker is forked from this process, and so has `release`
+        run = run_contract(lambda: HelperThenSegfaultStore(), settings=FEW, timeout=10)
+    finally:
+        for end in release:
+            os.close(end)  # every helper, blocked on it, now ends
     assert run.violation is not None
     assert run.violation.property == "crash", run.violation
     assert "killed by signal 11 (SIGSEGV)" in run.violation.detail
-    assert run.seconds < 20  # not judged at the 30 s limit, as a hang
+    assert "no answer within" not in run.violation.detail  # seen dead, not judged hung
+
+
+HANG_LIMIT = 2.0
+"""The limit of the tests of a store that really hangs: waited out once, at its first hang,
+and room enough for every call that does not hang, however busy the machine."""
+
+
+def unshortened(monkeypatch: pytest.MonkeyPatch, limit: float) -> None:
+    """Keep the limit at `limit` once a store has hung. By default it is then a tenth of it
+    (at least 0.2 s), so that shrinking a hang is quick; on a busy machine a call that does
+    not hang can outlast that (a fresh worker's first collection), and the story shrinks
+    to it. A call blocked where the store hung before is still judged at once."""
+    monkeypatch.setattr(_supervisor, "HANG_FLOOR", limit)
 
 
 class SignalTakingHangingStore(ContextStore):
@@ -280,8 +347,11 @@ class SignalTakingHangingStore(ContextStore):
         return None
 
 
-def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung() -> None:
-    run = run_contract(lambda: SignalTakingHangingStore(), settings=FEW, timeout=0.3)
+def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unshortened(monkeypatch, HANG_LIMIT)
+    run = run_contract(lambda: SignalTakingHangingStore(), settings=FEW, timeout=HANG_LIMIT)
     assert run.violation is not None
     assert run.violation.property == "crash", run.violation
     assert "no answer within" in run.violation.detail
@@ -338,26 +408,29 @@ class StuckOnRemoveStore(ContextStore):
             self._lock.acquire()
 
 
-def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once() -> None:
+def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     store = ("store", {"name": "a", "state": "counter", "seed": 0, "keep": True})
     remove = ("remove", {"name": "a"})
     slow = ("store", {"name": "b", "state": "counter", "seed": 0, "keep": True})
-    # A lambda: the worker is forked from this process. Limits: 3 s, then 0.3 s once it hung
-    # (room for the slow call on a busy machine).
+    # A lambda: the worker is forked from this process. The limit stays 2 s once it hung, so
+    # the slow call has room on a busy machine: what is judged at once is told by the words.
+    unshortened(monkeypatch, HANG_LIMIT)
     worker = Worker(
-        lambda: StuckOnRemoveStore(), mode="store", setup_line="", timeout=3.0, names=NAMES
+        lambda: StuckOnRemoveStore(), mode="store", setup_line="", timeout=HANG_LIMIT, names=NAMES
     )
     try:
         with pytest.raises(Died) as first:
-            worker.ask(("run", [store, remove]))
-        assert first.value.how.startswith("no answer within 3 s"), first.value.how
+            worker.ask(("run", [store, remove], PROPERTIES))
+        assert first.value.how.startswith("no answer within 2 s"), first.value.how
         assert first.value.step == 2
         # Slow (0.1 s, past the early look) but elsewhere: waited for, and it answers.
-        assert worker.ask(("run", [slow])) == ("ok",)
+        assert worker.ask(("run", [slow], PROPERTIES)) == ("ok",)
         with pytest.raises(Died) as again:
-            worker.ask(("run", [store, remove]))
+            worker.ask(("run", [store, remove], PROPERTIES))
         assert again.value.how.startswith(
-            "the call hung: blocked where an earlier call gave no answer within 3 s"
+            "the call hung: blocked where an earlier call gave no answer within 2 s"
         ), again.value.how
         assert again.value.step == 2
         assert "in remove_plugin_data" in again.value.dump

@@ -110,7 +110,7 @@ def test_a_store_that_ends_the_process_is_one_failed_item_naming_how(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, spec: str, how: str
 ) -> None:
     monkeypatch.setenv("HYPOTHESIS_PROFILE", "ci")
-    result = pytester.runpytest_subprocess("--store", spec, "--store-timeout", "2")
+    result = pytester.runpytest_subprocess("--store", spec, "--store-timeout", "30")
     assert result.ret == 1, "a store that ends the process must never look like a pass"
     result.assert_outcomes(failed=1)
     head = FAILURE_MESSAGE.format(spec=spec, property="crash")

@@ -70,6 +70,16 @@ foreground job. A shell's background job (`make test &`) ignores SIGINT, and a p
 inherits an ignored signal: there, Ctrl-C could not reach the command at all."""
 
 
+def _voluntary_switches(pid: int) -> int:
+    """How often process `pid`'s main thread has given up the processor of its own accord
+    (a sleep, a wait): Linux's count in /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError(f"/proc/{pid}/status has no voluntary_ctxt_switches")
+
+
 def test_ctrl_c_shuts_the_plugins_down_and_exits_130_without_a_traceback() -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", AS_IN_A_TERMINAL, "run", "--seconds", "30"],
@@ -80,10 +90,15 @@ def test_ctrl_c_shuts_the_plugins_down_and_exits_130_without_a_traceback() -> No
     try:
         assert process.stderr is not None
         # printed once the plugins are registered; an old build that says nothing fails here
-        ready, _, _ = select.select([process.stderr], [], [], 20)
-        started = process.stderr.readline() if ready else "(nothing within 20 s)"
+        ready, _, _ = select.select([process.stderr], [], [], 60)
+        started = process.stderr.readline() if ready else "(nothing within 60 s)"
         assert started.startswith("python -m refimpl: running simple_counter, frame_log"), started
-        time.sleep(1.5)  # a few frames, even on a busy machine
+        # A few frames, however busy the machine: the host sleeps before every frame but the
+        # first, so a few more sleeps (voluntary context switches) than now mean frames ran.
+        switches = _voluntary_switches(process.pid)
+        deadline = time.monotonic() + 30  # else on: then hundreds of frames have run
+        while _voluntary_switches(process.pid) < switches + 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
     finally:
