@@ -337,7 +337,7 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
     ),
     Registry(
         "cachetools.LRUCache(maxsize=4)", "cachetools", "cachetools",
-        make_cachetools_lru, "no-stale",
+        make_cachetools_lru, "survival",
         "Least Recently Used (LRU) cache implementation: discards the least recently used "
         "items first to make space when necessary",
         "https://cachetools.readthedocs.io/en/stable/#cachetools.LRUCache",
@@ -360,12 +360,12 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
         "https://github.com/piskvorky/sqlitedict#serialization",
     ),
     Registry(
-        "boltons.cacheutils.LRI(max_size=4)", "boltons", "boltons", make_boltons_lri, "no-stale",
+        "boltons.cacheutils.LRI(max_size=4)", "boltons", "boltons", make_boltons_lri, "survival",
         "The LRI implements the basic Least Recently Inserted strategy to caching",
         "https://boltons.readthedocs.io/en/latest/cacheutils.html#boltons.cacheutils.LRI",
     ),
     Registry(
-        "lru.LRU(4)", "lru-dict", "lru-dict", make_lru_dict, "no-stale",
+        "lru.LRU(4)", "lru-dict", "lru-dict", make_lru_dict, "survival",
         "A fixed size dict like container which evicts Least Recently Used (LRU) items "
         "once size limit is exceeded",
         "https://github.com/amitdev/lru-dict#readme",
