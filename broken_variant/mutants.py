@@ -448,7 +448,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "checked-downcast"),
     Mutant("silent-reset", "api", make_silent_reset_api, _summary(SilentResetAPI),
            "checked-downcast"),
-    Mutant("stale-cache-api", "api", make_caching_api, _summary(CachingAPI), "no-stale"),
+    Mutant("stale-cache-api", "api", make_caching_api, _summary(CachingAPI), "released"),
     Mutant("over-release", "store", OverReleaseStore, _summary(OverReleaseStore), "released"),
     Mutant("threaded-weak", "store", ThreadedWeakStore, _summary(ThreadedWeakStore),
            "survival"),

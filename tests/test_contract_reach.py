@@ -102,7 +102,7 @@ def test_a_mappings_story_spells_the_calls_made_on_it() -> None:
     assert "store.pop('a', None)" in story, story
     assert "del store" not in story
     assert "store.get(" not in story + violation.detail
-    assert "store['a'] returned a CounterContext" in violation.detail
+    assert "store['a'] returned the CounterContext" in violation.detail
     assert violation.detail.endswith("expected None (it was removed)"), violation.detail
 
 
@@ -183,8 +183,8 @@ def test_names_sets_how_large_a_bounded_cache_the_contract_overflows() -> None:
     assert run_contract(CapacityDict, settings=FEW, names=9).violation is None
     violation = run_contract(CapacityDict, settings=FEW, names=10).violation
     assert violation is not None
-    assert violation.property == "no-stale", violation
-    assert "lost track of it" in violation.detail
+    assert violation.property == "survival", violation
+    assert "freed while stored" in violation.detail
 
 
 @pytest.mark.parametrize("names", [0, -1, 1.5, True, "8"])
@@ -324,14 +324,17 @@ def test_a_store_that_answers_a_copy_once_the_original_died_is_no_stale_not_surv
 
 
 class CompactingStore(ContextStore):
-    """Compacts its table on every sixth removal, and the compaction drops every entry:
-    a bug no program of five steps or fewer can show (each step removes at most once)."""
+    """Compacts its table on every sixth removal of a context it holds, and the compaction
+    drops every entry: a bug no program of five steps or fewer can show (each step removes
+    at most one context)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.removals = 0
 
     def remove_plugin_data(self, name: str) -> None:
+        if self.get_plugin_data(name) is None:
+            return
         super().remove_plugin_data(name)
         self.removals += 1
         if self.removals % 6 == 0:
@@ -350,5 +353,6 @@ def test_the_short_programs_come_first_and_the_long_ones_still_run() -> None:
     found = settings(FEW, max_examples=500, phases=[Phase.generate])
     violation = run_contract(CompactingStore, settings=found).violation
     assert violation is not None, "a bug that needs six steps is found by the long programs"
-    assert violation.property == "no-stale", violation
+    # The dropped contexts: lost (no-stale), or dead when nothing else kept them (survival).
+    assert violation.property in ("survival", "no-stale"), violation
     assert len(violation.rule_steps) > SHORT_STEPS

@@ -22,7 +22,6 @@ from refimpl.contract import (
     PROPERTIES,
     ContractViolation,
     _probe,
-    _supervisor,
     check_store,
     run_contract,
 )
@@ -325,14 +324,6 @@ HANG_LIMIT = 2.0
 and room enough for every call that does not hang, however busy the machine."""
 
 
-def unshortened(monkeypatch: pytest.MonkeyPatch, limit: float) -> None:
-    """Keep the limit at `limit` once a store has hung. By default it is then a tenth of it
-    (at least 0.2 s), so that shrinking a hang is quick; on a busy machine a call that does
-    not hang can outlast that (a fresh worker's first collection), and the story shrinks
-    to it. A call blocked where the store hung before is still judged at once."""
-    monkeypatch.setattr(_supervisor, "HANG_FLOOR", limit)
-
-
 class SignalTakingHangingStore(ContextStore):
     """Takes SIGUSR1 back to its default (as a server may, for itself), and hangs in a
     fetch once anything was stored."""
@@ -347,10 +338,7 @@ class SignalTakingHangingStore(ContextStore):
         return None
 
 
-def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    unshortened(monkeypatch, HANG_LIMIT)
+def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung() -> None:
     run = run_contract(lambda: SignalTakingHangingStore(), settings=FEW, timeout=HANG_LIMIT)
     assert run.violation is not None
     assert run.violation.property == "crash", run.violation
@@ -408,15 +396,13 @@ class StuckOnRemoveStore(ContextStore):
             self._lock.acquire()
 
 
-def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once() -> None:
     store = ("store", {"name": "a", "state": "counter", "seed": 0, "keep": True})
     remove = ("remove", {"name": "a"})
     slow = ("store", {"name": "b", "state": "counter", "seed": 0, "keep": True})
-    # A lambda: the worker is forked from this process. The limit stays 2 s once it hung, so
-    # the slow call has room on a busy machine: what is judged at once is told by the words.
-    unshortened(monkeypatch, HANG_LIMIT)
+    # A lambda: the worker is forked from this process. The limit stays 2 s once it hung
+    # (only a call blocked where it hung is judged at once), so the slow call has room on a
+    # busy machine: what is judged at once is told by the words.
     worker = Worker(
         lambda: StuckOnRemoveStore(), mode="store", setup_line="", timeout=HANG_LIMIT, names=NAMES
     )

@@ -195,19 +195,21 @@ def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolatio
     shows, with its shortest story. Any other error propagates.
 
     One bug may break several properties, and which of them a search meets first depends
-    on its seed. So the search does not stop at its first violation: it goes on, with
-    the examples its passes have left, judging only the properties before that one (the
-    checks of the others are not run), until it finds none or its examples run out. The
-    verdict is thus the first property in that order among all the search can show, not
-    the one it happened to meet first; and a store that breaks one property costs the
-    same budget of examples as a store that holds."""
+    on its seed. So the search does not stop at its first violation: it goes on, judging
+    only the properties before that one (the checks of the others are not run), until it
+    finds none. The verdict is thus the first property in that order that the search
+    shows, not the one it happened to meet first. The search goes on for
+    `FOLLOW_UP_FACTOR` times the examples it took to meet its first violation (at least
+    `FOLLOW_UP_FLOOR`), within what its passes have left: an earlier property that takes
+    ten times longer to show than the one met is, at that, not searched for."""
     found: ContractViolation | None = None
     left = [chosen.max_examples for chosen in passes]
     judged: tuple[str, ...] = PROPERTIES
+    allowance: int | None = None
     with private_storage():
         while judged and any(left):
             machine.judged = judged
-            seen, machine.first_failure = machine.first_failure, None
+            seen, machine.first_failure = getattr(machine, "first_failure", None), None
             budget = [
                 Settings(chosen, max_examples=n)
                 for chosen, n in zip(passes, left, strict=True)
@@ -217,11 +219,42 @@ def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolatio
             if violation is None:
                 machine.first_failure = seen  # when the verdict's violation was first seen
                 break
-            found = violation
+            found = _told_judging(violation, judged)
             judged = PROPERTIES[: PROPERTIES.index(violation.property)]
-            left = _remaining(left, spent)
+            if allowance is None:
+                allowance = max(FOLLOW_UP_FLOOR, FOLLOW_UP_FACTOR * sum(spent))
+            else:
+                allowance = max(0, allowance - sum(spent))
+            left = _within(_remaining(left, spent), allowance)
     machine.judged = PROPERTIES
     return found
+
+
+FOLLOW_UP_FACTOR = 20
+"""After its first violation, the search goes on for this many times the examples it
+took to meet it, looking for an earlier property (see `_verdict`)."""
+FOLLOW_UP_FLOOR = 100
+"""The fewest examples the search goes on for after its first violation."""
+
+
+def _within(left: list[int], allowance: int) -> list[int]:
+    """`left`, cut to `allowance` examples in all, the earlier passes served first."""
+    kept = []
+    for n in left:
+        kept.append(min(n, allowance))
+        allowance -= kept[-1]
+    return kept
+
+
+def _told_judging(violation: ContractViolation, judged: tuple[str, ...]) -> ContractViolation:
+    """`violation`, its setup line asking `replay` to judge only `judged` when that is not
+    every property: the checks of the others, which the search did not run, would stop its
+    story at a later property."""
+    setup, *rest = violation.steps
+    if judged == PROPERTIES or not setup.endswith(")"):
+        return violation
+    told = f"{setup[:-1]}, judged={judged!r})"
+    return ContractViolation(violation.property, (told, *rest), violation.detail)
 
 
 def _rejecting(passes: Sequence[Settings]) -> list[Settings]:
@@ -255,7 +288,7 @@ def _search(
     examples each pass run generated before its first violation (all, when it found none)."""
     spent: list[int] = []
     for chosen in passes:
-        before = machine.examples
+        before = getattr(machine, "examples", 0)
         machine.failed_at = None
         try:
             run_state_machine_as_test(machine, settings=chosen)
@@ -370,10 +403,18 @@ def resolve_factory(spec: str) -> Callable[[], Any]:
 
 
 def replay(
-    factory: Callable[[], Any] | str, *, api: bool = False, names: int = NAMES_DEFAULT
+    factory: Callable[[], Any] | str,
+    *,
+    api: bool = False,
+    names: int = NAMES_DEFAULT,
+    judged: Sequence[str] = PROPERTIES,
 ) -> ContractMachine:
     """Return a fresh contract machine on `factory` (a callable or a `module:name` spec),
     ready to run a violation's steps line by line.
+
+    `judged` names the properties it checks (in `PROPERTIES`, `crash` among them): a
+    violation found once the search judged only the properties before the one it met
+    first (see `_verdict`) says so in its first line, so that its story replays to it.
 
     The machine runs in the calling process, not isolated: replaying a `crash` story
     crashes the replaying process as it crashed the worker (a segfault kills it, a hang
@@ -384,10 +425,15 @@ def replay(
     import path, that line says `replay(factory)`, so run the steps with
     `exec("\\n".join(steps), {"factory": your_factory})`.
     """
+    unknown = [prop for prop in judged if prop not in PROPERTIES]
+    if unknown or "crash" not in judged:
+        raise ValueError(f"judged must name properties of {PROPERTIES}, crash among them")
     make = resolve_factory(factory) if isinstance(factory, str) else factory
     mode = "api" if api else "store"
     setup_line = _setup_line(make, mode, names)
-    return ContractMachine.bind(make, mode=mode, setup_line=setup_line, names=name_list(names))()
+    machine = ContractMachine.bind(make, mode=mode, setup_line=setup_line, names=name_list(names))
+    machine.judged = tuple(prop for prop in PROPERTIES if prop in judged)
+    return machine()
 
 
 def _setup_line(factory: Callable[[], Any], mode: str, names: int) -> str:

@@ -201,9 +201,9 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         self.model[name] = state
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks, keep=keeps)
-    def store_equal(self, name: str, keep: bool) -> None:
-        self._step("store_equal", name=self._pick_stored(name), keep=keep)
+    @rule(name=name_picks)
+    def store_equal(self, name: str) -> None:
+        self._step("store_equal", name=self._pick_stored(name))
 
     @precondition(lambda self: 0 < len(self.model) < len(self.names))
     @rule(state=state_keys, seed=seeds)

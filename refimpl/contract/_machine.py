@@ -434,13 +434,14 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self._remember(name, context, state, keep, data)
 
     @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks, keep=keeps)
-    def store_equal(self, name: str, keep: bool = True) -> None:
+    @rule(name=name_picks)
+    def store_equal(self, name: str) -> None:
         """Store a new context equal (`==`: same class, plugin and data) to the one stored,
-        but not it, keeping it or not: a store that takes "equal" for "the same" keeps the
-        old (and lets the new one die when nobody else holds it)."""
+        but not it, and keep no reference to it: a store that takes "equal" for "the same"
+        keeps the old, and the new one dies (`survival`)."""
         name = self._pick_stored(name)
-        self._record("store_equal", name=name, keep=keep)
+        keep = False
+        self._record("store_equal", name=name)
         expected = self.model[name]
         old = expected.ref()
         if old is not None:

@@ -43,7 +43,9 @@ def _says(rule: str, a: dict[str, Any], terms: str) -> str:
         removed = _remove(terms, name)
         return f"{removed}; {_set(terms, name, _context(a))} at its old address, if freed{kept}"
     if rule == "store_equal":
-        return _set(terms, name, "a new context == the one it holds, not it") + kept
+        return _set(terms, name, "a new context == the one it holds, not it") + (
+            ", and nothing else keeps it"
+        )
     if rule == "store_all":
         first, *rest = a["names"]
         others = f", and so on up to {rest[-1]!r}" if rest else ""

@@ -45,10 +45,6 @@ START_LIMIT = 120.0
 """Seconds a new worker may take to import the contract and the factory."""
 MAX_THREAD_FRAMES = 12
 """Frames kept of each thread's stack in a dump, innermost first."""
-HANG_FLOOR = 0.2
-"""The shortest wait, in seconds, once a hang has been seen (see `Worker.wait`)."""
-HANG_SHORTENING = 10
-"""Once a hang has been seen, the limit is `timeout` divided by this."""
 QUICK_LOOK = 0.05
 """Once a hang has been seen, seconds after which a running call's stacks are looked at,
 to judge at once a call blocked where the store hung before (see `hang_site`)."""
@@ -83,13 +79,14 @@ class Worker:
     limit). The worker stamps the start of each call; the supervisor gives up when
     the running call has lasted `timeout` seconds, so a slow store whose calls each
     end in time passes, however long a step takes. Once a hang has been seen,
-    shrinking will meet it again and again: from then on the limit is a tenth of
-    `timeout` (at least 0.2 s), and a call still running after 0.05 s has its stacks
-    looked at: blocked where the store hung before, it is judged hung at once. A
-    reproduced hang thus costs a twentieth of a second, not `timeout` each time.
-    The limit of this: a store that has hung, and whose calls sometimes take more than
-    a tenth of `timeout`, or wait more than 0.05 s at the place where it hung, may have
-    a slow call judged a hang while its story is shrunk.
+    shrinking will meet it again and again: from then on a call still running after
+    0.05 s has its stacks looked at: blocked where the store hung before, it is judged
+    hung at once. A reproduced hang thus costs a twentieth of a second, not `timeout`
+    each time. Every other call keeps the whole `timeout`, so a call made slow by a busy
+    machine (a fresh worker's first collection, say) is never judged a hang. The limit
+    of this: a store that has hung, and whose calls sometimes wait more than 0.05 s at
+    the very place where it hung, may have a slow call there judged a hang while its
+    story is shrunk.
     """
 
     def __init__(
@@ -159,10 +156,9 @@ class Worker:
         return answer
 
     def wait(self) -> float | None:
-        """Seconds to wait for a call: `timeout`, or less once a hang was seen."""
-        if self.timeout is None or not self.hung_before:
-            return self.timeout
-        return min(self.timeout, max(HANG_FLOOR, self.timeout / HANG_SHORTENING))
+        """Seconds to wait for a call: `timeout`, whether or not a hang was seen (a call
+        blocked where the store hung before is judged at once: see `_answer`)."""
+        return self.timeout
 
     def _answer(self, wait: float | None, *, look: bool = True) -> tuple[Any, ...]:
         assert self.conn is not None
