@@ -230,10 +230,10 @@ def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolatio
     return found
 
 
-FOLLOW_UP_FACTOR = 20
+FOLLOW_UP_FACTOR = 10
 """After its first violation, the search goes on for this many times the examples it
 took to meet it, looking for an earlier property (see `_verdict`)."""
-FOLLOW_UP_FLOOR = 100
+FOLLOW_UP_FLOOR = 50
 """The fewest examples the search goes on for after its first violation."""
 
 
