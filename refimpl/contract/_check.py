@@ -42,7 +42,9 @@ def check_store(
     """Run the ownership contract against the stores `make_store()` builds.
 
     Returns quietly when every property holds; raises `ContractViolation` with
-    the broken property, the shrunk steps and the evidence otherwise.
+    the broken property, the shrunk steps and the evidence otherwise. Where one bug
+    breaks several properties, the one named is the first in `PROPERTIES` order that
+    the search shows, whichever it met first (see `_verdict`).
     `make_store()` may build a store (the three store methods) or any mutable
     mapping (`__setitem__`, `__getitem__` or `get`, `__delitem__` or `pop`: `dict`,
     `WeakValueDictionary`, a cachetools cache, a `shelve`), used as it is, or a context
