@@ -691,27 +691,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self._record("remove", name=name)
         self._remove(name)
         self._retire(name, "removed")
-        self._remove_not_held(name)
+        self._remove(name, held=False)
         self._check()
-
-    def _remove_not_held(self, name: str) -> None:
-        """Remove `name`, which the store does not hold: a store that raises breaks the
-        protocol's convention, and a host that removes every plugin's name at shutdown
-        stops there, keeping what it would have released next (`released`)."""
-        self._pulse()
-        try:
-            self.target.remove_plugin_data(name)
-        except Exception as error:
-            if self._judging("released"):
-                removal = spoken(self.terms, "remove", name)
-                self._fail(
-                    "released",
-                    f"{removal}, called again once {name!r} was removed, raised "
-                    f"{describe_error(error)} for a name the store does not hold: "
-                    f"{NOT_HELD_REMOVE}. A host that removes every plugin's name at "
-                    f"shutdown stops at this error, and keeps alive what it would have "
-                    f"released next",
-                )
 
     @rule()
     def drop_refs(self) -> None:
@@ -739,16 +720,27 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         if self.pulses is not None:
             self.pulses.value = time.monotonic()
 
-    def _remove(self, name: str) -> None:
+    def _remove(self, name: str, *, held: bool = True) -> None:
         """Remove `name` from the target; a store that raises keeps what it was asked to let
-        go of (`released`)."""
+        go of (`released`). Where the store does not hold `name` (`held=False`), raising
+        breaks the protocol's convention, and a host that removes every plugin's name at
+        shutdown stops there, keeping what it would have released next (`released`)."""
         self._pulse()
         try:
             self.target.remove_plugin_data(name)
         except Exception as error:
             if self._judging("released"):
                 removal = spoken(self.terms, "remove", name)
-                self._fail("released", f"{removal} raised {describe_error(error)}")
+                raised = f"raised {describe_error(error)}"
+                if held:
+                    self._fail("released", f"{removal} {raised}")
+                self._fail(
+                    "released",
+                    f"{removal}, called again once {name!r} was removed, {raised} for a name "
+                    f"the store does not hold: {NOT_HELD_REMOVE}. A host that removes every "
+                    f"plugin's name at shutdown stops at this error, and keeps alive what it "
+                    f"would have released next",
+                )
 
     # -- the properties --------------------------------------------------------------
 
