@@ -161,9 +161,10 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     """`examples` when the current search's first judged violation was seen."""
     setup_line: ClassVar[str] = "state = ContractMachine()"
     judged: ClassVar[tuple[str, ...]] = PROPERTIES
-    """The properties this search judges: an example whose first broken check is another
-    one is rejected (see `refimpl.contract._check._verdict`). Run by hand or in a worker,
-    every property is judged."""
+    """The properties this search judges: the checks of the others are not run, and an
+    example that breaks one of them inside a step ends there, as passing (rejected when
+    Hypothesis runs this machine; see `refimpl.contract._check._verdict`). Unless a search
+    or `replay(..., judged=...)` says otherwise, every property is judged."""
     pulses: ClassVar[Any] = None
     """A shared clock reading (`.value`): when the latest call into the code under test
     started (`time.monotonic()`), or `None`. The isolating worker sets it, so that its
@@ -440,7 +441,6 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         but not it, and keep no reference to it: a store that takes "equal" for "the same"
         keeps the old, and the new one dies (`survival`)."""
         name = self._pick_stored(name)
-        keep = False
         self._record("store_equal", name=name)
         expected = self.model[name]
         old = expected.ref()
@@ -449,7 +449,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             context = CONTEXT_CLASSES[expected.state](name, data)
             del old
             self._set(name, context)
-            self._remember(name, context, expected.state, keep, expected.data)
+            self._remember(name, context, expected.state, False, expected.data)
             del context
         self._check()
 
