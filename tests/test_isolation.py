@@ -34,6 +34,7 @@ from refimpl.contract._supervisor import (
     hang_site,
     innermost_frames,
 )
+from refimpl.contract._worker import CLOSING, DAMAGED
 
 ROOT = Path(__file__).resolve().parent.parent
 FEW = settings(max_examples=10, stateful_step_count=4, derandomize=True, database=None)
@@ -236,6 +237,31 @@ def test_data_freed_under_its_living_context_is_released_at_the_step_that_freed_
     ), violation.detail
     assert "in DataOverReleaseStore.set_plugin_data" in violation.detail
     assert len(violation.rule_steps) == 2  # stored, then stored over
+
+
+def test_a_search_that_does_not_judge_released_ends_an_example_at_its_over_release() -> None:
+    """After its first violation the search judges only earlier properties (see
+    `_verdict`): an over-release it does not judge still ends the example, and the worker,
+    whose memory the store damaged, serves no other program, so no later crash of that
+    damage is blamed on the store as a `crash`."""
+    stored = {"state": "counter", "seed": 0, "keep": False}
+    program = [("store", {"name": "a", **stored}), ("store", {"name": "a", **stored})]
+    program += [("store", {"name": name, **stored}) for name in "bcdefgh"]
+    earlier = PROPERTIES[: PROPERTIES.index("released")]
+    worker = Worker(DataOverReleaseStore, mode="store", setup_line="", timeout=None, names=NAMES)
+    try:
+        assert worker.ask(("run", program, earlier)) == ("ok",)
+        assert worker.progress.value == CLOSING - 2  # it ended at step 2, of 9
+        assert worker.process is not None
+        worker.process.join(5.0)
+        assert worker.process.exitcode == DAMAGED
+        restarts = worker.restarts
+        with pytest.raises(Died):  # the next program finds it gone: the supervisor retries
+            worker.ask(("run", program[:1], earlier))
+        assert worker.ask(("run", program[:1], earlier)) == ("ok",)  # on a fresh worker
+        assert worker.restarts == restarts + 1
+    finally:
+        worker.close()
 
 
 class CrashesInAWornWorker(ContextStore):

@@ -751,7 +751,12 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         return prop in type(self).judged
 
     def _check(self, downcast: str | None = None) -> None:
-        """Judge the step: survival, no-stale, checked-downcast, released, in that order."""
+        """Judge the step: survival, no-stale, checked-downcast, released, in that order.
+        A search that does not judge `released` ends an example at an over-release: the
+        store freed what it does not own, so what the later checks would read (and every
+        later step) runs on damaged memory and proves nothing."""
+        if self.overreleased and not self._judging("released"):
+            self._fail("released", OVER_RELEASE + self.overreleased[0])  # ends it, unjudged
         if self._judging("survival"):
             self._check_survival()
         if self._judging("no-stale") or self._judging("survival"):

@@ -68,6 +68,7 @@ def serve(
     faulthandler.enable(file=dump, all_threads=True)
     faulthandler.register(DUMP_SIGNAL, file=dump, all_threads=True)
     died: list[str] = []
+    damaged: list[str] = []
 
     def on_thread_error(args: threading.ExceptHookArgs) -> None:
         name = args.thread.name if args.thread is not None else "?"
@@ -97,14 +98,20 @@ def serve(
             reply: tuple[Any, ...] = check_factory(factory, mode)
         else:
             machine_class.judged = message[2]
-            reply = _run(machine_class, message[1], progress, died)
+            reply = _run(machine_class, message[1], progress, died, damaged)
         try:
             conn.send(reply)
         except OSError:
             os._exit(0)
         if died:
             os._exit(70)
+        if damaged:  # the supervisor starts a fresh worker for the next program
+            os._exit(DAMAGED)
 
+
+DAMAGED = 71
+"""The worker's exit status after a program in which the store freed what it did not own
+(an over-release): its memory can no longer be trusted to run another program."""
 
 CLOSING = -1
 """`progress.value` while the store is closed after step N is `CLOSING - N`."""
@@ -128,10 +135,12 @@ def _run(
     program: list[tuple[str, dict[str, Any]]],
     progress: Any,
     died: list[str],
+    damaged: list[str],
 ) -> tuple[Any, ...]:
     """Run one example's program: build the machine (step 0), then each step, stopping at
     the first failure. `progress.value` says which step runs, for a supervisor whose
-    worker died. Answers `("ok",)` or `(kind, step, ...)`."""
+    worker died; `damaged` gets the over-releases the program saw. Answers `("ok",)` or
+    `(kind, step, ...)`."""
     machine: ContractMachine | None = None
     index = 0
     try:
@@ -152,5 +161,8 @@ def _run(
     finally:
         if machine is not None:
             progress.value = CLOSING - index  # closing the store, after step `index`
-            machine.teardown()
+            try:
+                machine.teardown()
+            finally:
+                damaged.extend(machine.overreleased)
     return ("crash", index, died[0]) if died else ("ok",)
