@@ -5,7 +5,9 @@ owns it) and flushed to disk; `os.replace` then moves it into place, atomically 
 folder. `write_text_atomically` does both for one file, `write_texts_atomically` for
 several as one unit. `output_folder` checks, before any work, that a folder can take the
 files. Nothing else in the folder, and not the folder itself, is ever moved, replaced,
-re-created, re-permissioned or deleted.
+re-created, re-permissioned or deleted. A target that is a symbolic link is replaced by a
+regular file, never followed: what it points to keeps its content and mode, and no new
+file is ever setuid, setgid or sticky.
 """
 
 from __future__ import annotations
@@ -43,20 +45,24 @@ class UnusableFolder(ValueError):
 
 
 def _mode_to_keep(target: Path) -> int | None:
-    """The mode of the regular file `target` replaces, or None (then the new file gets
-    what `open()` gives: 0o666 less the umask, applied by the kernel)."""
+    """The permission bits (`0o777`) of `target` when it is itself a regular file, or
+    None (then the new file gets what `open()` gives: 0o666 less the umask, applied by
+    the kernel). A symbolic link is not followed: its target's mode is never copied. The
+    setuid, setgid and sticky bits are never kept: `0o6755` gives `0o755`."""
     try:
-        status = os.stat(target)
+        status = os.lstat(target)
     except OSError:
         return None
-    return stat.S_IMODE(status.st_mode) if stat.S_ISREG(status.st_mode) else None
+    return stat.S_IMODE(status.st_mode) & 0o777 if stat.S_ISREG(status.st_mode) else None
 
 
 def stage_text(target: Path, text: str) -> Path:
     """Write `text` (UTF-8) to a new temporary file `.NAME.XXXXXXXX.tmp` beside `target`,
-    flushed to disk, with the mode `target` has (or `open()` would give), and return its
-    path; moving it onto `target` is the caller's. On any error nothing is left behind,
-    and an `OSError` names `target` (its `errno` kept: ENOSPC stays ENOSPC)."""
+    flushed to disk, and return its path; moving it onto `target` is the caller's. Its mode
+    is the permission bits of `target` when that is a regular file, without setuid, setgid
+    or sticky; otherwise (missing, a symbolic link, anything else) what `open()` gives.
+    On any error nothing is left behind, and an `OSError` names `target` (its `errno`
+    kept: ENOSPC stays ENOSPC)."""
     mode = _mode_to_keep(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     while True:

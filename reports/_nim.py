@@ -9,6 +9,7 @@ exactly those, or `none` to use none, as on a machine that has no compiler.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -182,7 +183,8 @@ def build(compiler: Compiler, host: str, mm: str, checker: str, extra: Sequence[
     sources, the flags, the compiler and gcc; concurrent builds of one binary (pytest
     workers) wait for each other, and a binary appears only whole. `extra` adds compiler
     flags (`-d:danger`). Raises `RuntimeError` with the compiler's output when the build
-    fails, and when an AddressSanitizer build comes out without its instrumentation."""
+    fails, when an AddressSanitizer build comes out without its instrumentation, and when
+    the cell's `.lock` is a symbolic link (never followed: what it points to is untouched)."""
     flags = [
         "--hints:off",
         "--warnings:off",
@@ -199,10 +201,13 @@ def build(compiler: Compiler, host: str, mm: str, checker: str, extra: Sequence[
     folder = CACHE / f"nim{compiler.version}-{host}-{mm}-{checker}{tag}-{key[:16]}"
     binary = folder / "backstorie"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
+    lock = _open_lock(folder)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():
             _compile(compiler, flags, host, folder, binary, f"{host}/{mm}/{checker}")
+    finally:
+        os.close(lock)
     if checker == "asan" and not asan_instrumented(binary):
         raise RuntimeError(
             f"{compiler.label} built {binary} without -fsanitize=address: "
@@ -211,10 +216,34 @@ def build(compiler: Compiler, host: str, mm: str, checker: str, extra: Sequence[
     return binary
 
 
+_LOCK = ".lock"
+_LOCK_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# O_NOFOLLOW: a link is refused, never followed; O_NONBLOCK: a FIFO there is an error
+# (ENXIO), not a wait for a reader. No O_TRUNC: a lock's content is never written.
+
+
+def _open_lock(folder: Path) -> int:
+    """Open (creating it, mode 0o666 less the umask) the lock file `.lock` of the cache
+    cell `folder` for `flock`, and return the descriptor (the caller closes it). What is
+    there is never followed, truncated or written: a symbolic link (even to nothing) is a
+    `RuntimeError` naming it; any other refusal is the `OSError`, naming the path."""
+    path = folder / _LOCK
+    try:
+        return os.open(path, _LOCK_FLAGS, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW's answer for a link
+            raise RuntimeError(
+                f"{path} is a symbolic link: the native cache never follows one (remove it)"
+            ) from None
+        raise
+
+
 def _compile(
     compiler: Compiler, flags: list[str], host: str, folder: Path, binary: Path, what: str
 ) -> None:
     partial = binary.with_name(f".{binary.name}.{os.getpid()}.partial")
+    with contextlib.suppress(FileNotFoundError):  # a link left there: the compiler's output
+        partial.unlink()  # would go through it; removed, it makes its own new file
     try:
         done = subprocess.run(
             [compiler.path, "c", *flags, f"--nimcache:{folder / 'nimcache'}",

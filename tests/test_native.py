@@ -12,10 +12,13 @@ recorded text, with no compiler.
 from __future__ import annotations
 
 import datetime
+import errno
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from refimpl import Host
 from refimpl.plugins import simple_counter
 from reports._build import read_extra
 from reports._crash import Abort, Symbol, parse_abort, parse_asan, parse_valgrind, symbol
+from reports._nim import _compile, _open_lock
 from reports.native import (
     FRAMES,
     MODULES,
@@ -495,3 +499,68 @@ def test_native_json_is_written_by_the_atomic_writer(
     )
     assert _make_native(monkeypatch, tmp_path, _as_measured) == 0
     assert written == [tmp_path / "native.json"], "never opened for writing in place"
+
+
+# The cache cells: what is found in one is never followed (none of these needs a compiler).
+
+
+def test_a_cells_lock_that_is_a_link_is_refused_and_what_it_points_to_untouched(
+    tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"someone's file\n")
+    before = (elsewhere.read_bytes(), os.stat(elsewhere))
+    cell = tmp_path / "cell"
+    cell.mkdir()
+    (cell / ".lock").symlink_to(elsewhere)
+    with pytest.raises(
+        RuntimeError, match=rf"^{re.escape(str(cell / '.lock'))} is a symbolic link"
+    ):
+        os.close(_open_lock(cell))
+    assert (elsewhere.read_bytes(), os.stat(elsewhere)) == before
+    assert os.readlink(cell / ".lock") == str(elsewhere), "the link itself is left as it was"
+
+
+def test_a_cells_lock_that_is_a_fifo_is_an_error_not_a_wait_for_a_reader(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / ".lock")
+    outcome: list[object] = []
+
+    def attempt() -> None:
+        try:
+            os.close(_open_lock(tmp_path))
+            outcome.append("opened")
+        except OSError as error:
+            outcome.append(error.errno)
+
+    waiting = threading.Thread(target=attempt)
+    waiting.start()
+    waiting.join(5)
+    if waiting.is_alive():  # blocked in open(): a reader lets it go, so the test can end
+        os.close(os.open(tmp_path / ".lock", os.O_RDONLY | os.O_NONBLOCK))
+        waiting.join()
+        pytest.fail("opening the lock waited for a reader of the FIFO")
+    assert outcome == [errno.ENXIO]
+
+
+def test_a_link_where_the_compiler_writes_its_output_is_removed_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"someone's file\n")
+    before = (elsewhere.read_bytes(), os.stat(elsewhere))
+    cell = tmp_path / "cell"
+    cell.mkdir()
+    binary = cell / "backstorie"
+    (cell / f".backstorie.{os.getpid()}.partial").symlink_to(elsewhere)
+
+    def naive_compiler(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        [output] = [arg.removeprefix("-o:") for arg in command if arg.startswith("-o:")]
+        Path(output).write_bytes(b"a binary\n")  # follows a link, as a compiler may
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr("reports._nim.subprocess.run", naive_compiler)
+    _compile(TWO_COMPILERS[0], [], "fixed", cell, binary, "fixed/orc/nim")
+    assert (elsewhere.read_bytes(), os.stat(elsewhere)) == before
+    assert not binary.is_symlink()
+    assert binary.read_bytes() == b"a binary\n"
+    assert sorted(os.listdir(cell)) == ["backstorie"]

@@ -328,6 +328,48 @@ def test_a_write_error_keeps_its_errno_names_the_file_and_leaves_the_old_report(
     assert sorted(os.listdir(out)) == sorted(FILES), "no temporary file left"
 
 
+def _default_mode() -> int:
+    """What `open()` gives a new file here: 0o666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def test_a_report_file_that_is_a_link_is_replaced_never_followed_nor_its_mode_copied(
+    tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"a setuid program of someone's\n")
+    elsewhere.chmod(0o4755)
+    before = (elsewhere.read_bytes(), os.stat(elsewhere).st_mode)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").symlink_to(elsewhere)
+
+    write_report(tiny_findings("new"), out)
+
+    status = os.lstat(out / "report.md")
+    assert stat.S_ISREG(status.st_mode), "the link was followed, not replaced"
+    assert stat.S_IMODE(status.st_mode) == _default_mode(), "a link's target's mode was copied"
+    assert (elsewhere.read_bytes(), os.stat(elsewhere).st_mode) == before
+    assert report_in(out) == renders(tiny_findings("new"))
+
+
+def test_a_report_file_keeps_its_permission_bits_but_never_setuid_setgid_or_sticky(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    write_report(tiny_findings("previous"), out)
+    (out / "report.md").chmod(0o6755)
+    (out / "junit.xml").chmod(0o1640)
+
+    write_report(tiny_findings("new"), out)
+
+    assert stat.S_IMODE(os.stat(out / "report.md").st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(out / "junit.xml").st_mode) == 0o640
+    assert report_in(out) == renders(tiny_findings("new"))
+
+
 # bench.json and native.json, written by `make bench` and `make native`.
 
 
