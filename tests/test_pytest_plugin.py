@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
+import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
 from refimpl.contract import ContractViolation
-from refimpl.contract.pytest_plugin import FAILURE_MESSAGE, IMPORT_HINT, REFUSED_MESSAGE
+from refimpl.contract.pytest_plugin import (
+    FAILURE_MESSAGE,
+    IMPORT_HINT,
+    IMPORT_LIMIT,
+    REFUSED_MESSAGE,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -237,6 +245,89 @@ def test_a_module_that_ends_the_process_on_import_is_a_usage_error_not_a_green_r
     assert result.stderr.str().strip().splitlines() == [
         f"ERROR: --store=endsmod:make: importing 'endsmod' {said} before it finished"
     ]
+
+
+MANAGER_MODULE = """
+import multiprocessing
+
+from refimpl import ContextStore
+
+manager = multiprocessing.Manager()  # a server process, forked, holding our stdout
+
+
+def make():
+    return ContextStore()
+"""
+
+
+def test_a_module_that_starts_a_manager_on_import_is_checked_without_waiting_for_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import check waits for its child, not for the end of the child's output, which
+    the manager's server process (forked from it) holds open."""
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
+    pytester.makepyfile(managermod=MANAGER_MODULE)
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        "-q", "--store", "managermod:make", "-p", "no:cacheprovider"
+    )
+    seconds = time.monotonic() - started
+    assert seconds < IMPORT_LIMIT / 2, f"the run took {seconds:.0f} s: it waited on the helper"
+    result.assert_outcomes(passed=1)
+
+
+HELPER_MODULE = """
+import subprocess
+import sys
+
+from refimpl import ContextStore
+
+helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+with open({pids!r}, "a") as pids:  # one line per import: the import check's comes first
+    pids.write(f"{{helper.pid}}\\n")
+
+
+def make():
+    return ContextStore()
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie is dead: its parent may never reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_helper_started_on_import_is_stopped_with_the_import_check(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every import of the module starts a helper that would sleep ten minutes holding the
+    importer's stdout. The import check's child imports first (pytest imports the module
+    itself only once that child has ended, and any other importer later still), so the
+    first pid written is its helper's: gone once the check is done."""
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
+    pids = pytester.path / "helpers.pid"
+    pytester.makepyfile(helpermod=HELPER_MODULE.format(pids=str(pids)))
+    started = time.monotonic()
+    try:
+        result = pytester.runpytest_subprocess(
+            "-q", "--store", "helpermod:make", "-p", "no:cacheprovider"
+        )
+        seconds = time.monotonic() - started
+        assert seconds < IMPORT_LIMIT / 2, f"the run took {seconds:.0f} s: it waited on the helper"
+        result.assert_outcomes(passed=1)
+        first = int(pids.read_text().split()[0])
+        deadline = time.monotonic() + 5
+        while alive(first) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not alive(first), "the import check's helper outlived the check"
+    finally:  # the helpers of the other imports are the module's to stop: stop them here
+        for pid in map(int, pids.read_text().split() if pids.exists() else []):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_the_item_has_a_node_id_and_is_counted(pytester: pytest.Pytester) -> None:

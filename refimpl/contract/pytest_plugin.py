@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import signal
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -181,16 +183,15 @@ def _import_factory(spec: str, folder: Path) -> Any:
         raise pytest.UsageError(USAGE_MESSAGE.format(spec=spec, problem=problem)) from None
 
 
-_IMPORTED = "imported"
+_IMPORTED = b"imported"
 _CHILD_IMPORT = f"""
 import importlib, os, sys
-sys.path[:0] = sys.argv[2:]
+sys.path[:0] = sys.argv[3:]
 try:
-    importlib.import_module(sys.argv[1])
+    importlib.import_module(sys.argv[2])
 except Exception:
     pass  # a Python error: the import in pytest's own process names it
-sys.stdout.write({_IMPORTED!r})
-sys.stdout.flush()
+os.write(int(sys.argv[1]), {_IMPORTED!r})
 os._exit(0)  # nothing the module left behind (threads, atexit) may hold this up
 """
 IMPORT_LIMIT = 120.0
@@ -200,22 +201,63 @@ IMPORT_LIMIT = 120.0
 def _import_in_a_child(spec: str) -> None:
     """Import the module of `spec` in a child process first, so that one which ends or
     hangs the process as it is imported (`os._exit`, a segfault, a loop) is a one-line
-    `pytest.UsageError`, never pytest's own death or a false exit 0."""
+    `pytest.UsageError`, never pytest's own death or a false exit 0.
+
+    The child says it imported through a pipe of its own and exits; the check waits for
+    the child to end, never for its pipes to close, so a helper process the module
+    starts as it is imported (a `multiprocessing.Manager()`, a `subprocess.Popen`) does
+    not hold it up. The child runs in a session of its own, whose process group is
+    killed once it has ended: helpers it started go with it. Limit: a helper that leaves
+    that group (`setsid`, `start_new_session=True`, `setpgid`) escapes and runs on.
+    """
     module = spec.partition(":")[0]
     if not module or module in sys.modules:
         return  # resolve_factory says what is wrong with the spec; or imported already
-    try:
-        done = subprocess.run(
-            [sys.executable, "-S", "-c", _CHILD_IMPORT, module, *sys.path],  # -S: the path is given
-            capture_output=True, text=True, timeout=IMPORT_LIMIT, check=False,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
+    said, status = _run_import(module)
+    if status is None:
         problem = f"importing {module!r} did not finish within {IMPORT_LIMIT:g} s"
+    elif said.endswith(_IMPORTED):
+        return
     else:
-        if done.stdout.endswith(_IMPORTED):
-            return
-        problem = f"importing {module!r} {_ending(done.returncode)} before it finished"
+        problem = f"importing {module!r} {_ending(status)} before it finished"
     raise pytest.UsageError(USAGE_MESSAGE.format(spec=spec, problem=problem))
+
+
+def _run_import(module: str) -> tuple[bytes, int | None]:
+    """Import `module` in a child in a new session: what it wrote to its pipe, and its
+    exit status (`None`: it did not end within `IMPORT_LIMIT` and was killed). Its
+    process group is killed in every case before this returns."""
+    read_end, write_end = os.pipe()
+    try:
+        argv = [sys.executable, "-S", "-c", _CHILD_IMPORT, str(write_end), module, *sys.path]
+        try:  # -S: the path is given
+            child = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=(write_end,), start_new_session=True,
+            )  # fmt: skip
+        finally:
+            os.close(write_end)  # the child's alone: a helper may hold it, never this process
+        try:
+            status: int | None = child.wait(timeout=IMPORT_LIMIT)
+        except subprocess.TimeoutExpired:
+            status = None
+        finally:
+            with suppress(ProcessLookupError, PermissionError):  # none left, or not ours
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        os.set_blocking(read_end, False)
+        return _read_all(read_end), status
+    finally:
+        os.close(read_end)
+
+
+def _read_all(fd: int) -> bytes:
+    """What can be read from non-blocking `fd` now (a helper may hold its other end)."""
+    chunks = []
+    with suppress(BlockingIOError):
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _ending(status: int) -> str:
