@@ -15,10 +15,20 @@ import threading
 import traceback
 import types
 
-__all__ = ["CONTRACT_DIR", "format_exception", "is_harness", "is_harness_code"]
+__all__ = [
+    "CONTRACT_DIR",
+    "WORKER_ENTRY",
+    "format_exception",
+    "is_harness",
+    "is_harness_code",
+    "is_worker_entry",
+]
 
 CONTRACT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "contract")
 """The contract's own directory: code from it is the harness's."""
+WORKER_ENTRY = (os.path.join(CONTRACT_DIR, "_worker.py"), "serve")
+"""The file and function a contract worker runs in: a worker is forked from the caller, so
+the frames below it are the caller's at the fork, no part of what the store did."""
 _GC_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gc.py")
 _STDLIB_DIR = os.path.dirname(os.path.abspath(threading.__file__))
 _TOOLS = frozenset(
@@ -35,6 +45,11 @@ def is_harness_code(code: types.CodeType) -> bool:
         code.co_filename == "<string>"
         and any(name.startswith("multiprocessing") for name in code.co_names)
     )
+
+
+def is_worker_entry(code: types.CodeType) -> bool:
+    """Whether `code` is `WORKER_ENTRY`'s."""
+    return code.co_name == WORKER_ENTRY[1] and os.path.abspath(code.co_filename) == WORKER_ENTRY[0]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -120,13 +124,34 @@ def run_contract(
 
     `isolate=False` runs the store in this process, as the contract did before it had
     a worker (no `crash` verdict, no time limit: a crash is this process's): the
-    benchmark's baseline."""
+    benchmark's baseline.
+
+    Runs called from several threads at once take turns: each has its own workers, but
+    Hypothesis's storage directory is global, and CPython 3.11's parser, which Hypothesis
+    uses as a run starts, fails in two threads at once."""
     if not callable(factory):
         raise TypeError(f"the contract needs a factory to call, got {type(factory).__name__}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    with _ONE_RUN_AT_A_TIME:
+        return _run(factory, mode="api" if api else "store", settings=settings,
+                    timeout=timeout, isolate=isolate, names=names)  # fmt: skip
+
+
+_ONE_RUN_AT_A_TIME = threading.RLock()
+"""Held by a contract run (re-entrant: a factory may run the contract in-process)."""
+
+
+def _run(
+    factory: Callable[[], Any],
+    *,
+    mode: str,
+    settings: Settings | None,
+    timeout: float | None,
+    isolate: bool,
+    names: int,
+) -> ContractRun:
     all_names = name_list(names)
-    mode = "api" if api else "store"
     if isolate:
         return _run_isolated(factory, mode, settings, timeout, all_names)
     answer = check_factory(factory, mode)
@@ -160,9 +185,8 @@ def _run_isolated(
     names: tuple[str, ...],
 ) -> ContractRun:
     started = time.perf_counter()
-    spec = factory_spec(factory)
     setup_line = _setup_line(factory, mode, len(names))
-    worker = Worker(spec or factory, mode=mode, setup_line=setup_line, timeout=timeout, names=names)
+    worker = Worker(factory, mode=mode, setup_line=setup_line, timeout=timeout, names=names)
     passes = isolated_passes(_contract_settings(Settings() if settings is None else settings))
     try:
         try:
@@ -370,6 +394,8 @@ def factory_spec(factory: Callable[[], Any]) -> str | None:
     qualname = getattr(factory, "__qualname__", None)
     if not module or module == "__main__" or not qualname or "<" in qualname:
         return None
+    if not _imports_afresh(module):
+        return None
     parts = module.split(".")
     for depth in range(1, len(parts) + 1):
         spec = f"{'.'.join(parts[:depth])}:{qualname}"
@@ -379,6 +405,24 @@ def factory_spec(factory: Callable[[], Any]) -> str | None:
         except (ImportError, AttributeError, TypeError, ValueError):
             continue
     return None
+
+
+def _imports_afresh(name: str) -> bool:
+    """Whether a fresh process that imports the loaded module `name` by that name finds the
+    file it came from: not so for one a plugin loader executed from a file path
+    (`importlib.util.spec_from_file_location`), which a story could not import."""
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if module is None or file is None:
+        return module is not None  # built in, or a namespace: nothing else to find
+    parent = name.rpartition(".")[0]
+    path = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+    try:
+        found = importlib.machinery.PathFinder.find_spec(name, path)
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(found, "origin", None)
+    return origin is not None and os.path.realpath(origin) == os.path.realpath(file)
 
 
 def resolve_factory(spec: str) -> Callable[[], Any]:

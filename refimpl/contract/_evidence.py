@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import objgraph
 
-from refimpl._frames import CONTRACT_DIR, is_harness_code
+from refimpl._frames import CONTRACT_DIR, is_harness_code, is_worker_entry
 
 __all__ = ["CONTRACT_DIR", "describe", "describe_bare", "describe_error", "held_by", "where"]
 
@@ -113,11 +113,14 @@ def where(frame: FrameType | None) -> str:
 
     Only the store's and the user's frames are shown (at most MAX_FRAMES, numbered from
     #0): the harness's own (this package, Hypothesis, pytest, multiprocessing, threading,
-    weakref) are left out. When nothing is left, one line says so.
+    weakref) are left out, and so is what a worker has below its entry (`WORKER_ENTRY`).
+    When nothing is left, one line says so.
     """
     lines: list[str] = []
     while frame is not None and len(lines) < MAX_FRAMES:
         code = frame.f_code
+        if is_worker_entry(code):
+            break
         if not is_harness_code(code):
             lines.append(
                 f"    #{len(lines)} in {code.co_qualname} "
@@ -149,6 +152,10 @@ def held_by(obj: object, owner: object) -> str:
 
 
 def _held_by(obj: object, owner: object) -> str:
+    # The collector does not show frozen objects' references, and the contract freezes
+    # what each example starts with (a class attribute, a module global, an lru_cache):
+    # the next example freezes them again.
+    gc.unfreeze()
     chain = objgraph.find_backref_chain(obj, lambda candidate: candidate is owner, max_depth=8)
     text = "held by: " + " -> ".join(_links(chain)) if len(chain) > 1 else ""
     del chain

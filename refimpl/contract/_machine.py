@@ -165,6 +165,9 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     example that breaks one of them inside a step ends there, as passing (rejected when
     Hypothesis runs this machine; see `refimpl.contract._check._verdict`). Unless a search
     or `replay(..., judged=...)` says otherwise, every property is judged."""
+    in_worker: ClassVar[bool] = False
+    """Whether a worker runs this machine, program by program (not Hypothesis: a worker
+    forked while Hypothesis ran in its parent would otherwise seem to be inside a test)."""
     pulses: ClassVar[Any] = None
     """A shared clock reading (`.value`): when the latest call into the code under test
     started (`time.monotonic()`), or `None`. The isolating worker sets it, so that its
@@ -232,7 +235,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     def _fail(self, prop: str, detail: str, steps: tuple[str, ...] | None = None) -> NoReturn:
         cls = type(self)
         if prop not in cls.judged:  # this search looks for earlier properties only
-            if currently_in_test_context():
+            if not cls.in_worker and currently_in_test_context():
                 reject()  # Hypothesis runs this machine: the example does not count
             raise Unjudged(prop)  # a worker runs it: it tells its supervisor the example passed
         if cls.first_failure is None:

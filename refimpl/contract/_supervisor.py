@@ -1,14 +1,20 @@
 """The supervisor: starts the worker that runs the code under test, asks it, and says how it died.
 
-How the worker gets the factory. A factory that imports back by name
-(`package.module:factory`, what `factory_spec` finds) is resolved inside a worker
-forked from `multiprocessing`'s fork server, which is started clean (no thread of
-the test process, nothing of its heap) with the contract preloaded, so a
-restart after a crash costs a fork, not an interpreter. A factory that cannot
-be named (a lambda, a closure, a local class) cannot cross a process boundary
-by value, so its worker is forked from the calling process itself, as the
-survival probe always was: this inherits the caller's heap, and, if the caller
-runs other threads, only the forking one (CPython 3.12 warns about it).
+How the worker gets the factory. Every worker is forked from the calling process,
+so the store is built by the very factory object the caller passed, whatever its kind
+(a named function, a class, a lambda, a closure, a bound method, a
+`functools.partial`), in the state the caller's process has (module attributes,
+monkeypatches, the environment, `sys.path`, modules loaded from files). A restart
+after a crash costs a fork, not an interpreter. The limit of forking: of the caller's
+threads, only the forking one runs in the worker (CPython 3.12 warns about it), so a
+lock another thread held at that moment stays held there.
+
+The worker is a process group of its own, and ending a worker ends its whole group:
+a helper process the store started does not outlive it, a signal the store sends to
+its own group cannot reach the caller, and a terminal's Ctrl-C reaches the caller
+only (which then ends its worker). Its dump file is removed as soon as it is made
+(both processes keep it open): nothing is left in the temporary folder, however the
+run ends.
 
 A worker that dies or stops answering is a `Died`: how (a signal, an exit
 status, or no answer within the time limit) and what `faulthandler` wrote.
@@ -26,17 +32,15 @@ import multiprocessing
 import os
 import re
 import signal
-import sys
 import tempfile
 import time
-import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 from typing import Any
 
-from refimpl._frames import CONTRACT_DIR, is_harness
+from refimpl._frames import CONTRACT_DIR, WORKER_ENTRY, is_harness
 from refimpl.contract._worker import DUMP_SIGNAL, serve
 
 __all__ = ["Died", "Worker"]
@@ -91,18 +95,14 @@ class Worker:
 
     def __init__(
         self,
-        target: Callable[[], Any] | str,
+        target: Callable[[], Any],
         *,
         mode: str,
         setup_line: str,
         timeout: float | None,
         names: tuple[str, ...],
     ) -> None:
-        if isinstance(target, str):
-            self.context: Any = multiprocessing.get_context("forkserver")
-            self.context.set_forkserver_preload(["refimpl.contract._worker"])
-        else:
-            self.context = multiprocessing.get_context("fork")
+        self.context: Any = multiprocessing.get_context("fork")
         self.target = target
         self.mode = mode
         self.names = names
@@ -113,7 +113,8 @@ class Worker:
         self.process: Any = None
         self.conn: Connection | None = None
         self._lifeline: Connection | None = None
-        self.dump_path: str | None = None
+        self.dump: int | None = None
+        """The worker's dump file (already removed), as a descriptor both processes hold."""
         self._dump_from = 0
         self.hung_before = False
         self.first_wait = 0.0
@@ -217,8 +218,8 @@ class Worker:
     def _start(self) -> None:
         self.restarts += 1
         self.served = 0
-        fd, self.dump_path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
-        os.close(fd)
+        self.dump, path = tempfile.mkstemp(prefix="contract-worker-", suffix=".txt")
+        os.unlink(path)
         self._dump_from = 0
         mine, theirs = self.context.Pipe()
         # The worker's lifeline: it ends the worker when this process is gone, however it
@@ -231,14 +232,15 @@ class Worker:
             self.mode,
             self.names,
             self.setup_line,
-            self.dump_path,
+            self.dump,
             self.pulses,
             self.progress,
         )
         process = self.context.Process(target=serve, args=args, daemon=True)
-        with _main_hidden():
-            process.start()  # raises where no process can be started: then there is none
+        process.start()  # raises where no process can be started: then there is none
         self.process = process
+        with suppress(OSError):  # the worker does it too: whichever runs first
+            os.setpgid(process.pid, process.pid)
         theirs.close()
         lifeline.close()
         self._lifeline = held
@@ -272,7 +274,7 @@ class Worker:
     def _look(self) -> str:
         """Have the worker write every thread's stack (`DUMP_SIGNAL`) and return what it
         wrote; "" if it wrote nothing within a second."""
-        if self.process is None or self.process.pid is None or self.dump_path is None:
+        if self.process is None or self.process.pid is None or self.dump is None:
             return ""
         before = self._dump_size()
         with suppress(ProcessLookupError):
@@ -289,31 +291,26 @@ class Worker:
         return self._dump()
 
     def _dump_size(self) -> int:
-        try:
-            return os.path.getsize(self.dump_path) if self.dump_path else 0
-        except OSError:
-            return 0
+        return os.fstat(self.dump).st_size if self.dump is not None else 0
 
     def _dump(self) -> str:
         """What the worker wrote to its dump file since the last look began."""
-        if self.dump_path is None:
+        if self.dump is None:
             return ""
-        try:
-            with open(self.dump_path, "rb") as file:
-                file.seek(self._dump_from)
-                return file.read().decode("utf-8", errors="replace")
-        except OSError:
-            return ""
+        size = self._dump_size() - self._dump_from
+        # pread: the worker writes at the offset both processes share, which a read would move
+        return os.pread(self.dump, max(0, size), self._dump_from).decode("utf-8", "replace")
 
     def _died(self, how: str | None = None, hung: bool = False) -> Died:
         process = self.process
         if process is not None:
             if hung:
-                process.kill()
+                _kill_group(process.pid)
             process.join(5.0)
             if process.exitcode is None:
-                process.kill()
+                _kill_group(process.pid)
                 process.join()
+            _kill_group(process.pid)  # what the store started, which outlived the worker
         code = process.exitcode if process is not None else None
         if how is None:
             how = _exit_story(code)
@@ -327,10 +324,9 @@ class Worker:
             self._lifeline = None
         if self.conn is not None:
             self.conn.close()
-        if self.dump_path is not None:
-            with suppress(OSError):
-                os.unlink(self.dump_path)
-        self.conn = self.process = self.dump_path = None
+        if self.dump is not None:
+            os.close(self.dump)
+        self.conn = self.process = self.dump = None
 
     def close(self) -> None:
         """Stop the worker (if one runs) and remove its files."""
@@ -339,24 +335,9 @@ class Worker:
             if self.conn is not None:
                 self.conn.close()
             process.join(1.0)
-            if process.exitcode is None:
-                process.kill()
-                process.join()
+            _kill_group(process.pid)  # the worker, if still running, and its helpers
+            process.join()
         self._forget()
-
-
-@contextmanager
-def _main_hidden() -> Iterator[None]:
-    """Hide the caller's `__main__` while a worker starts: `multiprocessing` would have the
-    fork server's child run the caller's script again (a script calling `check_store` at
-    its top level would recurse). The worker needs nothing of it: it imports the factory
-    by name."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def innermost_frames(dump: str, keep: int = MAX_THREAD_FRAMES) -> str:
@@ -368,6 +349,9 @@ def innermost_frames(dump: str, keep: int = MAX_THREAD_FRAMES) -> str:
     shown: list[str] = []
     for block in dump.strip().split("\n\n"):
         lines = block.splitlines()
+        entry = next((n for n, line in enumerate(lines) if _is_worker_entry(line)), None)
+        if entry is not None:  # below it: the caller's frames, copied by the fork
+            lines = lines[: entry + 1]
         files = {n: m.group("file") for n, line in enumerate(lines) if (m := _FRAME.match(line))}
         harness = {n for n, file in files.items() if is_harness(file)}
         if files and files[max(files)] == "<string>":  # outermost: how the worker started
@@ -386,6 +370,16 @@ def innermost_frames(dump: str, keep: int = MAX_THREAD_FRAMES) -> str:
     return "\n\n".join(shown)
 
 
+def _is_worker_entry(line: str) -> bool:
+    """Whether the dump's `line` is a frame of `WORKER_ENTRY`."""
+    match = _FRAME.match(line)
+    return (
+        match is not None
+        and line.rstrip().endswith(f" in {WORKER_ENTRY[1]}")
+        and os.path.abspath(match.group("file")) == WORKER_ENTRY[0]
+    )
+
+
 def hang_site(dump: str) -> tuple[str, ...]:
     """Where the worker's main thread is, in a `faulthandler` dump of every thread: the
     frames of the code under test, innermost first, down to the first of the contract's
@@ -401,6 +395,13 @@ def hang_site(dump: str) -> tuple[str, ...]:
             site.append(match.group(0).strip())
         return tuple(site)
     return ()
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group the worker `pid` leads: the worker, if it runs, and any
+    process it started. (Its number is not reused while a member lives.)"""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _exit_story(code: int | None) -> str:

@@ -52,19 +52,25 @@ def check_factory(make: Callable[[], Any], mode: str) -> tuple[str, str]:
 def serve(
     conn: Connection,
     lifeline: tuple[Connection, Connection],
-    factory: Callable[[], Any] | str,
+    factory: Callable[[], Any],
     mode: str,
     names: tuple[str, ...],
     setup_line: str,
-    dump_path: str,
+    dump: int,
     pulses: Any,
     progress: Any,
 ) -> None:
     """Answer the supervisor's messages until the pipe closes: `("check",)` (can the
     factory be used?) and `("run", program, judged)` (one example: a fresh machine on a fresh
     store, then the program's `(rule, arguments)` steps, with every check)."""
+    with suppress(OSError):  # the supervisor does it too: whichever runs first
+        os.setpgid(0, 0)  # a group of its own: see the supervisor
+    # Forked from the caller, it has the caller's handlers (a command line's, say): the
+    # store meets the signals as in a process of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
     _hold_on(*lifeline)
-    dump = open(dump_path, "w")  # noqa: SIM115 - open until the process ends, for faulthandler
     faulthandler.enable(file=dump, all_threads=True)
     faulthandler.register(DUMP_SIGNAL, file=dump, all_threads=True)
     died: list[str] = []
@@ -76,15 +82,11 @@ def serve(
         died.append(f"thread {name!r} died of an uncaught error:\n{shown}")
 
     threading.excepthook = on_thread_error
-    if isinstance(factory, str):
-        from refimpl.contract._check import resolve_factory
-
-        factory = resolve_factory(factory)
-
     machine_class = ContractMachine.bind(
         factory, mode=mode, setup_line=setup_line, refreeze=True, names=names
     )
     machine_class.pulses = pulses
+    machine_class.in_worker = True
     try:
         conn.send(("ready",))
     except OSError:  # the supervisor died while this worker started: nobody to serve
