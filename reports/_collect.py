@@ -128,7 +128,8 @@ def collect_implementations(
     # Side by side, one process per core: a contract run mostly waits on its worker (and
     # a hung one on the clock), so two at a time nearly halve the report; the crash
     # mutants, whose shrinking restarts the worker again and again, go first. Spawned, not
-    # forked: a fork would inherit this process's fork server, which is not its child.
+    # forked: a fork of this process would leave behind the pool's own thread, and any
+    # lock it held.
     slowest_first = sorted(range(len(targets)), key=lambda i: targets[i][5] != "crash")
     jobs = min(len(targets), os.cpu_count() or 1)
     # Not a multiprocessing.Pool: its processes are daemons, which may not start the

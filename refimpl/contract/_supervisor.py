@@ -226,7 +226,7 @@ class Worker:
         # went (even SIGKILL), though the worker's main thread be hung in the store.
         lifeline, held = self.context.Pipe(duplex=False)
         args = (
-            theirs,
+            (theirs, mine),
             (lifeline, held),
             self.target,
             self.mode,

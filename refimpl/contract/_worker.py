@@ -50,7 +50,7 @@ def check_factory(make: Callable[[], Any], mode: str) -> tuple[str, str]:
 
 
 def serve(
-    conn: Connection,
+    pipe: tuple[Connection, Connection],
     lifeline: tuple[Connection, Connection],
     factory: Callable[[], Any],
     mode: str,
@@ -60,9 +60,12 @@ def serve(
     pulses: Any,
     progress: Any,
 ) -> None:
-    """Answer the supervisor's messages until the pipe closes: `("check",)` (can the
-    factory be used?) and `("run", program, judged)` (one example: a fresh machine on a fresh
-    store, then the program's `(rule, arguments)` steps, with every check)."""
+    """Answer the supervisor's messages on `pipe` (this end, and the supervisor's, which
+    the fork copied) until it closes: `("check",)` (can the factory be used?) and
+    `("run", program, judged)` (one example: a fresh machine on a fresh store, then the
+    program's `(rule, arguments)` steps, with every check)."""
+    conn, supervisors_end = pipe
+    supervisors_end.close()  # this process's copy: the pipe closes when the supervisor's does
     with suppress(OSError):  # the supervisor does it too: whichever runs first
         os.setpgid(0, 0)  # a group of its own: see the supervisor
     # Forked from the caller, it has the caller's handlers (a command line's, say): the
