@@ -13,6 +13,7 @@ import textwrap
 import threading
 import time
 import weakref
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -327,3 +328,53 @@ def test_stories_stop_at_the_worker_entry_that_the_harness_names() -> None:
     from refimpl.contract._worker import serve
 
     assert (os.path.abspath(serve.__code__.co_filename), serve.__name__) == WORKER_ENTRY
+
+
+def test_a_caller_killed_outright_takes_its_worker_and_the_stores_helpers_with_it(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL leaves the caller no time to end anything: the worker sees its lifeline
+    close, and ends its whole process group, the helper the store started included."""
+    script = textwrap.dedent(
+        """
+        import os, subprocess, sys, time
+        from refimpl import ContextStore
+        from refimpl.contract import run_contract
+
+        class HelperStore(ContextStore):
+            def __init__(self):
+                super().__init__()
+                sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+                self.helper = subprocess.Popen(sleeper)
+                with open("pids", "a") as file:
+                    file.write(f"{os.getpid()} {self.helper.pid}\\n")
+
+            def set_plugin_data(self, name, data):
+                time.sleep(600)
+
+        run_contract(lambda: HelperStore(), timeout=None)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60.0
+        while not pids and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with suppress(OSError):
+                pids = [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+        assert pids, "the store was never built"
+        process.kill()  # the caller only, not its process group
+        process.wait()
+        deadline = time.monotonic() + 10.0
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in pids if alive(pid)] == []
+    finally:
+        for pid in pids:
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

@@ -123,13 +123,16 @@ CLOSING = -1
 
 
 def _hold_on(lifeline: Connection, supervisors_end: Connection) -> None:
-    """End this process as soon as the supervisor's end of `lifeline` closes (the supervisor
-    stopped it, or died), from a thread of its own: the main thread may be hung in the store."""
+    """End this process, and every process it started, as soon as the supervisor's end of
+    `lifeline` closes (the supervisor stopped it, or died, even of SIGKILL), from a thread
+    of its own: the main thread may be hung in the store."""
     supervisors_end.close()  # this process's copy of it: only the supervisor's may keep it open
 
     def wait() -> None:
         with suppress(EOFError, OSError):
             lifeline.recv()
+        if os.getpgrp() == os.getpid():  # its own group: the store's helpers are in it
+            os.killpg(0, signal.SIGKILL)
         os._exit(0)
 
     threading.Thread(target=wait, name=LIFELINE_THREAD, daemon=True).start()
