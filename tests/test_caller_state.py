@@ -378,3 +378,42 @@ def test_a_caller_killed_outright_takes_its_worker_and_the_stores_helpers_with_i
         for pid in pids:
             with suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@functools.lru_cache(maxsize=None)
+def _remembered(address: int, context: PluginContextBase) -> PluginContextBase:
+    """`context` (keyed by its address too: an equal context is not taken for it)."""
+    return context
+
+
+class LruCachingStore(ContextStore):
+    """Passes each context through an `lru_cache` made at import, which keeps it."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        super().set_plugin_data(name, _remembered(id(data), data))
+
+
+def _make_closure_store() -> type[ContextStore]:
+    kept: list[PluginContextBase] = []  # a closure cell, made at import
+
+    class ClosureKeepingStore(ContextStore):
+        def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+            kept.append(data)
+            super().set_plugin_data(name, data)
+
+    return ClosureKeepingStore
+
+
+ClosureKeepingStore = _make_closure_store()
+
+
+@pytest.mark.parametrize(
+    ("store", "named"),
+    [(LruCachingStore, "_remembered"), (ClosureKeepingStore, "closure variable 'kept'")],
+)
+def test_released_evidence_names_an_lru_cache_or_a_closure_cell(store: type, named: str) -> None:
+    violation = run_contract(store, settings=FEW).violation
+    assert violation is not None
+    assert violation.property == "released", violation
+    assert "nothing the collector tracks" not in violation.detail, violation.detail
+    assert named in violation.detail, violation.detail

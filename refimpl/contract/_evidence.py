@@ -152,13 +152,13 @@ def held_by(obj: object, owner: object) -> str:
 
 
 def _held_by(obj: object, owner: object) -> str:
-    # The collector does not show frozen objects' references, and the contract freezes
-    # what each example starts with (a class attribute, a module global, an lru_cache):
-    # the next example freezes them again.
-    gc.unfreeze()
-    chain = objgraph.find_backref_chain(obj, lambda candidate: candidate is owner, max_depth=8)
-    text = "held by: " + " -> ".join(_links(chain)) if len(chain) > 1 else ""
-    del chain
+    text = _chain_text(obj, owner)
+    if not text and gc.get_freeze_count():
+        # The collector does not show frozen objects' references, and the contract freezes
+        # what each example starts with (a class attribute, a module global, an lru_cache):
+        # searched again among all of them (slower), and the next example refreezes them.
+        gc.unfreeze()
+        text = _chain_text(obj, owner)
     if text:
         return text
     referrers = gc.get_referrers(obj)
@@ -172,6 +172,14 @@ def _held_by(obj: object, owner: object) -> str:
     return "no chain from the store was found; it is referenced by: " + (
         ", ".join(labels) or "nothing the collector tracks"
     )
+
+
+def _chain_text(obj: object, owner: object) -> str:
+    """The chain from `owner` to `obj` as `held by: ...`, or "" when none is found."""
+    chain = objgraph.find_backref_chain(obj, lambda candidate: candidate is owner, max_depth=8)
+    text = "held by: " + " -> ".join(_links(chain)) if len(chain) > 1 else ""
+    del chain
+    return text
 
 
 def _links(chain: list[object]) -> Iterator[str]:
