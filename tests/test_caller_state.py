@@ -380,7 +380,7 @@ def test_a_caller_killed_outright_takes_its_worker_and_the_stores_helpers_with_i
                 os.kill(pid, signal.SIGKILL)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=1024)
 def _remembered(address: int, context: PluginContextBase) -> PluginContextBase:
     """`context` (keyed by its address too: an equal context is not taken for it)."""
     return context
