@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
 from refimpl._frames import format_exception
 from refimpl.contract._machine import ContractMachine
@@ -93,12 +93,12 @@ def serve(
     try:
         conn.send(("ready",))
     except OSError:  # the supervisor died while this worker started: nobody to serve
-        os._exit(0)
+        _end()
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError):  # the supervisor is gone: so is the point of going on
-            os._exit(0)
+            _end()
         if message[0] == "check":
             reply: tuple[Any, ...] = check_factory(factory, mode)
         else:
@@ -107,7 +107,7 @@ def serve(
         try:
             conn.send(reply)
         except OSError:
-            os._exit(0)
+            _end()
         if died:
             os._exit(70)
         if damaged:  # the supervisor starts a fresh worker for the next program
@@ -117,6 +117,14 @@ def serve(
 DAMAGED = 71
 """The worker's exit status after a program in which the store freed what it did not own
 (an over-release): its memory can no longer be trusted to run another program."""
+
+def _end() -> NoReturn:
+    """End this process and, when it leads its own group, every process it started: the
+    supervisor is gone, or has closed the pipe."""
+    if os.getpgrp() == os.getpid():  # its own group: the store's helpers are in it
+        os.killpg(0, signal.SIGKILL)
+    os._exit(0)
+
 
 CLOSING = -1
 """`progress.value` while the store is closed after step N is `CLOSING - N`."""
@@ -131,9 +139,7 @@ def _hold_on(lifeline: Connection, supervisors_end: Connection) -> None:
     def wait() -> None:
         with suppress(EOFError, OSError):
             lifeline.recv()
-        if os.getpgrp() == os.getpid():  # its own group: the store's helpers are in it
-            os.killpg(0, signal.SIGKILL)
-        os._exit(0)
+        _end()
 
     threading.Thread(target=wait, name=LIFELINE_THREAD, daemon=True).start()
 
