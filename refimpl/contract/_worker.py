@@ -118,6 +118,7 @@ DAMAGED = 71
 """The worker's exit status after a program in which the store freed what it did not own
 (an over-release): its memory can no longer be trusted to run another program."""
 
+
 def _end() -> NoReturn:
     """End this process and, when it leads its own group, every process it started: the
     supervisor is gone, or has closed the pipe."""
