@@ -148,42 +148,60 @@ def alive(pid: int) -> bool:
         return False
 
 
+HELPER_STORE = """
+import os, subprocess, sys
+from refimpl import ContextStore
+
+
+class HelperStore(ContextStore):
+    # Starts a helper process as it is built; writes "its-process helper" to ./pids.
+    def __init__(self):
+        super().__init__()
+        sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+        self.helper = subprocess.Popen(sleeper)
+        with open("pids", "a") as file:
+            file.write(f"{os.getpid()} {self.helper.pid}\\n")
+"""
+"""A store for scripts (`HELPER_STORE + rest`) that starts a helper process, a sleeping
+Python, and says which processes to look for afterwards."""
+
+
+def wait_until_ended(pids: list[int], within: float) -> list[int]:
+    """Those of `pids` still running after at most `within` seconds."""
+    deadline = time.monotonic() + within
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [pid for pid in pids if alive(pid)]
+
+
 def test_helpers_a_store_starts_end_with_its_worker(tmp_path: Path) -> None:
     """A hung store's worker is killed, so its `close()` never runs: the helper process it
     started ends with the worker's process group all the same."""
     done = run_script(
         tmp_path,
-        """
-        import subprocess, sys, threading
-        from hypothesis import settings
-        from refimpl import ContextStore
-        from refimpl.contract import run_contract
+        HELPER_STORE
+        + """
+import threading
+from hypothesis import settings
+from refimpl.contract import run_contract
 
-        class HelperStore(ContextStore):
-            def __init__(self):
-                super().__init__()
-                sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
-                self.helper = subprocess.Popen(sleeper)
-                with open("helpers", "a") as file:
-                    file.write(f"{self.helper.pid}\\n")
 
-            def remove_plugin_data(self, name):
-                threading.Event().wait()  # hangs
+class HangingHelperStore(HelperStore):
+    def remove_plugin_data(self, name):
+        threading.Event().wait()  # hangs
 
-            def close(self):
-                self.helper.kill()
+    def close(self):
+        self.helper.kill()
 
-        few = settings(max_examples=3, derandomize=True, database=None)
-        print(run_contract(lambda: HelperStore(), settings=few, timeout=1.0).violation.property)
-        """,
+
+few = settings(max_examples=3, derandomize=True, database=None)
+print(run_contract(lambda: HangingHelperStore(), settings=few, timeout=1.0).violation.property)
+""",
     )
     assert (done.returncode, done.stdout.strip()) == (0, "crash"), done.stderr
-    helpers = [int(line) for line in (tmp_path / "helpers").read_text().split()]
-    assert helpers
-    deadline = time.monotonic() + 5.0
-    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert [pid for pid in helpers if alive(pid)] == []
+    pids = [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+    assert pids
+    assert wait_until_ended(pids, within=5.0) == []
 
 
 def test_ctrl_c_in_a_terminal_stops_the_run_and_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -240,8 +258,7 @@ def test_ctrl_c_in_a_terminal_stops_the_run_and_leaves_nothing_behind(tmp_path: 
     workers = {int(line.split()[0]) for line in lines}
     groups = {int(line.split()[1]) for line in lines}
     assert process.pid not in groups  # the terminal's group: the signal never reached them
-    time.sleep(0.2)
-    assert [pid for pid in workers if alive(pid)] == []
+    assert wait_until_ended(sorted(workers), within=5.0) == []
     assert sorted(os.listdir(tmp_path / "tmp")) == []
 
 
@@ -335,25 +352,20 @@ def test_a_caller_killed_outright_takes_its_worker_and_the_stores_helpers_with_i
 ) -> None:
     """SIGKILL leaves the caller no time to end anything: the worker sees its lifeline
     close, and ends its whole process group, the helper the store started included."""
-    script = textwrap.dedent(
-        """
-        import os, subprocess, sys, time
-        from refimpl import ContextStore
-        from refimpl.contract import run_contract
+    script = (
+        HELPER_STORE
+        + """
+import time
+from refimpl.contract import run_contract
 
-        class HelperStore(ContextStore):
-            def __init__(self):
-                super().__init__()
-                sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
-                self.helper = subprocess.Popen(sleeper)
-                with open("pids", "a") as file:
-                    file.write(f"{os.getpid()} {self.helper.pid}\\n")
 
-            def set_plugin_data(self, name, data):
-                time.sleep(600)
+class SleepingHelperStore(HelperStore):
+    def set_plugin_data(self, name, data):
+        time.sleep(600)
 
-        run_contract(lambda: HelperStore(), timeout=None)
-        """
+
+run_contract(lambda: SleepingHelperStore(), timeout=None)
+"""
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
@@ -370,10 +382,7 @@ def test_a_caller_killed_outright_takes_its_worker_and_the_stores_helpers_with_i
         assert pids, "the store was never built"
         process.kill()  # the caller only, not its process group
         process.wait()
-        deadline = time.monotonic() + 10.0
-        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert [pid for pid in pids if alive(pid)] == []
+        assert wait_until_ended(pids, within=10.0) == []
     finally:
         for pid in pids:
             with suppress(OSError):

@@ -504,14 +504,19 @@ def test_native_json_is_written_by_the_atomic_writer(
 # The cache cells: what is found in one is never followed (none of these needs a compiler).
 
 
+def _someone_elses_file_and_a_cell(tmp_path: Path) -> tuple[Path, object, Path]:
+    """A file outside the cache (its bytes and status, to compare after) and a cell folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"someone's file\n")
+    cell = tmp_path / "cell"
+    cell.mkdir()
+    return elsewhere, (elsewhere.read_bytes(), os.stat(elsewhere)), cell
+
+
 def test_a_cells_lock_that_is_a_link_is_refused_and_what_it_points_to_untouched(
     tmp_path: Path,
 ) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.write_bytes(b"someone's file\n")
-    before = (elsewhere.read_bytes(), os.stat(elsewhere))
-    cell = tmp_path / "cell"
-    cell.mkdir()
+    elsewhere, before, cell = _someone_elses_file_and_a_cell(tmp_path)
     (cell / ".lock").symlink_to(elsewhere)
     with pytest.raises(
         RuntimeError, match=rf"^{re.escape(str(cell / '.lock'))} is a symbolic link"
@@ -545,11 +550,7 @@ def test_a_cells_lock_that_is_a_fifo_is_an_error_not_a_wait_for_a_reader(tmp_pat
 def test_a_link_where_the_compiler_writes_its_output_is_removed_not_followed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.write_bytes(b"someone's file\n")
-    before = (elsewhere.read_bytes(), os.stat(elsewhere))
-    cell = tmp_path / "cell"
-    cell.mkdir()
+    elsewhere, before, cell = _someone_elses_file_and_a_cell(tmp_path)
     binary = cell / "backstorie"
     (cell / f".backstorie.{os.getpid()}.partial").symlink_to(elsewhere)
 
