@@ -25,7 +25,7 @@ pytest_plugins = ["pytester"]
 
 CONTRACT_SECTION = (
     "hypothesis profile {profile!r} (max_examples={max_examples}, derandomize={derandomize}): "
-    "* examples in * s"
+    "* examples in * s (* steps)"
 )
 """The line of the item's `Captured ownership contract call` section, as an fnmatch pattern."""
 
@@ -427,7 +427,7 @@ def test_an_unknown_profile_is_one_usage_error_line(pytester: pytest.Pytester) -
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert result.stderr.str().strip().splitlines() == [
-        "ERROR: --hypothesis-profile='nosuch' is not a profile: ci, dev or deep"
+        "ERROR: --hypothesis-profile='nosuch' is not a profile: ci, dev, deep, soak"
     ]
 
 

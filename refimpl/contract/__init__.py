@@ -8,6 +8,7 @@ crashes nor hangs, and raise `ContractViolation` with the shrunk steps otherwise
 
 from refimpl.contract._check import (
     ContractRun,
+    NoDatabaseKey,
     check_api,
     check_store,
     replay,
@@ -16,6 +17,7 @@ from refimpl.contract._check import (
 )
 from refimpl.contract._machine import NAMES, ContractMachine
 from refimpl.contract._profiles import load_profile, register_profiles
+from refimpl.contract._standalone import contract_machine
 from refimpl.contract._states import STATE_TYPES, Counter, Journal, Settings, Tally
 from refimpl.contract._violation import PROPERTIES, ContractViolation
 
@@ -28,10 +30,12 @@ __all__ = [
     "ContractViolation",
     "Counter",
     "Journal",
+    "NoDatabaseKey",
     "Settings",
     "Tally",
     "check_api",
     "check_store",
+    "contract_machine",
     "load_profile",
     "register_profiles",
     "replay",

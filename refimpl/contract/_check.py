@@ -8,15 +8,19 @@ import os
 import sys
 import threading
 import time
+import unittest
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as Settings
+from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from refimpl._gc import frozen_gc
+from refimpl.contract._database import StoreKeyed, primary_only, store_key
 from refimpl.contract._isolated import IsolatedMachine
 from refimpl.contract._machine import NAMES_DEFAULT, ContractMachine, name_list
 from refimpl.contract._profiles import private_storage, without_default_database
@@ -26,6 +30,7 @@ from refimpl.contract._worker import check_factory
 
 __all__ = [
     "ContractRun",
+    "NoDatabaseKey",
     "bare_cost",
     "check_api",
     "check_store",
@@ -33,6 +38,7 @@ __all__ = [
     "replay",
     "resolve_factory",
     "run_contract",
+    "setup_line",
 ]
 
 
@@ -42,6 +48,7 @@ def check_store(
     settings: Settings | None = None,
     timeout: float | None = 5.0,
     names: int = NAMES_DEFAULT,
+    database: ExampleDatabase | None = None,
 ) -> None:
     """Run the ownership contract against the stores `make_store()` builds.
 
@@ -69,12 +76,21 @@ def check_store(
     examples come first with at most 5 steps, the rest with at most 20 (see
     `isolated_passes`).
 
+    `database` (a Hypothesis example database; `None`: the one `settings` names, if
+    any other than Hypothesis's default) remembers the store's failures under a key of
+    its own (its factory's import spec, store or API, `names`): they replay first, at
+    full length, in every later run with that database, and no other store's run
+    deletes them (see `_verdict`). A factory with no import spec (a lambda, a closure)
+    gets none: a `NoDatabaseKey` warning says so.
+
     Example:
         >>> from refimpl import ContextStore
         >>> check_store(ContextStore)  # quiet: the fixed store holds every property
         >>> check_store(dict)  # quiet: a plain dict holds what it is given
     """
-    run = run_contract(make_store, settings=settings, timeout=timeout, names=names)
+    run = run_contract(
+        make_store, settings=settings, timeout=timeout, names=names, database=database
+    )
     if run.violation is not None:
         raise run.violation
 
@@ -85,11 +101,14 @@ def check_api(
     settings: Settings | None = None,
     timeout: float | None = 5.0,
     names: int = NAMES_DEFAULT,
+    database: ExampleDatabase | None = None,
 ) -> None:
     """Run the ownership contract against the APIs `make_api()` builds, through their own
     store methods, `get_context` and `set_context`, with every property judged
     (`checked-downcast` included). Same promise as `check_store`."""
-    run = run_contract(make_api, api=True, settings=settings, timeout=timeout, names=names)
+    run = run_contract(
+        make_api, api=True, settings=settings, timeout=timeout, names=names, database=database
+    )
     if run.violation is not None:
         raise run.violation
 
@@ -98,8 +117,8 @@ def check_api(
 class ContractRun:
     """What one run of the contract did: its verdict and what it cost.
 
-    `examples` counts the examples run in all (search and shrinking);
-    `first_failure_examples` / `first_failure_seconds` say when the first
+    `examples` counts the examples run in all (replay, search and shrinking), `steps`
+    their steps; `first_failure_examples` / `first_failure_seconds` say when the first
     violation was seen (`None` when none was); `seconds` is the whole run.
     """
 
@@ -108,6 +127,7 @@ class ContractRun:
     seconds: float
     first_failure_examples: int | None
     first_failure_seconds: float | None
+    steps: int = 0
 
 
 def run_contract(
@@ -118,13 +138,17 @@ def run_contract(
     timeout: float | None = 5.0,
     isolate: bool = True,
     names: int = NAMES_DEFAULT,
+    database: ExampleDatabase | None = None,
+    seed: int | None = None,
 ) -> ContractRun:
     """Run the contract on `factory` (a store factory, or an API factory with `api=True`)
     and return its verdict with its costs, instead of raising.
 
     `isolate=False` runs the store in this process, as the contract did before it had
     a worker (no `crash` verdict, no time limit: a crash is this process's): the
-    benchmark's baseline.
+    benchmark's baseline. `database` as for `check_store`. `seed` (an integer) fixes
+    the search's random choices, whatever the profile says (`derandomize` included):
+    shards of one store's budget each take their own.
 
     Runs called from several threads at once take turns: each has its own workers, but
     Hypothesis's storage directory is global, and CPython 3.11's parser, which Hypothesis
@@ -135,7 +159,8 @@ def run_contract(
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     with _ONE_RUN_AT_A_TIME:
         return _run(factory, mode="api" if api else "store", settings=settings,
-                    timeout=timeout, isolate=isolate, names=names)  # fmt: skip
+                    timeout=timeout, isolate=isolate, names=names, database=database,
+                    seed=seed)  # fmt: skip
 
 
 _ONE_RUN_AT_A_TIME = threading.RLock()
@@ -150,10 +175,15 @@ def _run(
     timeout: float | None,
     isolate: bool,
     names: int,
+    database: ExampleDatabase | None,
+    seed: int | None,
 ) -> ContractRun:
     all_names = name_list(names)
+    chosen = Settings() if settings is None else settings
+    wanted = database if database is not None else without_default_database(chosen).database
+    keyed = _keyed(wanted, factory, mode, names)
     if isolate:
-        return _run_isolated(factory, mode, settings, timeout, all_names)
+        return _run_isolated(factory, mode, chosen, timeout, all_names, keyed, seed)
     answer = check_factory(factory, mode)
     if answer[0] == "refused":
         raise TypeError(answer[1])
@@ -161,33 +191,67 @@ def _run(
     machine = ContractMachine.bind(
         factory,
         mode=mode,
-        setup_line=_setup_line(factory, mode, len(all_names)),
+        setup_line=setup_line(factory, mode, len(all_names)),
         refreeze=True,
         names=all_names,
     )
-    chosen = _contract_settings(Settings() if settings is None else settings)
+    _seeded(machine, seed)
     with frozen_gc():
-        violation = _verdict(machine, (chosen,))
+        violation = _verdict(machine, (_contract_settings(chosen),), keyed)
     return ContractRun(
         violation,
         machine.examples,
         time.perf_counter() - started,
         machine.first_failure[0] if machine.first_failure else None,
         machine.first_failure[1] - started if machine.first_failure else None,
+        machine.steps_run,
     )
+
+
+class NoDatabaseKey(UserWarning):
+    """An example database was asked for, but the factory has no import spec to file its
+    failures under (a lambda, a closure, a function of `__main__`): the run keeps none."""
+
+
+def _keyed(
+    database: ExampleDatabase | None, factory: Callable[[], Any], mode: str, names: int
+) -> ExampleDatabase | None:
+    """`database` with every entry filed under the store's own key (see `store_key`), or
+    `None` when there is no database or no key to file under (with a warning)."""
+    if database is None:
+        return None
+    spec = factory_spec(factory)
+    if spec is None:
+        warnings.warn(
+            f"the contract keeps no example database for {factory!r}: it has no import "
+            "path (package.module:name) to file its failures under",
+            NoDatabaseKey,
+            stacklevel=5,
+        )
+        return None
+    return StoreKeyed(database, store_key(spec, mode, names))
+
+
+def _seeded(machine: type[Any], seed: int | None) -> None:
+    """Give `machine` the search seed `seed` (Hypothesis's `@seed`, which
+    `run_state_machine_as_test` reads from the machine class); `None` leaves it alone."""
+    if seed is not None:
+        machine._hypothesis_internal_use_seed = seed
 
 
 def _run_isolated(
     factory: Callable[[], Any],
     mode: str,
-    settings: Settings | None,
+    settings: Settings,
     timeout: float | None,
     names: tuple[str, ...],
+    database: ExampleDatabase | None,
+    seed: int | None,
 ) -> ContractRun:
     started = time.perf_counter()
-    setup_line = _setup_line(factory, mode, len(names))
-    worker = Worker(factory, mode=mode, setup_line=setup_line, timeout=timeout, names=names)
-    passes = isolated_passes(_contract_settings(Settings() if settings is None else settings))
+    line = setup_line(factory, mode, len(names))
+    worker = Worker(factory, mode=mode, setup_line=line, timeout=timeout, names=names)
+    passes = isolated_passes(_contract_settings(settings))
     try:
         try:
             answer = worker.ask(("check",))
@@ -197,13 +261,14 @@ def _run_isolated(
             raise TypeError(answer[1])
         machine = IsolatedMachine.bind(
             worker,
-            setup_line=setup_line,
+            setup_line=line,
             clock=time.perf_counter,
             mode=mode,
             terms=answer[1],
             names=names,
         )
-        violation = _verdict(machine, passes)
+        _seeded(machine, seed)
+        violation = _verdict(machine, passes, database)
     finally:
         worker.close()
     return ContractRun(
@@ -212,13 +277,21 @@ def _run_isolated(
         time.perf_counter() - started,
         machine.first_failure[0] if machine.first_failure else None,
         machine.first_failure[1] - started if machine.first_failure else None,
+        machine.steps_run,
     )
 
 
-def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolation | None:
+def _verdict(
+    machine: type[Any], passes: Sequence[Settings], database: ExampleDatabase | None = None
+) -> ContractViolation | None:
     """Search `machine` with `passes` and return the verdict: `None` when every property
     held, else the violation of the first property in `PROPERTIES` order that the search
     shows, with its shortest story. Any other error propagates.
+
+    With a `database` (keyed to the store), its saved failures replay first (see
+    `_replayed`): when one still fails, that is the verdict, and no new search is run.
+    Otherwise the search saves what it finds there (its passes never replay: the short
+    first pass would cut a longer saved program and delete it as passing).
 
     One bug may break several properties, and which of them a search meets first depends
     on its seed. So the search does not stop at its first violation: it goes on, judging
@@ -228,34 +301,134 @@ def _verdict(machine: type[Any], passes: Sequence[Settings]) -> ContractViolatio
     `FOLLOW_UP_FACTOR` times the examples it took to meet its first violation (at least
     `FOLLOW_UP_FLOOR`), within what its passes have left: an earlier property that takes
     ten times longer to show than the one met is, at that, not searched for."""
+    scratch: ExampleDatabase | None = None
+    with private_storage():
+        if database is not None:
+            found = _replayed(machine, passes, database)
+            if found is not None:
+                return found
+            scratch = StoreKeyed(InMemoryExampleDatabase(), _SCRATCH_KEY)
+            passes = [_saving_to(chosen, scratch) for chosen in passes]
+        found = _searched(machine, passes)
+        if found is not None and database is not None and scratch is not None:
+            _remember(machine, found, scratch, database, passes)
+    return found
+
+
+def _searched(machine: type[Any], passes: Sequence[Settings]) -> ContractViolation | None:
+    """The search of `_verdict`: the first violation, then the follow-up searches."""
     found: ContractViolation | None = None
     left = [chosen.max_examples for chosen in passes]
     judged: tuple[str, ...] = PROPERTIES
     allowance: int | None = None
-    with private_storage():
-        while judged and any(left):
-            machine.judged = judged
-            seen, machine.first_failure = getattr(machine, "first_failure", None), None
-            budget = [
-                Settings(chosen, max_examples=n)
-                for chosen, n in zip(passes, left, strict=True)
-                if n
-            ]
-            violation, spent = _search(machine, budget if found is None else _rejecting(budget))
-            if violation is None:
-                machine.first_failure = seen  # when the verdict's violation was first seen
-                break
-            found = _told_judging(violation, judged)
-            judged = PROPERTIES[: PROPERTIES.index(violation.property)]
-            if allowance is None:
-                allowance = max(FOLLOW_UP_FLOOR, FOLLOW_UP_FACTOR * sum(spent))
-            else:
-                allowance = max(0, allowance - sum(spent))
-            left = _within(_remaining(left, spent), allowance)
+    while judged and any(left):
+        machine.judged = judged
+        seen, machine.first_failure = getattr(machine, "first_failure", None), None
+        budget = [
+            Settings(chosen, max_examples=n) for chosen, n in zip(passes, left, strict=True) if n
+        ]
+        violation, spent = _search(machine, budget if found is None else _rejecting(budget))
+        if violation is None:
+            machine.first_failure = seen  # when the verdict's violation was first seen
+            break
+        found = _told_judging(violation, judged)
+        judged = PROPERTIES[: PROPERTIES.index(violation.property)]
+        if allowance is None:
+            allowance = max(FOLLOW_UP_FLOOR, FOLLOW_UP_FACTOR * sum(spent))
+        else:
+            allowance = max(0, allowance - sum(spent))
+        left = _within(_remaining(left, spent), allowance)
     machine.judged = PROPERTIES
     return found
 
 
+_SCRATCH_KEY = b"this run"
+"""The key a run files what its search finds under, before `_remember` picks the verdict."""
+
+
+def _remember(
+    machine: type[Any],
+    found: ContractViolation,
+    scratch: ExampleDatabase,
+    database: ExampleDatabase,
+    passes: Sequence[Settings],
+) -> None:
+    """Save to `database` the one failure the search kept in `scratch` that tells
+    `found`'s story: Hypothesis keeps every failure it meets, among them unshrunk ones of
+    other properties met while shrinking, and a later run that replayed those would name
+    another property, with a long story, than this run did.
+
+    Each of the few failures kept is replayed once, judged up to `found`'s property, until
+    one tells the same steps."""
+    judged = PROPERTIES[: PROPERTIES.index(found.property) + 1]
+    for saved in sorted(scratch.fetch(b""), key=lambda value: (len(value), value)):
+        single = InMemoryExampleDatabase()
+        single.save(_SCRATCH_KEY, saved)
+        told = _replayed(
+            machine, passes, StoreKeyed(single, _SCRATCH_KEY), judged=judged, narrow=False
+        )
+        story = (found.property, found.steps[1:])
+        if told is not None and (told.property, told.steps[1:]) == story:
+            database.save(b"", saved)
+            return
+
+
+def _replayed(
+    machine: type[Any],
+    passes: Sequence[Settings],
+    database: ExampleDatabase,
+    *,
+    judged: tuple[str, ...] = PROPERTIES,
+    narrow: bool = True,
+) -> ContractViolation | None:
+    """Replay the failures `database` holds for this store, and return the verdict they
+    give (as `_verdict` does: the first property in `PROPERTIES` order among them), or
+    `None` when none fails any more.
+
+    Each replays at full length: at least `REPLAY_STEPS` steps, more than any pass
+    allows, so a saved program ends where it ended when it was found. The first replay
+    judges every property, and deletes what passes all of them (the bug was fixed).
+    Each later one judges only the properties before the one found, on the database
+    read-only and without the failures' longer forms: what fails only a later property
+    is kept for the runs to come, and costs one example. `judged` is what the first
+    replay judges; `narrow=False`: that one replay only."""
+    steps = max(REPLAY_STEPS, *(chosen.stateful_step_count for chosen in passes))
+    replay = Settings(
+        passes[-1],
+        phases=(Phase.reuse,),
+        stateful_step_count=steps,
+        max_examples=sum(chosen.max_examples for chosen in passes),
+        derandomize=False,  # nothing is drawn; Hypothesis keeps a database only without
+    )
+    found: ContractViolation | None = None
+    source = database
+    while judged:
+        machine.judged = judged
+        settings = Settings(replay, database=source)
+        try:
+            violation, _ = _search(machine, [settings] if found is None else _rejecting([settings]))
+        except unittest.SkipTest:  # Hypothesis's word for a database with nothing saved
+            violation = None
+        if violation is None:
+            break
+        found = _told_judging(violation, judged)
+        if not narrow:
+            break
+        judged = PROPERTIES[: PROPERTIES.index(violation.property)]
+        source = primary_only(database)
+    machine.judged = PROPERTIES
+    return found
+
+
+def _saving_to(chosen: Settings, database: ExampleDatabase) -> Settings:
+    """`chosen`, saving what it finds to `database` without replaying from it."""
+    phases = tuple(phase for phase in chosen.phases if phase is not Phase.reuse)
+    return Settings(chosen, database=database, phases=phases)
+
+
+REPLAY_STEPS = 50
+"""The fewest steps a saved failure replays with: Hypothesis's default step count, more
+than any pass of the contract takes (see `isolated_passes`)."""
 FOLLOW_UP_FACTOR = 10
 """After its first violation, the search goes on for this many times the examples it
 took to meet it, looking for an earlier property (see `_verdict`)."""
@@ -476,13 +649,14 @@ def replay(
         raise ValueError(f"judged must name properties of {PROPERTIES}, crash among them")
     make = resolve_factory(factory) if isinstance(factory, str) else factory
     mode = "api" if api else "store"
-    setup_line = _setup_line(make, mode, names)
-    machine = ContractMachine.bind(make, mode=mode, setup_line=setup_line, names=name_list(names))
+    line = setup_line(make, mode, names)
+    machine = ContractMachine.bind(make, mode=mode, setup_line=line, names=name_list(names))
     machine.judged = tuple(prop for prop in PROPERTIES if prop in judged)
     return machine()
 
 
-def _setup_line(factory: Callable[[], Any], mode: str, names: int) -> str:
+def setup_line(factory: Callable[[], Any], mode: str, names: int) -> str:
+    """A story's first line: `replay` of `factory` (by import spec, else `factory`)."""
     spec = factory_spec(factory)
     target = repr(spec) if spec else "factory"
     flag = ", api=True" if mode == "api" else ""

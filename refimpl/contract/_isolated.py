@@ -10,6 +10,7 @@ worker that dies or hangs during a step is a `crash` failure at that step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
@@ -41,10 +42,15 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
     """The same rules as `ContractMachine`, each sent to a supervised worker to run."""
 
     worker: ClassVar[Worker | None]
+    start: ClassVar[Callable[[], tuple[Worker, str]] | None] = None
+    """Starts the worker at the first example, when there is none yet: returns it and the
+    terms the code under test is spoken of in (see `refimpl.contract.contract_machine`)."""
     setup_line: ClassVar[str]
     mode: ClassVar[str] = "store"
     terms: ClassVar[str] = "store"
     examples: ClassVar[int] = 0
+    steps_run: ClassVar[int] = 0
+    """Steps drawn in all examples (the soak's progress line counts them)."""
     first_failure: ClassVar[tuple[int, float] | None] = None
     failed_at: ClassVar[int | None] = None
     """`examples` when the current search's first judged violation was seen."""
@@ -80,6 +86,8 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         cls = type(self)
+        if cls.worker is None and cls.start is not None:
+            cls.worker, cls.terms = cls.start()
         cls.examples += 1
         self.model: dict[str, str] = {}
         self.steps: list[str] = [self.setup_line]
@@ -174,6 +182,7 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
 
     def _step(self, rule_name: str, **arguments: Any) -> None:
         raise_if_interrupted()  # a Ctrl-C or SIGTERM a weakref callback swallowed
+        type(self).steps_run += 1
         self.steps.append(step_line(rule_name, arguments, self.terms))
         worker = type(self).worker
         if worker is not None and self.doomed is None and tuple(self.steps) in worker.hangs:

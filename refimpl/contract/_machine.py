@@ -156,6 +156,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     mode: ClassVar[str] = "store"
     refreeze: ClassVar[bool] = False
     examples: ClassVar[int] = 0
+    steps_run: ClassVar[int] = 0
+    """Steps run in all examples (the soak's progress line counts them)."""
     first_failure: ClassVar[tuple[int, float] | None] = None
     failed_at: ClassVar[int | None] = None
     """`examples` when the current search's first judged violation was seen."""
@@ -230,6 +232,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
 
     def _record(self, rule_name: str, **arguments: object) -> None:
         raise_if_interrupted()  # a Ctrl-C or SIGTERM a weakref callback swallowed
+        type(self).steps_run += 1
         self.steps.append(step_line(rule_name, arguments, self.terms))
 
     def _fail(self, prop: str, detail: str, steps: tuple[str, ...] | None = None) -> NoReturn:

@@ -1,5 +1,5 @@
-"""Hypothesis profiles for the contract (`ci`, deterministic; `dev`; `deep`), and how the
-contract keeps Hypothesis's files out of the working directory."""
+"""Hypothesis profiles for the contract (`ci`, deterministic; `dev`; `deep`; `soak`), and how
+the contract keeps Hypothesis's files out of the working directory."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 __all__ = [
+    "PROFILES",
     "PROFILE_VARIABLE",
+    "SOAK_PROFILE",
     "STORAGE_VARIABLE",
     "load_profile",
     "private_storage",
@@ -23,11 +25,20 @@ __all__ = [
 
 PROFILE_VARIABLE = "HYPOTHESIS_PROFILE"
 STORAGE_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"
+PROFILES = ("ci", "dev", "deep", "soak")
+"""The contract's profiles."""
+SOAK_PROFILE = "soak"
+"""The profile with no number of examples: a time limit ends it (`--store-soak`)."""
+SOAK_EXAMPLES = 10**9
+"""The soak profile's `max_examples`: no number a run reaches (a soak runs in rounds,
+each sized to about a minute; see `refimpl.contract._soak`)."""
 
 
 def register_profiles() -> None:
-    """Register `ci` (derandomized, 500 examples), `dev` (100 examples, the default) and
-    `deep` (5000 examples), all without deadline or example database. Idempotent.
+    """Register `ci` (derandomized, 500 examples), `dev` (100 examples, the default),
+    `deep` (5000 examples) and `soak` (unbounded: `--store-soak` gives its time limit), all
+    without deadline or example database of their own (the contract files failures under
+    each store's key in the database a run is given). Idempotent.
 
     Each is built on Hypothesis's `default` profile, not on whichever profile is loaded:
     under a CI service (`$CI` set) Hypothesis loads its own derandomized `ci` profile, and
@@ -42,8 +53,8 @@ def register_profiles() -> None:
         max_examples=500,
         print_blob=False,
     )
-    # No example database in any profile: every store runs the same state machine, so
-    # a database would replay one store's failures on the next (and litter .hypothesis/).
+    # No example database in any profile: one is given to a run (`database=`,
+    # `--store-database`), never assumed (it would litter .hypothesis/ in the user's folder).
     settings.register_profile(
         "dev", parent=base, derandomize=False, deadline=None, max_examples=100, database=None
     )
@@ -53,6 +64,15 @@ def register_profiles() -> None:
         derandomize=False,
         deadline=None,
         max_examples=5000,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile(
+        SOAK_PROFILE,
+        parent=base,
+        derandomize=False,
+        deadline=None,
+        max_examples=SOAK_EXAMPLES,
         database=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
@@ -74,7 +94,7 @@ def profile_name(option: str | None = None, *, default: str = "dev") -> str:
     try:
         settings.get_profile(name)
     except Exception as error:
-        raise ValueError(f"{source}={name!r} is not a profile: ci, dev or deep") from error
+        raise ValueError(f"{source}={name!r} is not a profile: {', '.join(PROFILES)}") from error
     return name
 
 

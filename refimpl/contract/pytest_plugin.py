@@ -12,18 +12,25 @@ the paths given collect: it is counted, listed by `--collect-only`, selected by
 It runs on the Hypothesis profile named by `--hypothesis-profile`, else
 `$HYPOTHESIS_PROFILE`, else `ci` (derandomized: the same verdict on every run); it
 loads no profile for the session's other tests.
+
+`--store-database DB` (repeatable) remembers the store's failures and replays them
+first; `--store-shards N` (or `auto`: one per xdist worker) makes N items instead of one,
+`ownership-contract::<spec>[shard-I-of-N]`, which split the profile's examples, each with
+a seed of its own, and share the store's database key; `--store-soak DURATION` runs the
+`soak` profile until a violation or the time limit, with a progress line a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -34,6 +41,7 @@ from refimpl.contract._machine import MAX_NAMES, NAMES_DEFAULT
 
 if TYPE_CHECKING:
     from hypothesis import settings as Settings
+    from hypothesis.database import ExampleDatabase
 
 __all__ = [
     "COLLECTOR_NAME",
@@ -66,14 +74,24 @@ IMPORT_HINT: Final = (
 """Appended to the usage error when the module to import is not found."""
 
 
+SHARD_NAME: Final = "{spec}[shard-{index}-of-{count}]"
+"""The name of one shard's item, when `--store-shards` asks for more than one."""
+AUTO: Final = "auto"
+"""`--store-shards auto`: one shard per xdist worker (one without xdist)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Contract:
-    """What `--store` asked for, resolved once at configure time."""
+    """What `--store` asked for, resolved once at configure time: the factory, the profile,
+    the database (`None`: none), the shards (a count, or `AUTO`), the soak's seconds."""
 
     spec: str
     factory: Any
     profile: str
     settings: Settings
+    database: ExampleDatabase | None = None
+    shards: int | str = 1
+    soak: float | None = None
 
 
 _CONTRACT = pytest.StashKey[_Contract]()
@@ -108,6 +126,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "from the first three, one step stores under all of them, so a bounded cache with "
         f"room for fewer shows). Default: {NAMES_DEFAULT}.",
     )
+    group.addoption(
+        "--store-database",
+        action="append",
+        default=[],
+        metavar="DB",
+        help="remember the store's failures in this example database and replay them "
+        "first: a folder, redis://host:port/db, or github:owner/repo (read-only); ro: "
+        "before any makes it read-only. Repeatable: several are used together. Default: "
+        "none.",
+    )
+    group.addoption(
+        "--store-shards",
+        default=1,
+        type=_shards,
+        metavar="N|auto",
+        help="split the contract's examples over N items, each with its own seed, all "
+        "sharing the store's database key (auto: one per xdist worker). Default: 1.",
+    )
+    group.addoption(
+        "--store-soak",
+        default=None,
+        type=_duration,
+        metavar="DURATION",
+        help="run the soak profile until a violation or this time limit (4h, 90m, 1h30m, "
+        "45s), with a progress line a minute. Default: no soak.",
+    )
 
 
 def _names(text: str) -> int:
@@ -119,6 +163,33 @@ def _names(text: str) -> int:
     if not 1 <= value <= MAX_NAMES:
         raise argparse.ArgumentTypeError(f"{text!r} is not from 1 to {MAX_NAMES}")
     return value
+
+
+def _shards(text: str) -> int | str:
+    """`--store-shards`' value: `auto`, or a whole number from 1 to 1000."""
+    if text == AUTO:
+        return AUTO
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or auto") from None
+    if not 1 <= value <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not from 1 to {MAX_SHARDS}")
+    return value
+
+
+MAX_SHARDS: Final = 1000
+"""The most shards `--store-shards` takes."""
+
+
+def _duration(text: str) -> float:
+    """`--store-soak`'s value, in seconds."""
+    from refimpl.contract._soak import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _timeout(text: str) -> float | None:
@@ -142,20 +213,45 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import Verbosity
     from hypothesis import settings as Settings
 
-    from refimpl.contract._profiles import profile_name
+    from refimpl.contract._database import open_databases
 
-    try:
-        profile = profile_name(
-            config.getoption("hypothesis_profile", None), default=DEFAULT_PROFILE
-        )
-    except ValueError as error:
-        raise pytest.UsageError(str(error)) from None
+    soak = config.getoption("store_soak")
+    profile = _profile(config.getoption("hypothesis_profile", None), soak)
     chosen = Settings.get_profile(profile)
     if verbosity := config.getoption("hypothesis_verbosity", None):
         chosen = Settings(chosen, verbosity=Verbosity[verbosity])
+    try:
+        database = open_databases(config.getoption("store_database"))
+    except ValueError as error:
+        raise pytest.UsageError(f"--store-database: {error}") from None
     factory = _import_factory(spec, config.invocation_params.dir)
-    config.stash[_CONTRACT] = _Contract(spec, factory, profile, chosen)
+    shards = config.getoption("store_shards")
+    config.stash[_CONTRACT] = _Contract(spec, factory, profile, chosen, database, shards, soak)
     config.addinivalue_line("markers", f"{MARK}: the ownership contract item --store adds")
+
+
+def _profile(option: str | None, soak: float | None) -> str:
+    """The item's profile: `soak` with `--store-soak`, else as `profile_name` says (never
+    `soak` then: it has no end). A one-line `pytest.UsageError` for a mismatch."""
+    from refimpl.contract._profiles import SOAK_PROFILE, profile_name
+
+    if soak is not None:
+        if option and option != SOAK_PROFILE:
+            raise pytest.UsageError(
+                f"--store-soak runs the {SOAK_PROFILE} profile, not --hypothesis-profile={option}"
+            )
+        profile_name(SOAK_PROFILE)  # registers it
+        return SOAK_PROFILE
+    try:
+        profile = profile_name(option, default=DEFAULT_PROFILE)
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    if profile == SOAK_PROFILE:
+        raise pytest.UsageError(
+            f"the {SOAK_PROFILE} profile runs until a time limit: give --store-soak DURATION "
+            "(e.g. --store-soak 4h)"
+        )
+    return profile
 
 
 def _import_factory(spec: str, folder: Path) -> Any:
@@ -266,20 +362,40 @@ def _ending(status: int) -> str:
     return f"ended the process with exit status {status}"
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """`ownership contract: --store=<spec>; hypothesis <version>, profile '<name>', ...`."""
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """`ownership contract: --store=<spec>; hypothesis <version>, profile '<name>', ...`,
+    and a line naming the example database when there is one."""
     if _CONTRACT not in config.stash:
         return None
     import hypothesis
 
     contract = config.stash[_CONTRACT]
     names = config.getoption("store_names")
-    return (
-        f"ownership contract: --store={contract.spec} --store-names={names}; "
-        f"hypothesis {hypothesis.__version__}, "
-        f"profile {contract.profile!r}, max_examples={contract.settings.max_examples}, "
-        f"derandomize={contract.settings.derandomize}"
+    budget = (
+        f"soak for {contract.soak:g} s"
+        if contract.soak is not None
+        else f"max_examples={contract.settings.max_examples}"
     )
+    count = _shard_count(config, contract.shards)
+    shards = f" --store-shards={count}" if count > 1 else ""
+    lines = [
+        f"ownership contract: --store={contract.spec} --store-names={names}{shards}; "
+        f"hypothesis {hypothesis.__version__}, profile {contract.profile!r}, {budget}, "
+        f"derandomize={contract.settings.derandomize}"
+    ]
+    if contract.database is not None:
+        lines.append(f"ownership contract database: {contract.database!r}")
+    return lines
+
+
+def _shard_count(config: pytest.Config, shards: int | str) -> int:
+    """How many items `shards` makes: `AUTO` is one per xdist worker (1 without xdist)."""
+    if shards != AUTO:
+        return int(shards)
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    if workers is None:
+        workers = config.getoption("numprocesses", None)
+    return workers if isinstance(workers, int) and workers > 0 else 1
 
 
 @pytest.hookimpl(wrapper=True)
@@ -302,36 +418,93 @@ class ContractCollector(pytest.Collector):
 
     def collect(self) -> Iterator[ContractItem]:
         contract = self.config.stash[_CONTRACT]
-        yield ContractItem.from_parent(self, name=contract.spec, contract=contract)
+        count = _shard_count(self.config, contract.shards)
+        if count == 1:
+            yield ContractItem.from_parent(self, name=contract.spec, contract=contract)
+            return
+        examples = contract.settings.max_examples
+        for index in range(count):
+            share = examples // count + (index < examples % count)
+            yield ContractItem.from_parent(
+                self,
+                name=SHARD_NAME.format(spec=contract.spec, index=index + 1, count=count),
+                contract=contract,
+                shard=(index, count, max(1, share)),
+            )
 
 
 class ContractItem(pytest.Item):
     """One test: the ownership contract on the factory given with `--store`, node id
-    `ownership-contract::<spec>`. Its report has a section saying the profile it ran on
-    and how many examples that took (shown on failure, and on success with `-rP`)."""
+    `ownership-contract::<spec>` (or one shard of it: `shard` is its index, the number of
+    shards and its examples). Its report has a section saying the profile it ran on and
+    how many examples that took (shown on failure, and on success with `-rP`)."""
 
-    def __init__(self, *, contract: _Contract, **kwargs: Any) -> None:
+    def __init__(
+        self, *, contract: _Contract, shard: tuple[int, int, int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.contract = contract
         self.spec = contract.spec
+        self.shard = shard
+        self.seed = self._shard_seed()
         self.add_marker(MARK)
 
-    def runtest(self) -> None:
-        from refimpl.contract import run_contract
+    def _shard_seed(self) -> int | None:
+        """A shard's seed: derived from the spec and its index under a derandomized profile
+        (the same on every run, another for each shard), `None` (Hypothesis draws one)
+        under a random one or without shards."""
+        if self.shard is None or not self.contract.settings.derandomize:
+            return None
+        digest = hashlib.sha256(f"{self.spec} shard {self.shard[0]}".encode()).digest()
+        return int.from_bytes(digest[:8], "big")
 
-        settings = self.contract.settings
+    def runtest(self) -> None:
+        from hypothesis import settings as Settings
+
+        from refimpl.contract import run_contract
+        from refimpl.contract._soak import soak
+
+        contract = self.contract
+        settings = contract.settings
+        if self.shard is not None:
+            settings = Settings(settings, max_examples=self.shard[2])
         timeout = self.config.getoption("store_timeout")
         names = self.config.getoption("store_names")
-        run = run_contract(self.contract.factory, settings=settings, timeout=timeout, names=names)
+        if contract.soak is not None:
+            run = soak(
+                contract.factory, seconds=contract.soak, settings=settings, timeout=timeout,
+                names=names, database=contract.database,
+                progress=lambda progress: self._say(progress.line()),
+            )  # fmt: skip
+            budget = f"a soak of {contract.soak:g} s"
+        else:
+            run = run_contract(
+                contract.factory, settings=settings, timeout=timeout, names=names,
+                database=contract.database, seed=self.seed,
+            )  # fmt: skip
+            budget = f"max_examples={settings.max_examples}"
+        shard = "" if self.shard is None else f", shard {self.shard[0] + 1} of {self.shard[1]}"
+        seed = "" if self.seed is None else f", seed {self.seed}"
         self.add_report_section(
             "call",
             "ownership contract",
-            f"hypothesis profile {self.contract.profile!r} (max_examples="
-            f"{settings.max_examples}, derandomize={settings.derandomize}): "
-            f"{run.examples} examples in {run.seconds:.1f} s",
+            f"hypothesis profile {contract.profile!r} ({budget}, derandomize="
+            f"{settings.derandomize}{shard}{seed}): {run.examples} examples in "
+            f"{run.seconds:.1f} s ({run.steps} steps)",
         )
         if run.violation is not None:
             raise run.violation
+
+    def _say(self, line: str) -> None:
+        """Write `line` to the terminal now, past pytest's capture (under xdist a worker
+        has no terminal: the line is lost)."""
+        plugins = self.config.pluginmanager
+        reporter = plugins.getplugin("terminalreporter")
+        if reporter is None:
+            return
+        capture = plugins.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+            reporter.write_line(f"{self.nodeid}: {line}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         from refimpl.contract import ContractViolation
