@@ -35,3 +35,8 @@ def make_store() -> EveryNthRemovalClears:
 def make_third() -> EveryNthRemovalClears:
     """The same bug at every third removal: found in far fewer examples."""
     return EveryNthRemovalClears(3)
+
+
+def make_eager() -> EveryNthRemovalClears:
+    """The same bug at every removal: found within a few examples."""
+    return EveryNthRemovalClears(1)
