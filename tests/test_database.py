@@ -443,3 +443,14 @@ def steps_of(output: str) -> list[str]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if "state = replay(" in line)
     return [line.strip() for line in lines[start + 1 :] if line.startswith("    state.")]
+
+
+def test_the_header_names_the_database_and_says_when_a_seed_turns_it_off(
+    pytester: pytest.Pytester,
+) -> None:
+    arguments = ("--store", "refimpl:ContextStore", "--store-database", "db", "--co")
+    result = pytester.runpytest_subprocess(*arguments)
+    result.stdout.fnmatch_lines(["ownership contract database: DirectoryBasedExampleDatabase(*)"])
+    assert "unused" not in result.stdout.str()
+    seeded = pytester.runpytest_subprocess(*arguments, "--hypothesis-seed", "3")
+    seeded.stdout.fnmatch_lines(["ownership contract database: *(unused: --hypothesis-seed *"])

@@ -384,7 +384,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         f"derandomize={contract.settings.derandomize}"
     ]
     if contract.database is not None:
-        lines.append(f"ownership contract database: {contract.database!r}")
+        unused = config.getoption("hypothesis_seed", None) is not None
+        note = " (unused: --hypothesis-seed turns Hypothesis's databases off)" if unused else ""
+        lines.append(f"ownership contract database: {contract.database!r}{note}")
     return lines
 
 
