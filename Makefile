@@ -10,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 # Hypothesis's own cache goes with the other generated files, not into the project root.
 export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
-.PHONY: report demo lessons bench stress native test lint fuzz bench-contract survey clean
+.PHONY: report demo lessons bench stress native test lint fuzz bench-contract bench-fuzz survey clean
 
 # uv (from PyPI, into the venv) installs in seconds what pip takes 40-60 s for. It reads none
 # of pip's configuration, so `python -c "$UV_PIP_PROGRAM" ARGUMENTS` runs `uv pip install
@@ -109,6 +109,10 @@ bench: $(STAMP)
 ## bench-contract: the mutant table with detection costs, on the 'ci' profile
 bench-contract: $(STAMP)
 	$(PY) -m broken_variant.catalogue
+
+## bench-fuzz: what remembering failures and sharding cost: replay of a saved failure, 2 shards against 1 item, an empty database's overhead; writes reports/out/bench-fuzz.json
+bench-fuzz: $(STAMP)
+	$(PY) -m reports.bench_fuzz
 
 ## survey: the contract on 18 real registries (stdlib, PyPI) beside what their docs promise; writes reports/out/survey.json
 survey: $(STAMP)
