@@ -47,7 +47,7 @@ INSTALL = install() { if $(PY) -c 'import uv' 2>/dev/null; then $(PY) -c "$$UV_P
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
-	@echo "setting up $(VENV) (first run only, under a minute): the project with Hypothesis, objgraph, pytest; [report]: Jinja2, matplotlib, graphviz-pure; [dev]: pytest-xdist, pytest-benchmark, playwright (no browser download), jsonschema, ruff, mypy, setuptools; from PyPI, with uv"
+	@echo "setting up $(VENV) (first run only, under a minute): the project with Hypothesis, objgraph, pytest; [report]: Jinja2, matplotlib, graphviz-pure; [dev]: the redis client, pytest-xdist, pytest-benchmark, playwright (no browser download), jsonschema, ruff, mypy, setuptools; from PyPI, with uv"
 	$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv \
 	  || echo "uv could not be installed from PyPI: pip installs everything instead (40-60 s more)"
