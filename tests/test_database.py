@@ -353,7 +353,17 @@ def test_store_soak_prints_its_progress_past_the_capture(pytester: pytest.Pytest
 
 
 MACHINE_TESTS = f"""
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
 from refimpl.contract import contract_machine
+
+# The user's own profile, whatever the environment says (a CI service's derandomized
+# profile keeps no database).
+settings.register_profile(
+    "mine", derandomize=False, database=DirectoryBasedExampleDatabase("examples")
+)
+settings.load_profile("mine")
 
 TestEager = contract_machine({EAGER!r}).TestCase
 TestCorrect = contract_machine("refimpl:ContextStore").TestCase
@@ -369,7 +379,7 @@ def test_contract_machine_runs_under_plain_pytest_keyed_by_its_store(
     # Its verdict is the first violation Hypothesis shrinks (no `check_store` precedence).
     result.stdout.fnmatch_lines(["*Failure: * violated*"])
     result.stdout.fnmatch_lines(["FAILED test_machines.py::TestEager::runTest*"])
-    examples = pytester.path / ".hypothesis" / "examples"
+    examples = pytester.path / "examples"
     before = sorted(path.name for path in examples.rglob("*"))
     assert before, "the failure went into the user's own example database"
     again = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "Correct")

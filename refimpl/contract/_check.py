@@ -398,7 +398,6 @@ def _replayed(
         phases=(Phase.reuse,),
         stateful_step_count=steps,
         max_examples=sum(chosen.max_examples for chosen in passes),
-        derandomize=False,  # nothing is drawn; Hypothesis keeps a database only without
     )
     found: ContractViolation | None = None
     source = database
