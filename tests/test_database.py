@@ -232,6 +232,12 @@ def test_a_factory_without_an_import_spec_keeps_no_database_and_says_so(tmp_path
         )
     assert run.violation is not None
     assert not folder.exists() or not any(folder.iterdir()), "nothing was saved"
+    named = InMemoryExampleDatabase()
+    with pytest.warns(NoDatabaseKey):  # a database the profile names is asked for too
+        run_contract(
+            lambda: deep.EveryNthRemovalClears(1), settings=Settings(SHORT_CI, database=named)
+        )
+    assert not named.data, "not even under Hypothesis's own key, which every store shares"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no database asked for: nothing to say
         run_contract(lambda: deep.EveryNthRemovalClears(1), settings=SHORT_CI)

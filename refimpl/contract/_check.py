@@ -669,11 +669,15 @@ def _contract_settings(chosen: Settings) -> Settings:
     depend on how it was run: one violation reported (the one Hypothesis shrinks
     first), no `explain` phase (it costs more than search and shrinking together),
     and nothing that calls a slow store a failure (no deadline, no `too_slow`
-    health check), since a slow store is not an ownership bug."""
+    health check), since a slow store is not an ownership bug. No database: the one a
+    run keeps is keyed to its store and given to each search (see `_verdict`); under
+    Hypothesis's own key, which every store shares, one store's failures would replay
+    on another."""
     phases = tuple(phase for phase in chosen.phases if phase is not Phase.explain)
     suppressed = (*chosen.suppress_health_check, HealthCheck.too_slow)
     return Settings(
-        without_default_database(chosen),
+        chosen,
+        database=None,
         deadline=None,
         suppress_health_check=suppressed,
         report_multiple_bugs=False,
