@@ -28,7 +28,13 @@ from hypothesis.database import (
 
 from broken_variant import deep
 from refimpl import ContextStore
-from refimpl.contract import NoDatabaseKey, contract_machine, register_profiles, run_contract
+from refimpl.contract import (
+    NoDatabaseKey,
+    contract_machine,
+    register_profiles,
+    resolve_factory,
+    run_contract,
+)
 from refimpl.contract._database import StoreKeyed, open_database, open_databases, store_key
 from refimpl.contract._soak import SoakProgress, parse_duration, soak
 from tests.test_readme import readme_section
@@ -199,6 +205,26 @@ def test_another_stores_run_keeps_the_failures_and_a_fixed_store_clears_its_own(
     )
     assert fixed.violation is None
     assert not saved(database, EAGER_KEY)
+
+
+def test_what_is_saved_fails_a_fresh_run_even_when_the_search_met_it_after_earlier_examples(
+    tmp_path: Path,
+) -> None:
+    """A store whose instances share a class attribute fails in the search because of what
+    earlier examples left there (the worker tells a story of its own): the program that
+    failed does not fail alone, so it is not saved, and nothing saved misleads a later run
+    into a search that finds no replay."""
+    factory = resolve_factory("broken_variant.mutants:SharedClassDictStore")
+    database = DirectoryBasedExampleDatabase(tmp_path / "db")
+    found = run_contract(factory, settings=SHORT_CI, database=database)
+    assert found.violation is not None
+    key = store_key("broken_variant.mutants:SharedClassDictStore", "store", 8)
+    for entry in saved(database, key):
+        alone = InMemoryExampleDatabase()
+        alone.save(key, entry)
+        replayed = run_contract(factory, settings=profile("dev"), database=alone)
+        assert replayed.first_failure_examples is not None
+        assert replayed.first_failure_examples <= 3, "a saved failure fails a fresh run at once"
 
 
 def test_the_ci_profile_draws_the_same_examples_with_a_database_as_without(

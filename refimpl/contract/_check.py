@@ -358,10 +358,15 @@ def _remember(
     other properties met while shrinking, and a later run that replayed those would name
     another property, with a long story, than this run did.
 
-    Each of the few failures kept is replayed once, judged up to `found`'s property, until
-    one tells the same steps."""
+    Each of the few failures kept is replayed once, judged up to `found`'s property, on a
+    fresh worker, until one tells the same steps. A failure that shows only after earlier
+    examples (instances sharing state through a class attribute: the worker tells a story
+    of its own) fails no fresh run, so none of its is saved: a later run searches anew."""
     judged = PROPERTIES[: PROPERTIES.index(found.property) + 1]
+    worker = getattr(machine, "worker", None)
     for saved in sorted(scratch.fetch(b""), key=lambda value: (len(value), value)):
+        if worker is not None:
+            worker.close()  # the next program starts a new one, as a later run would
         single = InMemoryExampleDatabase()
         single.save(_SCRATCH_KEY, saved)
         told = _replayed(
