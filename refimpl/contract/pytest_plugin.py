@@ -1,6 +1,6 @@
 """pytest plugin: `pytest --store package.module:factory` runs the ownership contract.
 
-Inert unless asked: without `--store` it adds two options and nothing else. (Loading
+Inert unless asked: without `--store` it adds its `--store-*` options and nothing else. (Loading
 it does import its package, `refimpl.contract`, and with it Hypothesis and objgraph.)
 
 With `--store`, the factory is imported as `python -m pytest` would: the directory
