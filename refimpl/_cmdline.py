@@ -15,13 +15,15 @@ import select
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
 __all__ = [
     "INTERRUPTED_EXIT_STATUS",
     "Terminated",
+    "interrupts_noted",
     "number_at_least",
     "raise_if_interrupted",
     "raise_interruption",
@@ -160,6 +162,22 @@ def _noting_interrupts(
         return previous(unraisable)
 
     return hook
+
+
+@contextmanager
+def interrupts_noted() -> Iterator[None]:
+    """While it lasts, a `KeyboardInterrupt` Python could not raise is noted (see
+    `_noting_interrupts`), for `raise_if_interrupted` to raise, and raised at the end if
+    nothing raised it before: a Ctrl-C that lands in Hypothesis's garbage-collector
+    callback stops the run instead of vanishing into a warning. The previous hook is put
+    back on the way out."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = _noting_interrupts(previous)
+    try:
+        yield
+        raise_if_interrupted()
+    finally:
+        sys.unraisablehook = previous
 
 
 def raise_if_interrupted() -> None:

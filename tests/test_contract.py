@@ -6,8 +6,10 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import weakref
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import settings
@@ -330,3 +332,33 @@ def test_a_ctrl_c_a_weakref_callback_swallowed_stops_the_contract_at_its_next_st
 
     assert run_cli(main, "test") == 0  # raised in the contract, not only once it ended
     assert stopped == [True]
+
+
+def test_a_swallowed_ctrl_c_stops_a_run_that_no_command_wraps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pytest --store` and `check_store` run the contract with no `run_cli` around it: the
+    run notes the interruption itself."""
+    monkeypatch.setattr(CtrlCInACallbackStore, "interrupted", False)
+    with pytest.raises(KeyboardInterrupt):
+        run_contract(CtrlCInACallbackStore, settings=DERANDOMIZED, isolate=False)
+
+
+def test_a_ctrl_c_swallowed_in_the_callers_gc_callback_stops_an_isolated_run() -> None:
+    """Where Ctrl-C lands in Hypothesis's garbage-collector callback in the caller, Python
+    hands it to `sys.unraisablehook` and goes on: the run stops at its next step."""
+
+    def land_in_a_callback() -> None:  # what Python does with an interruption it cannot raise
+        interruption = KeyboardInterrupt()
+        sys.unraisablehook(
+            SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=interruption,
+                            exc_traceback=None, err_msg="Exception ignored in", object=None)
+        )  # fmt: skip
+
+    timer = threading.Timer(0.5, land_in_a_callback)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_contract(ContextStore, settings=settings(DERANDOMIZED, max_examples=5000))
+    finally:
+        timer.cancel()

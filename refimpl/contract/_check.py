@@ -19,6 +19,7 @@ from hypothesis import settings as Settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
+from refimpl._cmdline import interrupts_noted
 from refimpl._gc import frozen_gc
 from refimpl.contract._database import StoreKeyed, primary_only, store_key
 from refimpl.contract._isolated import IsolatedMachine
@@ -150,6 +151,9 @@ def run_contract(
     the search's random choices, whatever the profile says (`derandomize` included):
     shards of one store's budget each take their own.
 
+    A Ctrl-C that Python could not raise where it landed (in Hypothesis's garbage-collector
+    callback) stops the run all the same, at its next step.
+
     Runs called from several threads at once take turns: each has its own workers, but
     Hypothesis's storage directory is global, and CPython 3.11's parser, which Hypothesis
     uses as a run starts, fails in two threads at once."""
@@ -157,7 +161,7 @@ def run_contract(
         raise TypeError(f"the contract needs a factory to call, got {type(factory).__name__}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    with _ONE_RUN_AT_A_TIME:
+    with _ONE_RUN_AT_A_TIME, interrupts_noted():
         return _run(factory, mode="api" if api else "store", settings=settings,
                     timeout=timeout, isolate=isolate, names=names, database=database,
                     seed=seed)  # fmt: skip
