@@ -15,6 +15,7 @@ from refimpl.contract._check import (
     resolve_factory,
     run_contract,
 )
+from refimpl.contract._database import DatabaseUnavailable
 from refimpl.contract._machine import NAMES, ContractMachine
 from refimpl.contract._profiles import load_profile, register_profiles
 from refimpl.contract._standalone import contract_machine
@@ -29,6 +30,7 @@ __all__ = [
     "ContractRun",
     "ContractViolation",
     "Counter",
+    "DatabaseUnavailable",
     "Journal",
     "NoDatabaseKey",
     "Settings",

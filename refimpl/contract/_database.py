@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from hypothesis.database import (
     DirectoryBasedExampleDatabase,
@@ -25,6 +27,7 @@ from hypothesis.database import (
 __all__ = [
     "KEY_PREFIX",
     "READ_ONLY_PREFIX",
+    "DatabaseUnavailable",
     "StoreKeyed",
     "open_database",
     "open_databases",
@@ -49,15 +52,43 @@ def store_key(spec: str, mode: str, names: int) -> bytes:
     return KEY_PREFIX + f"{spec} {mode} names={names}".encode()
 
 
+_T = TypeVar("_T")
+
+
+class DatabaseUnavailable(UserWarning):
+    """The example database failed (a Redis server gone, a folder the file system refuses):
+    the run went on without it, and its verdict is whole; what it found is not saved."""
+
+
 class StoreKeyed(ExampleDatabase):
     """`database`, with every key Hypothesis asks for replaced by `key` (keeping the
     sub-key it ends with, `.secondary` or `.pareto`): what any run of the contract saves,
-    moves or deletes is this store's alone."""
+    moves or deletes is this store's alone.
+
+    The first error from `database` is a `DatabaseUnavailable` warning, after which it is
+    used no more (nothing saved, nothing replayed): a database is a memory of failures, and
+    losing it must not lose the verdict of the run under way."""
 
     def __init__(self, database: ExampleDatabase, key: bytes) -> None:
         super().__init__()
         self.database = database
         self.key = key
+        self.failed: Exception | None = None
+
+    def _safely(self, call: Callable[[], _T], otherwise: _T) -> _T:
+        if self.failed is not None:
+            return otherwise
+        try:
+            return call()
+        except Exception as error:
+            self.failed = error
+            warnings.warn(
+                f"the example database {self.database!r} failed ({type(error).__name__}: "
+                f"{error}): this run goes on without it and saves nothing",
+                DatabaseUnavailable,
+                stacklevel=3,
+            )
+            return otherwise
 
     def __repr__(self) -> str:
         return f"StoreKeyed({self.database!r}, {self.key!r})"
@@ -76,16 +107,18 @@ class StoreKeyed(ExampleDatabase):
         return self.key + ending
 
     def fetch(self, key: bytes) -> Iterable[bytes]:
-        yield from self.database.fetch(self._mapped(key))
+        nothing: list[bytes] = []
+        yield from self._safely(lambda: list(self.database.fetch(self._mapped(key))), nothing)
 
     def save(self, key: bytes, value: bytes) -> None:
-        self.database.save(self._mapped(key), value)
+        self._safely(lambda: self.database.save(self._mapped(key), value), None)
 
     def delete(self, key: bytes, value: bytes) -> None:
-        self.database.delete(self._mapped(key), value)
+        self._safely(lambda: self.database.delete(self._mapped(key), value), None)
 
     def move(self, src: bytes, dest: bytes, value: bytes) -> None:
-        self.database.move(self._mapped(src), self._mapped(dest), value)
+        mapped = (self._mapped(src), self._mapped(dest))
+        self._safely(lambda: self.database.move(*mapped, value), None)
 
 
 class _PrimaryOnly(ReadOnlyDatabase):
@@ -113,7 +146,10 @@ def open_database(spec: str) -> ExampleDatabase:
     Raises `ValueError` saying what is wrong: an empty value, a path that is not a
     folder, a Redis server that cannot be reached, a missing `redis` package."""
     if spec.startswith(READ_ONLY_PREFIX):
-        return ReadOnlyDatabase(open_database(spec[len(READ_ONLY_PREFIX) :]))
+        inner = spec[len(READ_ONLY_PREFIX) :]
+        if _is_folder_spec(inner) and inner.strip() and not os.path.isdir(inner):
+            raise ValueError(f"{spec!r}: no folder {inner!r} to read (a typo?)")
+        return ReadOnlyDatabase(open_database(inner))
     if not spec.strip():
         raise ValueError("an example database needs a folder, redis://... or github:owner/repo")
     if spec.startswith("redis://"):
@@ -126,6 +162,10 @@ def open_database(spec: str) -> ExampleDatabase:
     if os.path.lexists(spec) and not os.path.isdir(spec):
         raise ValueError(f"{spec!r} exists and is not a folder")
     return DirectoryBasedExampleDatabase(spec)
+
+
+def _is_folder_spec(spec: str) -> bool:
+    return not spec.startswith(("redis://", "github:", READ_ONLY_PREFIX))
 
 
 def open_databases(specs: Sequence[str]) -> ExampleDatabase | None:
