@@ -375,9 +375,11 @@ def test_a_duration_is_hours_minutes_and_seconds(text: str, seconds: float) -> N
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "h", "4 hours", "-5s", "1d", "0", "0h0m"])
+@pytest.mark.parametrize(
+    "text", ["", "h", "4 hours", "-5s", "1d", "0", "0h0m", "9000h", "9" * 400 + "s"]
+)
 def test_anything_else_is_no_duration(text: str) -> None:
-    with pytest.raises(ValueError, match=r"duration|no time"):
+    with pytest.raises(ValueError, match=r"duration|no time|longer than a year"):
         parse_duration(text)
 
 
@@ -458,6 +460,12 @@ def test_contract_machine_runs_under_plain_pytest_keyed_by_its_store(
 def test_contract_machine_refuses_a_spec_that_names_no_factory() -> None:
     with pytest.raises(AttributeError, match="has no 'NoSuchStore'"):
         contract_machine("refimpl:NoSuchStore")
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf")])
+def test_contract_machine_refuses_a_time_limit_that_is_no_limit(timeout: float) -> None:
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        contract_machine("refimpl:ContextStore", timeout=timeout)
 
 
 # -- the README's flow ---------------------------------------------------------------------

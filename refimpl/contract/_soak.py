@@ -20,10 +20,12 @@ from hypothesis.database import ExampleDatabase
 
 from refimpl.contract._check import ContractRun, run_contract
 
-__all__ = ["PROGRESS_INTERVAL", "SoakProgress", "parse_duration", "soak"]
+__all__ = ["LONGEST_SOAK", "PROGRESS_INTERVAL", "SoakProgress", "parse_duration", "soak"]
 
 PROGRESS_INTERVAL = 60.0
 """Seconds between progress lines (and the length each round is sized to)."""
+LONGEST_SOAK = 366 * 24 * 3600.0
+"""The longest soak `parse_duration` takes: a year (and no infinity)."""
 FIRST_ROUND = 20
 """Examples in the first round, before any rate is known."""
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
@@ -39,6 +41,8 @@ def parse_duration(text: str) -> float:
     total = hours * 3600 + minutes * 60 + seconds
     if not total > 0:
         raise ValueError(f"{text!r} is no time at all")
+    if total > LONGEST_SOAK:
+        raise ValueError(f"{text!r} is longer than a year")
     return total
 
 

@@ -42,9 +42,12 @@ def contract_machine(
 
     What `check_store` adds, this class does not: its verdict is the first violation
     Hypothesis shrinks, not the first property in `PROPERTIES` order that a search shows.
-    Raises what `resolve_factory` raises for a `spec` that does not name a factory; a
-    factory the contract refuses fails the first example with `TypeError`.
+    Raises what `resolve_factory` raises for a `spec` that does not name a factory, and
+    `ValueError` for a `timeout` that is not a positive number of seconds (`None`: no
+    limit); a factory the contract refuses fails the first example with `TypeError`.
     """
+    if timeout is not None and not 0 < timeout < float("inf"):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     factory = resolve_factory(spec)
     mode = "api" if api else "store"
     chosen = name_list(names)

@@ -133,8 +133,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DB",
         help="remember the store's failures in this example database and replay them "
         "first: a folder, redis://host:port/db, or github:owner/repo (read-only); ro: "
-        "before any makes it read-only. Repeatable: several are used together. Default: "
-        "none.",
+        "before any makes it read-only. Repeatable: several are used together. Write "
+        "--store-database=DB: pytest takes a bare folder after an option for a test path "
+        "when it looks for its rootdir. Default: none.",
     )
     group.addoption(
         "--store-shards",
