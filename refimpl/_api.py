@@ -78,12 +78,18 @@ class PluginAPI:
         self._screen = screen if screen is not None else Screen()
         self._written = written
         self._closed = False
-        # The fixed store's own dict answers a valid name directly; anything it does not
-        # answer (a missing or bad name) goes through the checked path.
+        # The fixed store's own dict (set once, in a slot) answers a valid name directly;
+        # anything it does not answer (a missing or bad name) goes through the checked
+        # path. Any other store is asked through its getter as it is at each call: a store
+        # may install another getter on itself later (a warm-up), and the one it replaced
+        # may still hold an old table.
         contexts = getattr(store, "_contexts", None) if type(store) is ContextStore else None
         self._peek: Callable[[str], object] = (
-            contexts.get if isinstance(contexts, dict) else store.get_plugin_data
+            contexts.get if isinstance(contexts, dict) else self._ask_store
         )
+
+    def _ask_store(self, name: str) -> object:
+        return self._store.get_plugin_data(name)
 
     @property
     def owner(self) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 from refimpl import (
     ContextStore,
@@ -12,11 +13,13 @@ from refimpl import (
     Host,
     PluginAPI,
     PluginContext,
+    PluginContextBase,
     PluginModule,
     Screen,
     get_context,
     set_context,
 )
+from refimpl.contract import check_store
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
 
@@ -222,3 +225,40 @@ def test_a_closed_api_refuses_every_call_and_changes_nothing(
         call(api)
     assert store.names() == (["mine"] if stored else [])
     assert store.get_plugin_data("mine") is (kept if stored else None)
+
+
+class WarmingUpStore:
+    """A store that installs a faster getter on itself at its second write, over a new copy
+    of its table: the getter it replaced still reads the old table."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, PluginContextBase] = {}
+        self.get_plugin_data: Callable[[str], PluginContextBase | None] = self._table.get
+        self.writes = 0
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        self.writes += 1
+        self._table[name] = data
+        if self.writes == 2:
+            self._table = dict(self._table)
+            self.get_plugin_data = self._table.get
+
+    def remove_plugin_data(self, name: str) -> None:
+        self._table.pop(name, None)
+
+
+def test_the_api_asks_a_store_through_its_getter_as_it_is_at_each_call() -> None:
+    store = WarmingUpStore()
+    api = PluginAPI(store)
+    api.set_context("simple_counter", CounterState(count=1))
+    api.set_context("log", FrameLog())  # the store's warm-up: a new getter over a new table
+    api.remove_plugin_data("simple_counter")
+    fresh = api.get_context("simple_counter", CounterState)
+    assert fresh.data.count == 0, "a new default, not the removed context the old table holds"
+    assert store.get_plugin_data("simple_counter") is fresh
+
+
+def test_the_contract_holds_on_a_store_that_rebinds_its_getter() -> None:
+    """Before `PluginAPI` asked the getter as it is at each call, the contract's typed
+    fetches read the old table and named this correct store `released`."""
+    check_store(WarmingUpStore, settings=settings(max_examples=200, derandomize=True))
