@@ -29,6 +29,17 @@ def test_a_plain_dict_holds_every_property_as_it_is() -> None:
     check_store(dict, settings=FEW)  # raises ContractViolation if not
 
 
+class DefaultRequired(dict[str, Any]):
+    """A mapping whose `get` requires its default (pytest's `Stash` is one)."""
+
+    def get(self, key: str, default: Any) -> Any:  # type: ignore[override]
+        return super().get(key, default)
+
+
+def test_a_mapping_whose_get_requires_a_default_is_read_with_one() -> None:
+    check_store(DefaultRequired, settings=FEW)
+
+
 def test_a_weak_value_dictionary_loses_what_it_holds_and_the_story_speaks_mapping() -> None:
     violation = run_contract(weakref.WeakValueDictionary, settings=DERANDOMIZED).violation
     assert violation is not None

@@ -66,8 +66,8 @@ class MappingStore:
         self.mapping[name] = data
 
     def get_plugin_data(self, name: str) -> Any:
-        if not self.by_index:
-            return self.mapping.get(name)
+        if not self.by_index:  # with the default said: some mappings require one
+            return self.mapping.get(name, None)
         try:
             return self.mapping[name]
         except KeyError:
