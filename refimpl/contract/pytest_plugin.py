@@ -155,28 +155,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _names(text: str) -> int:
-    """`--store-names`'s value: a whole number from 1 to 1000."""
+def _whole_number(text: str, most: int, *, other: str = "") -> int:
+    """`text` as a whole number from 1 to `most`; an `argparse.ArgumentTypeError` saying
+    what it is not otherwise (`other` names what else the option takes, e.g. ` or auto`)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_NAMES:
-        raise argparse.ArgumentTypeError(f"{text!r} is not from 1 to {MAX_NAMES}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{other}") from None
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{text!r} is not from 1 to {most}")
     return value
+
+
+def _names(text: str) -> int:
+    """`--store-names`'s value: a whole number from 1 to 1000."""
+    return _whole_number(text, MAX_NAMES)
 
 
 def _shards(text: str) -> int | str:
     """`--store-shards`' value: `auto`, or a whole number from 1 to 1000."""
-    if text == AUTO:
-        return AUTO
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or auto") from None
-    if not 1 <= value <= MAX_SHARDS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not from 1 to {MAX_SHARDS}")
-    return value
+    return AUTO if text == AUTO else _whole_number(text, MAX_SHARDS, other=f" or {AUTO}")
 
 
 MAX_SHARDS: Final = 1000
