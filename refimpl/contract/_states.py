@@ -14,7 +14,9 @@ from typing import Any, Final
 from refimpl._context import PluginContext
 
 __all__ = [
+    "ALL_STATE_TYPES",
     "CONTEXT_CLASSES",
+    "GENERIC_STATE_TYPES",
     "STATE_TYPES",
     "Counter",
     "Journal",
@@ -60,14 +62,37 @@ STATE_TYPES: Final[dict[str, type[Any]]] = {
 }
 """State types by the key that steps use to name them."""
 
+GENERIC_STATE_TYPES: Final[dict[str, Any]] = {
+    "ints": list[int],
+    "strs": list[str],
+    "counts": dict[str, int],
+    "labels": dict[str, str],
+}
+"""Generic state types, in pairs over one class that differ only in their arguments: a typed
+fetch that erases the arguments takes one for the other. Stored through an API only."""
+
+ALL_STATE_TYPES: Final[dict[str, Any]] = {**STATE_TYPES, **GENERIC_STATE_TYPES}
+"""Every state type a step can name, by its key."""
+
+GENERIC_SIBLINGS: Final[dict[str, str]] = {
+    "ints": "strs",
+    "strs": "ints",
+    "counts": "labels",
+    "labels": "counts",
+}
+"""The generic state type over the same class, other arguments: what a wrong fetch asks."""
+
 
 def make_state(key: str, seed: int) -> Any:
-    """Return a state of type `STATE_TYPES[key]` whose value depends on `seed`."""
+    """Return a state of type `ALL_STATE_TYPES[key]` whose value depends on `seed`."""
     if key in ("counter", "tally"):
         return STATE_TYPES[key](count=seed)
     if key == "journal":
         return Journal(lines=[f"line {seed}"])
-    return Settings(values={"seed": str(seed)})
+    if key == "settings":
+        return Settings(values={"seed": str(seed)})
+    value: int | str = seed if key in ("ints", "counts") else str(seed)
+    return [value] if key in ("ints", "strs") else {"seed": value}
 
 
 def change_state(data: Any) -> None:
@@ -78,6 +103,10 @@ def change_state(data: Any) -> None:
         data.lines.append("changed")
     elif isinstance(data, Settings):
         data.values[f"changed {len(data.values)}"] = "yes"
+    elif isinstance(data, list):  # a generic state: grows by a copy of its own item
+        data.append(data[-1] if data else 0)
+    elif isinstance(data, dict):
+        data[f"changed {len(data)}"] = next(iter(data.values()), 0)
 
 
 class _ValueEquality:
@@ -121,11 +150,39 @@ class SettingsContext(_ValueEquality, PluginContext[Settings]):
     __slots__ = ()
 
 
+class IntsContext(_ValueEquality, PluginContext[list[int]]):
+    """A `PluginContext[list[int]]` with value equality."""
+
+    __slots__ = ()
+
+
+class StrsContext(_ValueEquality, PluginContext[list[str]]):
+    """A `PluginContext[list[str]]` with value equality."""
+
+    __slots__ = ()
+
+
+class CountsContext(_ValueEquality, PluginContext[dict[str, int]]):
+    """A `PluginContext[dict[str, int]]` with value equality."""
+
+    __slots__ = ()
+
+
+class LabelsContext(_ValueEquality, PluginContext[dict[str, str]]):
+    """A `PluginContext[dict[str, str]]` with value equality."""
+
+    __slots__ = ()
+
+
 CONTEXT_CLASSES: Final[dict[str, type[PluginContext[Any]]]] = {
     "counter": CounterContext,
     "tally": TallyContext,
     "journal": JournalContext,
     "settings": SettingsContext,
+    "ints": IntsContext,
+    "strs": StrsContext,
+    "counts": CountsContext,
+    "labels": LabelsContext,
 }
 """The class of the contexts the contract stores, by state key: a subclass of
 `PluginContext[T]` (so every checked downcast to `T` accepts it) with value equality."""

@@ -5,6 +5,11 @@ the three store methods (a mapping is driven through its own `__setitem__`, `get
 `__getitem__`) and `__delitem__` (else `pop`)), the terms its stories are told in, and
 how to close it. A factory may build a context manager: it is entered, and exited
 when the example ends; anything with a `close()` is closed then.
+
+The terms also carry what else the target can do (`abilities`): be closed, and the
+optional methods the contract drives where they exist (a store's `setdefault_plugin_data`,
+a mapping's other mutators). The worker finds them and tells its supervisor in the
+terms, so that both draw the same steps.
 """
 
 from __future__ import annotations
@@ -16,15 +21,40 @@ from typing import Any
 
 from refimpl.contract._evidence import describe_error
 
-__all__ = ["API_METHODS", "STORE_METHODS", "MappingStore", "Opened", "Refused", "open_target"]
+__all__ = [
+    "API_METHODS",
+    "MAPPING_MUTATORS",
+    "STORE_METHODS",
+    "MappingStore",
+    "Opened",
+    "Refused",
+    "abilities",
+    "open_target",
+]
 
 STORE_METHODS = ("set_plugin_data", "get_plugin_data", "remove_plugin_data")
 API_METHODS = ("get_context", "set_context")
 MAPPING_METHODS = (("__setitem__",), ("__getitem__", "get"), ("__delitem__", "pop"))
 """What a mapping needs: each tuple is one duty, met by any of its methods."""
+MAPPING_MUTATORS = ("pop", "popitem", "setdefault", "update", "clear")
+"""A `MutableMapping`'s other mutators: each one a mapping has is driven."""
+OPTIONAL_STORE_METHODS = {"setdefault_plugin_data": "setdefault"}
+"""A store's optional methods that the fixed API uses, by the ability each gives."""
 
 Terms = str
-"""How stories spell calls: "store", "api", or a mapping's `MappingStore.terms`."""
+"""How stories spell calls: "store", "api", or a mapping's `MappingStore.terms`; then, after
+a `/` each, the target's abilities (`mapping/close/pop/popitem`)."""
+
+
+def abilities(terms: Terms) -> frozenset[str]:
+    """What a target spoken of in `terms` can do beyond the store protocol: `close` (it
+    has a `close()`, or was entered as a context manager), `setdefault` (a store's
+    `setdefault_plugin_data`, a mapping's `setdefault`) and a mapping's other mutators."""
+    return frozenset(terms.split("/")[1:])
+
+
+def _with_abilities(terms: Terms, found: list[str]) -> Terms:
+    return "/".join([terms, *sorted(set(found))])
 
 
 class Refused(TypeError):
@@ -91,12 +121,13 @@ def open_target(factory: Callable[[], Any], mode: str) -> Opened:
     if entered is not None:
         inner, exit_ = entered
         try:
-            opened = _classify(inner, mode, _closer(inner))
+            opened = _classify(inner, mode, _closer(inner), closable=True)
         except Refused:
             exit_()
             raise
         return Opened(opened.target, opened.terms, _first_then(opened.close, exit_))
-    return _classify(built, mode, _closer(built))
+    closer = _closer(built)
+    return _classify(built, mode, closer or _nothing, closable=closer is not None)
 
 
 def _enter(built: Any) -> tuple[Any, Callable[[], None]] | None:
@@ -113,7 +144,9 @@ def _enter(built: Any) -> tuple[Any, Callable[[], None]] | None:
     return value, lambda: exit_(None, None, None)
 
 
-def _classify(built: Any, mode: str, close: Callable[[], None]) -> Opened:
+def _classify(built: Any, mode: str, close: Callable[[], None] | None, *, closable: bool) -> Opened:
+    close = close or _nothing
+    found = ["close"] if closable else []
     kind = type(built).__name__
     what = "None" if built is None else f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind}"
     missing_store = _missing_store(built)
@@ -121,13 +154,17 @@ def _classify(built: Any, mode: str, close: Callable[[], None]) -> Opened:
         missing = missing_store + [m for m in API_METHODS if not callable(getattr(built, m, None))]
         if missing:
             raise Refused(f"the factory returned {what}, which has no {', '.join(missing)}")
-        return Opened(built, "api", close)
+        return Opened(built, _with_abilities("api", found), close)
     if not missing_store:
-        return Opened(built, "store", close)
+        found += [
+            ability for method, ability in OPTIONAL_STORE_METHODS.items() if _has(built, method)
+        ]
+        return Opened(built, _with_abilities("store", found), close)
     missing_mapping = _missing_mapping(built)
     if not missing_mapping:
         store = MappingStore(built)
-        return Opened(store, store.terms, close)
+        found += [method for method in MAPPING_MUTATORS if _has(built, method)]
+        return Opened(store, _with_abilities(store.terms, found), close)
     raise Refused(
         f"the factory returned {what}, which is neither a store (it has no "
         f"{', '.join(missing_store)}) nor a mutable mapping (it has no "
@@ -147,9 +184,18 @@ def _missing_mapping(built: Any) -> list[str]:
     ]
 
 
-def _closer(built: Any) -> Callable[[], None]:
+def _has(built: Any, method: str) -> bool:
+    """Whether `built` has `method`, by its class (as the mapping duties are found)."""
+    return callable(getattr(type(built), method, None))
+
+
+def _closer(built: Any) -> Callable[[], None] | None:
     close = getattr(built, "close", None)
-    return close if callable(close) else (lambda: None)
+    return close if callable(close) else None
+
+
+def _nothing() -> None:
+    """What closes a target that has no `close()`."""
 
 
 def _first_then(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
