@@ -19,8 +19,11 @@ from refimpl._cmdline import raise_if_interrupted
 from refimpl.contract._machine import (
     NAMES,
     StepChoices,
+    able,
     api_only,
+    generic_keys,
     keeps,
+    lookalike_pairs,
     name_picks,
     other_state,
     seeds,
@@ -229,6 +232,63 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
     @rule()
     def second_store(self) -> None:
         self._step("second_store")
+
+    @precondition(lambda self: self._has_room(2))
+    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds)
+    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
+        self._step("store_lookalikes", pair=pair, state=state, seed=seed)
+        self.model.update(dict.fromkeys(pair, state))
+
+    @precondition(lambda self: self._has_empty_pick())
+    @rule(name=name_picks)
+    def remove_absent(self, name: str) -> None:
+        self._step("remove_absent", name=self._pick_empty(name))
+
+    @precondition(able("close"))
+    @rule()
+    def reopen(self) -> None:
+        self._step("reopen")
+        self.model.clear()
+
+    @precondition(able("setdefault"))
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
+    def setdefault(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick(name)
+        self._step("setdefault", name=name, state=state, seed=seed, keep=keep)
+        self.model.setdefault(name, state)
+
+    @precondition(able("update"))
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
+    def update(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick(name)
+        self._step("update", name=name, state=state, seed=seed, keep=keep)
+        self.model[name] = state
+
+    @precondition(able("pop"))
+    @rule(name=name_picks)
+    def pop(self, name: str) -> None:
+        name = self._pick(name)
+        self._step("pop", name=name)
+        self.model.pop(name, None)
+
+    @precondition(lambda self: able("popitem")(self) and len(self.model) == 1)
+    @rule()
+    def popitem(self) -> None:
+        self._step("popitem")
+        self.model.clear()
+
+    @precondition(lambda self: able("clear")(self) and bool(self.model))
+    @rule()
+    def clear(self) -> None:
+        self._step("clear")
+        self.model.clear()
+
+    @precondition(api_only)
+    @rule(name=name_picks, state=generic_keys, seed=seeds, keep=keeps)
+    def store_generic(self, name: str, state: str, seed: int, keep: bool) -> None:
+        name = self._pick(name)
+        self._step("store_generic", name=name, state=state, seed=seed, keep=keep)
+        self.model[name] = state
 
     @precondition(api_only)
     @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)

@@ -22,17 +22,31 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl._api import PluginAPI
 from refimpl._cmdline import raise_if_interrupted
-from refimpl._context import ContextTypeError, PluginContext, PluginContextBase, context_class
+from refimpl._context import (
+    ContextTypeError,
+    PluginContext,
+    PluginContextBase,
+    context_class,
+    type_label,
+)
 from refimpl._gc import gc_collect
 from refimpl._reuse import reuse_address
 from refimpl.contract._evidence import describe, describe_bare, describe_error, held_by, where
 from refimpl.contract._probe import probe
-from refimpl.contract._states import CONTEXT_CLASSES, STATE_TYPES, change_state, make_state
-from refimpl.contract._story import NOISE, spoken, step_line
-from refimpl.contract._target import MappingStore, open_target
+from refimpl.contract._states import (
+    ALL_STATE_TYPES,
+    CONTEXT_CLASSES,
+    GENERIC_SIBLINGS,
+    GENERIC_STATE_TYPES,
+    STATE_TYPES,
+    change_state,
+    make_state,
+)
+from refimpl.contract._story import NOISE, spell, spoken, step_line
+from refimpl.contract._target import MappingStore, abilities, open_target
 from refimpl.contract._violation import FAILURES, PROPERTIES, Unjudged
 
-__all__ = ["NAMES", "PICKED", "ContractMachine", "StepChoices", "name_list"]
+__all__ = ["LOOKALIKES", "NAMES", "PICKED", "ContractMachine", "StepChoices", "fresh", "name_list"]
 
 NAMES_DEFAULT = 8
 """How many plugin names the contract stores under unless told (`names=`): enough to
@@ -56,8 +70,30 @@ def name_list(count: object) -> tuple[str, ...]:
 NAMES = name_list(NAMES_DEFAULT)
 """The plugin names the contract stores under by default."""
 
+LOOKALIKES: tuple[tuple[str, str], ...] = (
+    ("Tally", "tally"),  # case
+    ("tally ", "tally"),  # surrounding whitespace
+    ("tally  log", "tally log"),  # inner whitespace
+    ("\u00e9", "e\u0301"),  # Unicode normal form: NFC and NFD
+    ("tally2", "tally"),  # a trailing number, as a version suffix
+)
+"""Pairs of plugin names, each a valid name (`check_name`), that differ only as a registry
+might normalise them away: a store that folds them into one key gives two plugins one
+context."""
+
+
+def fresh(name: str) -> str:
+    """An equal copy of `name` that is another object wherever CPython allows (a name of
+    two characters or more), made anew at every call into the code under test: a store
+    that compares names by identity (`is`) fails the same way in the worker, whose names
+    were unpickled, and in a replay, whose names are literals."""
+    return str(name.encode("utf-8", "surrogatepass"), "utf-8", "surrogatepass")
+
+
 name_picks = st.sampled_from(PICKED)
 state_keys = st.sampled_from(tuple(STATE_TYPES))
+generic_keys = st.sampled_from(tuple(GENERIC_STATE_TYPES))
+lookalike_pairs = st.sampled_from(LOOKALIKES)
 seeds = st.integers(min_value=0, max_value=3)
 # "kept" first: Hypothesis shrinks each value towards it, so a story often drops outside
 # references with an explicit `drop_refs` step, which reads better. Not always: a story
@@ -69,6 +105,16 @@ keeps = st.sampled_from((True, False))
 def api_only(machine: Any) -> bool:
     """The rule drives an API's own typed calls: not applicable to a bare store."""
     return bool(machine.mode == "api")
+
+
+def able(ability: str) -> Callable[[Any], bool]:
+    """A precondition: the target can do `ability` (see `refimpl.contract._target.abilities`)."""
+
+    def can(machine: Any) -> bool:
+        return ability in abilities(machine.terms)
+
+    can.__name__ = f"can_{ability}"
+    return can
 
 
 class StepChoices:
@@ -97,7 +143,13 @@ class StepChoices:
         return name if name not in self.model else next(empty)
 
     def _free(self) -> tuple[str, ...]:
-        return tuple(n for n in self.names if n not in self.model)
+        """The names that hold nothing, as many as `names` leaves room for (a look-alike
+        name stored counts against it: a bounded cache is given `names` of room)."""
+        free = tuple(n for n in self.names if n not in self.model)
+        return free[: len(self.names) - len(self.model)]
+
+    def _has_room(self, count: int) -> bool:
+        return len(self.model) + count <= len(self.names)
 
     def _has_empty_pick(self) -> bool:
         return any(n not in self.model for n in self.picked)
@@ -222,11 +274,15 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self.touched: dict[str, None] = dict.fromkeys(self.picked)
         self.ever_stored: set[str] = set()
         self._pulse()
+        self._open()
+        self._check_fresh(self.target, shared_story=True)
+
+    def _open(self) -> None:
+        """Build the target to drive from the factory (at the start, and at `reopen`)."""
         self.opened = open_target(type(self).factory, self.mode)
         self.target: Any = self.opened.target
         self.terms = self.opened.terms
         self.typed: Any = self.target if self.mode == "api" else PluginAPI(self.target)
-        self._check_fresh(self.target, shared_story=True)
 
     # -- recording -----------------------------------------------------------------
 
@@ -312,7 +368,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         expected = self.model[name]
         self._pulse()
         try:
-            got = self.target.get_plugin_data(name)
+            got = self.target.get_plugin_data(fresh(name))
         except Exception as error:
             if not self._judging("no-stale"):
                 return
@@ -370,20 +426,29 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self._store(name, state, seed, keep)
         self._check()
 
-    def _store(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _store(self, name: str, state: str, seed: int, keep: bool, how: str = "set") -> None:
         context = CONTEXT_CLASSES[state](name, make_state(state, seed))
         data = repr(context.data)
-        self._set(name, context)
+        self._set(name, context, how)
         self._remember(name, context, state, keep, data)
 
-    def _set(self, name: str, context: PluginContextBase) -> None:
+    def _set(self, name: str, context: PluginContextBase, how: str = "set") -> None:
+        """Store `context` under `name`: through the store protocol, or with `how="update"`
+        through the mapping's `update`."""
         self._pulse()
         try:
-            self.target.set_plugin_data(name, context)
+            if how == "update":
+                self._users_object().update({fresh(name): context})
+            else:
+                self.target.set_plugin_data(fresh(name), context)
         except Exception as error:
-            self._refused(
-                spoken(self.terms, "set", name, f"the {describe_bare(context)}"), name, error
+            given = f"the {describe_bare(context)}"
+            call = (
+                f"store.update({{{spell(name)}: {given}}})"
+                if how == "update"
+                else spoken(self.terms, "set", name, given)
             )
+            self._refused(call, name, error)
 
     def _refused(self, call: str, name: str, error: Exception) -> NoReturn:
         """A store that raises when given a valid context has not stored it: every later
@@ -527,7 +592,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         for name in self.names:
             self._pulse()
             try:
-                got = target.get_plugin_data(name)
+                got = target.get_plugin_data(fresh(name))
             except Exception as error:
                 self._fail(
                     "no-stale",
@@ -548,18 +613,206 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 which = (
                     f"the {expected.what} the first store holds"
                     if expected is not None and got is expected.ref()
-                    else describe(got)
+                    else self._named(got, name)
                 )
                 self._fail("no-stale", _shares_state(name, which))
-            # Left by an earlier example's store: told afresh, as the story that shows it.
+            # Left by an earlier example's store: told afresh, as the story that shows it
+            # (closed first where the store can be: it may keep what it holds on close()).
             first = step_line(
                 "store", {"name": name, "state": "counter", "seed": 0, "keep": True}, self.terms
             )
+            then = "reopen" if "close" in abilities(self.terms) else "second_store"
             self._fail(
                 "no-stale",
                 _shares_state(name, "a context given to another store from the same factory"),
-                (self.steps[0], first, step_line("second_store", {}, self.terms)),
+                (self.steps[0], first, step_line(then, {}, self.terms)),
             )
+
+    @precondition(lambda self: self._has_room(2))
+    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds)
+    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
+        """Store a context under each of two names that differ only in case, whitespace,
+        Unicode normal form or a trailing number, keeping neither: each name must answer its
+        own, alive (a store that folds them into one key gives two plugins one context, and
+        frees the first)."""
+        self._record("store_lookalikes", pair=pair, state=state, seed=seed)
+        for name in pair:
+            self._store(name, state, seed, False)
+        self._check()
+
+    @precondition(lambda self: self._has_empty_pick())
+    @rule(name=name_picks)
+    def remove_absent(self, name: str) -> None:
+        """Remove a name that holds nothing: nothing changes (a host removes every plugin's
+        name at shutdown, stored or not)."""
+        name = self._pick_empty(name)
+        self._record("remove_absent", name=name)
+        self._remove(name, held=False)
+        self._check()
+
+    @precondition(able("close"))
+    @rule()
+    def reopen(self) -> None:
+        """Close the store, then build the next from the factory: it must start empty,
+        and the closed store must let go of every context it held (a close that raises is
+        no verdict, as at the end of an example)."""
+        self._record("reopen")
+        self._pulse()
+        with suppress(Exception):
+            self.opened.close()
+        for name in list(self.model):
+            self._retire(name, "its store closed")
+        self._open()
+        self._check_fresh(self.target, shared_story=False)
+        self._check()
+
+    @precondition(able("setdefault"))
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
+    def setdefault(self, name: str, state: str, seed: int, keep: bool) -> None:
+        """Store a context unless the name holds one, through the store's own
+        `setdefault_plugin_data` (a mapping's `setdefault`), as the fixed API stores a
+        default: it must return what the name holds, else store and return the new one."""
+        name = self._pick(name)
+        self._record("setdefault", name=name, state=state, seed=seed, keep=keep)
+        context = CONTEXT_CLASSES[state](name, make_state(state, seed))
+        data = repr(context.data)
+        call = spoken(self.terms, "setdefault", name, f"the {describe_bare(context)}")
+        setdefault = (
+            self._users_object().setdefault
+            if isinstance(self.target, MappingStore)
+            else self.target.setdefault_plugin_data
+        )
+        self._pulse()
+        try:
+            got = setdefault(fresh(name), context)
+        except Exception as error:
+            self._refused(call, name, error)
+        expected = self.model.get(name)
+        held = expected.ref() if expected is not None else None
+        if expected is None:
+            if got is not context and self._judging("no-stale"):
+                self._fail(
+                    "no-stale",
+                    f"{call} returned {self._named(got, name)}, expected the "
+                    f"context it was given, as {spell(name)} held nothing",
+                )
+            del got
+            self._remember(name, context, state, keep, data)
+        else:
+            if held is not None and got is not held and self._judging("no-stale"):
+                self._fail(
+                    "no-stale",
+                    f"{call} returned {self._named(got, name)}, expected the "
+                    f"{expected.what} {spell(name)} holds",
+                )
+            if keep:
+                self.held.append(context)
+            del got, held
+        del context
+        self._check()
+
+    @precondition(able("update"))
+    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
+    def update(self, name: str, state: str, seed: int, keep: bool) -> None:
+        """Store a new context (replacing any) through the mapping's `update`."""
+        name = self._pick(name)
+        self._record("update", name=name, state=state, seed=seed, keep=keep)
+        self._store(name, state, seed, keep, how="update")
+        self._check()
+
+    @precondition(able("pop"))
+    @rule(name=name_picks)
+    def pop(self, name: str) -> None:
+        """Pop a name through the mapping's `pop`: what it holds must come back, and go
+        (the caller drops it too); with the default for a name that holds nothing, `None`
+        comes back."""
+        name = self._pick(name)
+        self._record("pop", name=name)
+        expected = self.model.get(name)
+        mapping = self._users_object()
+        call = f"store.pop({spell(name)})" if expected else f"store.pop({spell(name)}, None)"
+        self._pulse()
+        try:
+            got = mapping.pop(fresh(name)) if expected else mapping.pop(fresh(name), None)
+        except Exception:
+            self._fall_back(name)
+        else:
+            self._check_removed(call, name, got)
+            del got
+        self._check()
+
+    @precondition(lambda self: able("popitem")(self) and len(self.model) == 1)
+    @rule()
+    def popitem(self) -> None:
+        """Pop the one item the mapping holds through its `popitem`: that item must come
+        back, and go (the caller drops it too)."""
+        self._record("popitem")
+        (name,) = self.model
+        self._pulse()
+        try:
+            key, got = self._users_object().popitem()
+        except Exception:
+            self._fall_back(name)
+        else:
+            if key != name and self._judging("no-stale"):
+                self._fail(
+                    "no-stale",
+                    f"store.popitem() returned the key {spell(key)}, "
+                    f"expected {spell(name)}, the one key the mapping holds",
+                )
+            self._check_removed("store.popitem()", name, got)
+            del got
+        self._check()
+
+    @precondition(lambda self: able("clear")(self) and bool(self.model))
+    @rule()
+    def clear(self) -> None:
+        """Clear the mapping through its `clear`: it must let go of every context."""
+        self._record("clear")
+        self._pulse()
+        try:
+            self._users_object().clear()
+        except Exception:
+            for name in list(self.model):
+                self._fall_back(name)
+        for name in list(self.model):
+            self._retire(name, "cleared")
+        self._check()
+
+    def _fall_back(self, name: str) -> None:
+        """An optional mutator raised (a mapping may refuse one: cachebox's `popitem`
+        always does): no verdict. The contract removes `name` through the protocol
+        instead, with its checks, so that it holds nothing, as the step said."""
+        self._remove(name)
+        self._retire(name, "removed")
+
+    def _check_removed(self, call: str, name: str, got: object) -> None:
+        """A removal that answers what it removed (`pop`, `popitem`) answered `got` for
+        `name`: the context `name` held (`no-stale` otherwise). It is retired, and the
+        contract lets go of it too, as a caller that pops a context to discard it does."""
+        expected = self.model.get(name)
+        wanted = expected.ref() if expected is not None else None
+        if got is not wanted and self._judging("no-stale") and (expected is None or wanted):
+            what = f"the {expected.what} it held" if expected else "None, as it held nothing"
+            self._fail("no-stale", f"{call} returned {self._named(got, name)}, expected {what}")
+        self.held = [kept for kept in self.held if kept is not wanted]
+        del wanted
+        self._retire(name, "removed")
+
+    def _named(self, got: object, name: str) -> str:
+        """`got`, answered for `name`, as the contract knows it."""
+        return self._known(got, name) or describe(got)
+
+    @precondition(api_only)
+    @rule(name=name_picks, state=generic_keys, seed=seeds, keep=keeps)
+    def store_generic(self, name: str, state: str, seed: int, keep: bool) -> None:
+        """Store a context over a generic state type (`PluginContext[list[int]]`) through
+        the API's `set_plugin_data`: a typed fetch must tell it from its sibling over other
+        arguments (`list[str]`)."""
+        name = self._pick(name)
+        self._record("store_generic", name=name, state=state, seed=seed, keep=keep)
+        self._store(name, state, seed, keep)
+        self._check()
 
     @precondition(api_only)
     @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
@@ -575,7 +828,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         shown = repr(data)
         self._pulse()
         try:
-            context = self.typed.set_context(name, data)
+            context = self.typed.set_context(fresh(name), data)
         except Exception as error:
             self._refused(f"set_context({name!r}, {shown})", name, error)
         previous = self.model.get(name)
@@ -626,7 +879,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         call = f"get_context({name!r}, {state_type.__name__}) with nothing stored"
         self._pulse()
         try:
-            context = self.typed.get_context(name, state_type)
+            context = self.typed.get_context(fresh(name), state_type)
         except Exception as error:
             self._fail(
                 "no-stale",
@@ -645,20 +898,15 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
 
     def _fetch(self, name: str) -> str | None:
         expected = self.model[name]
-        state_type = STATE_TYPES[expected.state]
+        state_type = ALL_STATE_TYPES[expected.state]
+        call = f"get_context({spell(name)}, {type_label(state_type)})"
         self._pulse()
         try:
-            got = self.typed.get_context(name, state_type)
+            got = self.typed.get_context(fresh(name), state_type)
         except Exception as error:
-            return (
-                f"get_context({name!r}, {state_type.__name__}) raised "
-                f"{describe_error(error)}, expected the {expected.what}"
-            )
+            return f"{call} raised {describe_error(error)}, expected the {expected.what}"
         if got is not expected.ref():
-            return (
-                f"get_context({name!r}, {state_type.__name__}) returned {describe(got)}, "
-                f"expected the stored {expected.what}"
-            )
+            return f"{call} returned {describe(got)}, expected the stored {expected.what}"
         return None
 
     @precondition(lambda self: api_only(self) and bool(self.model))
@@ -671,22 +919,17 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self._check(downcast=self._fetch_wrong(name, state))
 
     def _fetch_wrong(self, name: str, state: str) -> str | None:
-        wrong = STATE_TYPES[state]
+        wrong = ALL_STATE_TYPES[state]
         stored = self.model[name].what
+        call = f"get_context({spell(name)}, {type_label(wrong)}) on the stored {stored}"
         self._pulse()
         try:
-            got = self.typed.get_context(name, wrong)
+            got = self.typed.get_context(fresh(name), wrong)
         except ContextTypeError:
             return None
         except Exception as error:
-            return (
-                f"get_context({name!r}, {wrong.__name__}) on the stored {stored} raised "
-                f"{describe_error(error)}, expected ContextTypeError"
-            )
-        return (
-            f"get_context({name!r}, {wrong.__name__}) on the stored {stored} returned "
-            f"{describe(got)} instead of raising ContextTypeError"
-        )
+            return f"{call} raised {describe_error(error)}, expected ContextTypeError"
+        return f"{call} returned {describe(got)} instead of raising ContextTypeError"
 
     @precondition(lambda self: bool(self.model))
     @rule(name=name_picks)
@@ -735,20 +978,25 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         shutdown stops there, keeping what it would have released next (`released`)."""
         self._pulse()
         try:
-            self.target.remove_plugin_data(name)
+            self.target.remove_plugin_data(fresh(name))
         except Exception as error:
-            if self._judging("released"):
-                removal = spoken(self.terms, "remove", name)
-                raised = f"raised {describe_error(error)}"
-                if held:
-                    self._fail("released", f"{removal} {raised}")
-                self._fail(
-                    "released",
-                    f"{removal}, called again once {name!r} was removed, {raised} for a name "
-                    f"the store does not hold: {NOT_HELD_REMOVE}. A host that removes every "
-                    f"plugin's name at shutdown stops at this error, and keeps alive what it "
-                    f"would have released next",
-                )
+            self._removal_raised(spoken(self.terms, "remove", name), name, error, held=held)
+
+    def _removal_raised(self, call: str, name: str, error: Exception, *, held: bool) -> None:
+        """A removal of `name` (`call`) raised `error`: `released`, whether the store held
+        `name` (it keeps what it was asked to let go of) or not (see `_remove`)."""
+        if not self._judging("released"):
+            return
+        raised = f"raised {describe_error(error)}"
+        if held:
+            self._fail("released", f"{call} {raised}")
+        was = "was removed" if name in self.ever_stored else "held nothing"
+        self._fail(
+            "released",
+            f"{call}, once {spell(name)} {was}, {raised} for a name the store does not "
+            f"hold: {NOT_HELD_REMOVE}. A host that removes every plugin's name at shutdown "
+            f"stops at this error, and keeps alive what it would have released next",
+        )
 
     # -- the properties --------------------------------------------------------------
 
@@ -818,7 +1066,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 return f"{_COPY}a copy as it was when stored ({describe(got)})"
             return describe(got)
 
-        call = partial(self.target.get_plugin_data, name)
+        call = partial(self.target.get_plugin_data, fresh(name))
         answer = probe(call, render, waiting=self._pulse)
         if answer.startswith("(not probed: other threads") and self.pulses is not None:
             try:
@@ -835,7 +1083,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             expected = self.model.get(name)
             self._pulse()
             try:
-                got = self.target.get_plugin_data(name)
+                got = self.target.get_plugin_data(fresh(name))
             except Exception as error:
                 if not stale:
                     continue
@@ -931,7 +1179,11 @@ _COPY = "\0copy:"
 
 def other_state(stored: str, drawn: str) -> str:
     """The state type a wrong-type fetch asks for: `drawn`, unless it is the stored one.
-    A `Tally` is asked for as a `Counter` first: its data is one, its context is not."""
+    A `Tally` is asked for as a `Counter` first: its data is one, its context is not. A
+    generic state type is asked for as its sibling over other arguments (`list[int]` as
+    `list[str]`): the same class once its arguments are erased."""
+    if stored in GENERIC_SIBLINGS:
+        return GENERIC_SIBLINGS[stored]
     if drawn != stored:
         return drawn
     if stored == "tally":
@@ -998,6 +1250,8 @@ def _shares_state(name: str, which: str) -> str:
 
 def _is_contracts(obj: object) -> bool:
     """Whether `obj` is a context this contract builds (of one of its state types)."""
+    if type(obj) in CONTEXT_CLASSES.values():
+        return True
     return isinstance(obj, PluginContextBase) and type(getattr(obj, "data", None)) in set(
         STATE_TYPES.values()
     )

@@ -1,0 +1,219 @@
+"""The steps the contract drives beyond store, fetch and remove: look-alike names, names that
+hold nothing, close and reopen, a store's `setdefault_plugin_data`, a mapping's other
+mutators, generic state types; and the names it passes, made anew at every call."""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine
+
+from broken_variant.mutants import PopitemKeepingDict, WarmingUpStore
+from refimpl import ContextStore, PluginAPI
+from refimpl._names import check_name
+from refimpl.contract import check_store, run_contract
+from refimpl.contract._isolated import IsolatedMachine
+from refimpl.contract._machine import LOOKALIKES, ContractMachine, fresh
+from refimpl.contract._story import spell
+from refimpl.contract._target import abilities, open_target
+
+DERANDOMIZED = settings(settings(), derandomize=True, database=None, deadline=None)
+FEW = settings(max_examples=150, derandomize=True, database=None, deadline=None)
+
+
+# -- names -----------------------------------------------------------------------------
+
+
+def test_every_look_alike_is_a_valid_plugin_name_and_differs_from_its_pair() -> None:
+    for first, second in LOOKALIKES:
+        assert check_name(first) == first
+        assert check_name(second) == second
+        assert first != second
+
+
+@given(st.text() | st.tuples(st.text(), st.text()))
+def test_a_spelled_value_is_a_literal_of_itself_in_ascii(value: str | tuple[str, str]) -> None:
+    spelled = spell(value)
+    assert spelled.isascii()
+    assert ast.literal_eval(spelled) == value
+
+
+def test_names_that_print_alike_are_spelled_apart() -> None:
+    assert spell("\u00e9") == "'\\u00e9'"
+    assert spell("e\u0301") == "'e\\u0301'"
+
+
+def test_a_fresh_name_is_equal_and_another_object() -> None:
+    name = "".join(["tal", "ly"])
+    assert fresh(name) == name
+    assert fresh(name) is not name
+
+
+def _folding(fold: Callable[[str], str]) -> type:
+    """A store that files each context under `fold(name)`."""
+
+    class Folding:
+        def __init__(self) -> None:
+            self.contexts: dict[str, Any] = {}
+
+        def set_plugin_data(self, name: str, data: Any) -> None:
+            self.contexts[fold(name)] = data
+
+        def get_plugin_data(self, name: str) -> Any:
+            return self.contexts.get(fold(name))
+
+        def remove_plugin_data(self, name: str) -> None:
+            self.contexts.pop(fold(name), None)
+
+    return Folding
+
+
+FOLDS: dict[str, tuple[Callable[[str], str], tuple[str, str]]] = {
+    "case": (str.casefold, ("Tally", "tally")),
+    "surrounding whitespace": (str.strip, ("tally ", "tally")),
+    "inner whitespace": (lambda name: re.sub(r"(?<=\S)\s+(?=\S)", " ", name), LOOKALIKES[2]),
+    "unicode normal form": (lambda name: unicodedata.normalize("NFC", name), LOOKALIKES[3]),
+    "version suffix": (lambda name: name.rstrip("0123456789"), ("tally2", "tally")),
+}
+
+
+@pytest.mark.parametrize("kind", FOLDS)
+def test_a_store_that_folds_names_together_is_caught_by_the_pair_it_folds(kind: str) -> None:
+    fold, pair = FOLDS[kind]
+    violation = run_contract(_folding(fold), settings=DERANDOMIZED, isolate=False).violation
+    assert violation is not None, f"a store that folds {kind} passed"
+    assert violation.property in ("survival", "no-stale"), violation
+    assert f"pair={spell(pair)}" in "\n".join(violation.steps), violation
+
+
+# -- what a target can do ----------------------------------------------------------------
+
+
+def test_a_targets_abilities_are_its_optional_methods() -> None:
+    assert abilities(open_target(ContextStore, "store").terms) == {"setdefault"}
+    assert abilities(open_target(dict, "store").terms) == {
+        "pop", "popitem", "setdefault", "update", "clear"
+    }  # fmt: skip
+    assert "close" in abilities(open_target(lambda: PluginAPI(ContextStore()), "api").terms)
+
+
+def _rules(machine: type[RuleBasedStateMachine]) -> dict[str, tuple[tuple[str, ...], int]]:
+    """Each rule's name, its drawn arguments and how many preconditions guard it."""
+    return {
+        rule.function.__name__: (tuple(sorted(rule.arguments)), len(rule.preconditions))
+        for rule in machine.setup_state().rules
+    }
+
+
+def test_the_isolated_machine_draws_the_same_rules_as_the_machine_that_runs_them() -> None:
+    """A rule declared on one machine only would never be drawn, or never run."""
+    running = _rules(ContractMachine)
+    drawing = _rules(IsolatedMachine)
+    assert drawing == running
+
+
+# -- each new step, against one bug ---------------------------------------------------------
+
+
+class PopKeepingDict(dict[str, Any]):
+    """`pop` keeps what it pops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: list[Any] = []
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = super().pop(key, *default)
+        self.kept.append(value)
+        return value
+
+
+class ClearKeepingDict(dict[str, Any]):
+    """`clear` keeps a backup of what it held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backup: dict[str, Any] = {}
+
+    def clear(self) -> None:
+        self.backup.update(self)
+        super().clear()
+
+
+class CopyingUpdateDict(dict[str, Any]):
+    """`update` stores copies."""
+
+    def update(self, other: Any = (), /, **more: Any) -> None:
+        import copy
+
+        super().update({key: copy.copy(value) for key, value in dict(other).items()})
+
+
+class ForgetfulSetdefaultDict(dict[str, Any]):
+    """`setdefault` returns the value given, whatever the key holds."""
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        super().setdefault(key, default)
+        return default
+
+
+@pytest.mark.parametrize(
+    ("mapping", "spelled", "prop"),
+    [
+        (PopKeepingDict, "store.pop(", "released"),
+        (PopitemKeepingDict, "store.popitem()", "released"),
+        (ClearKeepingDict, "store.clear()", "released"),
+        (CopyingUpdateDict, "store.update({", "no-stale"),
+        (ForgetfulSetdefaultDict, "store.setdefault(", "no-stale"),
+    ],
+    ids=lambda value: getattr(value, "__name__", None),
+)
+def test_a_mappings_mutator_is_driven_and_spelled_in_the_story_as_called(
+    mapping: type, spelled: str, prop: str
+) -> None:
+    violation = run_contract(mapping, settings=DERANDOMIZED, isolate=False).violation
+    assert violation is not None, f"{mapping.__name__} passed"
+    assert violation.property == prop, violation
+    assert spelled in "\n".join(violation.steps), violation
+
+
+def test_the_fixed_store_and_api_hold_through_every_new_step() -> None:
+    check_store(ContextStore, settings=FEW)
+    check_store(dict, settings=FEW)
+    run = run_contract(lambda: PluginAPI(ContextStore()), api=True, settings=FEW)
+    assert run.violation is None, run.violation
+
+
+def test_a_store_that_rebinds_its_getter_holds_under_the_contract() -> None:
+    """The contract's own wrapper asks the store through its getter as it is at each call."""
+    check_store(WarmingUpStore, settings=FEW)
+    run = run_contract(lambda: PluginAPI(WarmingUpStore()), api=True, settings=FEW)
+    assert run.violation is None, run.violation
+
+
+class RefusingMutatorsDict(dict[str, Any]):
+    """A mapping whose `pop`, `popitem` and `clear` always raise, as cachebox's `popitem`
+    does by design ("there is no eviction order")."""
+
+    def pop(self, key: str, *default: Any) -> Any:
+        raise NotImplementedError("no pop here")
+
+    def popitem(self) -> tuple[str, Any]:
+        raise OverflowError("no eviction order")
+
+    def clear(self) -> None:
+        raise NotImplementedError("no clear here")
+
+
+def test_a_mutator_the_mapping_refuses_is_no_verdict_and_the_run_stays_in_step() -> None:
+    """The store is removed from through the protocol instead, in the worker and in the
+    supervisor's model alike (a model that drifted made the harness itself fail)."""
+    run = run_contract(RefusingMutatorsDict, settings=settings(FEW, max_examples=500))
+    assert run.violation is None, run.violation
