@@ -12,6 +12,7 @@ import ctypes
 import os
 import pickle
 import threading
+import typing
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -157,6 +158,156 @@ _incref.restype = None
 _decref = _python.Py_DecRef
 _decref.argtypes = [ctypes.c_void_p]
 _decref.restype = None
+
+
+class CaseFoldingStore(_DictStore):
+    """Files each context under its name case-folded (`'Tally'` and `'tally'` are one key),
+    as a case-insensitive registry does: two plugins whose names differ only in case share
+    one context."""
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        super().set_plugin_data(check_name(name).casefold(), data)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        return super().get_plugin_data(check_name(name).casefold())
+
+    def remove_plugin_data(self, name: str) -> None:
+        super().remove_plugin_data(check_name(name).casefold())
+
+
+class IdentityNameStore:
+    """Finds a name by identity (`is`), not equality: an equal name built anew (read from
+    a file, a socket, a join) is not found, and a second entry is added beside the first."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str, PluginContextBase]] = []
+
+    def _index(self, name: str) -> int | None:
+        return next((i for i, (n, _) in enumerate(self._entries) if n is name), None)
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        check_context(check_name(name), data)
+        index = self._index(name)
+        if index is None:
+            self._entries.append((name, data))
+        else:
+            self._entries[index] = (name, data)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        index = self._index(name)
+        return None if index is None else self._entries[index][1]
+
+    def remove_plugin_data(self, name: str) -> None:
+        index = self._index(name)
+        if index is not None:
+            del self._entries[index]
+
+
+class LastIndexStore:
+    """Keeps names and contexts in two parallel lists; a search that fails answers `-1`,
+    and removing a name that holds nothing removes the last entry, another plugin's."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._contexts: list[PluginContextBase] = []
+
+    def _find(self, name: str) -> int:
+        return next((i for i, n in enumerate(self._names) if n == name), -1)
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        name = check_name(name)
+        check_context(name, data)
+        index = self._find(name)
+        if index >= 0:
+            self._contexts[index] = data
+        else:
+            self._names.append(name)
+            self._contexts.append(data)
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        index = self._find(check_name(name))
+        return None if index < 0 else self._contexts[index]
+
+    def remove_plugin_data(self, name: str) -> None:
+        index = self._find(check_name(name))
+        if self._names:  # "nothing to remove" was meant to be the empty store only
+            del self._names[index]
+            del self._contexts[index]
+
+
+_SAVED: dict[str, bytes] = {}
+"""`PersistingStore`'s file: what the last store closed saved, by the path it saved to."""
+
+
+class PersistingStore(_DictStore):
+    """Saves its contexts when closed and loads them in the next store opened on the same
+    file (pickled): one store answers with contexts stored in another, as copies."""
+
+    PATH: ClassVar[str] = "plugins.pickle"
+
+    def __init__(self) -> None:
+        super().__init__()
+        saved = _SAVED.get(self.PATH)
+        if saved is not None:
+            self._contexts = pickle.loads(saved)
+
+    def close(self) -> None:
+        _SAVED[self.PATH] = pickle.dumps(self._contexts)
+
+
+class LayeredDefaultStore(_DictStore):
+    """Keeps the defaults `setdefault_plugin_data` creates in a layer of their own, which
+    `remove_plugin_data` does not reach: a removed default is still answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._defaults: dict[str, PluginContextBase] = {}
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        found = super().get_plugin_data(name)
+        return found if found is not None else self._defaults.get(name)
+
+    def setdefault_plugin_data(self, name: str, data: PluginContextBase) -> PluginContextBase:
+        found = self.get_plugin_data(name)
+        if found is not None:
+            return found
+        check_context(check_name(name), data)
+        self._defaults[name] = data
+        return data
+
+
+class PopitemKeepingDict(dict[str, Any]):
+    """A dict whose `popitem` keeps a reference to what it pops (as lru-dict's C `LRU.popitem`
+    leaks it): an item popped is never freed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._popped: list[tuple[str, Any]] = []
+
+    def popitem(self) -> tuple[str, Any]:
+        item = super().popitem()
+        self._popped.append(item)
+        return item
+
+
+class WarmingUpStore:
+    """A correct store that installs a faster getter on itself at its second write, over a
+    new copy of its table (a warm-up): the getter it replaced still reads the old table."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, PluginContextBase] = {}
+        self.get_plugin_data: Callable[[str], PluginContextBase | None] = self._table.get
+        self.writes = 0
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        self.writes += 1
+        self._table[name] = data
+        if self.writes == 2:
+            self._table = dict(self._table)
+            self.get_plugin_data = self._table.get
+
+    def remove_plugin_data(self, name: str) -> None:
+        self._table.pop(name, None)
 
 
 class OverReleaseStore(_DictStore):
@@ -374,6 +525,34 @@ class CachingAPI(PluginAPI):
         return cast(PluginContext[T], self._cache[key])
 
 
+class ErasedGenericsAPI(PluginAPI):
+    """Compares state types with their arguments erased (`list[int]` as `list`), so a
+    stored `PluginContext[list[int]]` passes for a `PluginContext[list[str]]`."""
+
+    def get_context(self, name: str, state_type: type[T]) -> PluginContext[T]:
+        stored = self.get_plugin_data(name)
+        stored_type = getattr(type(stored), "state_type", None)
+        if stored is not None and _erased(stored_type) is _erased(state_type):
+            return cast(PluginContext[T], stored)
+        return super().get_context(name, state_type)
+
+
+def _erased(state_type: object) -> object:
+    return typing.get_origin(state_type) or state_type
+
+
+class BoundGetterAPI(PluginAPI):
+    """Takes the store's getter once, when built, and asks it ever after (as `PluginAPI`
+    once did): a store that installs a faster getter later is read through the old one."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self._getter = store.get_plugin_data
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        return cast(PluginContextBase | None, self._getter(check_name(name)))
+
+
 def make_unchecked_api() -> UncheckedPluginAPI:
     """The seed's API: a raw-pointer store and an unchecked cast, on a fixed store."""
     return UncheckedPluginAPI(ContextStore())
@@ -407,6 +586,16 @@ def make_shared_default_api() -> SharedDefaultAPI:
 def make_reused_wrapper_api() -> ReusedWrapperAPI:
     """`ReusedWrapperAPI` on a fixed store."""
     return ReusedWrapperAPI(ContextStore())
+
+
+def make_erased_generics_api() -> ErasedGenericsAPI:
+    """`ErasedGenericsAPI` on a fixed store."""
+    return ErasedGenericsAPI(ContextStore())
+
+
+def make_bound_getter_api() -> BoundGetterAPI:
+    """`BoundGetterAPI` on a correct store that rebinds its getter (`WarmingUpStore`)."""
+    return BoundGetterAPI(WarmingUpStore())
 
 
 def _summary(thing: object) -> str:
@@ -448,7 +637,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "checked-downcast"),
     Mutant("silent-reset", "api", make_silent_reset_api, _summary(SilentResetAPI),
            "checked-downcast"),
-    Mutant("stale-cache-api", "api", make_caching_api, _summary(CachingAPI), "released"),
+    Mutant("stale-cache-api", "api", make_caching_api, _summary(CachingAPI),
+           "checked-downcast"),
     Mutant("over-release", "store", OverReleaseStore, _summary(OverReleaseStore), "released"),
     Mutant("threaded-weak", "store", ThreadedWeakStore, _summary(ThreadedWeakStore),
            "survival"),
@@ -469,5 +659,18 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("abort", "store", AbortStore, _summary(AbortStore), "crash"),
     Mutant("exit", "store", ExitingStore, _summary(ExitingStore), "crash"),
     Mutant("hang", "store", HangingStore, _summary(HangingStore), "crash", timeout=2.0),
+    Mutant("case-folding", "store", CaseFoldingStore, _summary(CaseFoldingStore), "survival"),
+    Mutant("identity-names", "store", IdentityNameStore, _summary(IdentityNameStore),
+           "no-stale"),
+    Mutant("last-index", "store", LastIndexStore, _summary(LastIndexStore), "survival"),
+    Mutant("persisting", "store", PersistingStore, _summary(PersistingStore), "no-stale"),
+    Mutant("layered-default", "store", LayeredDefaultStore, _summary(LayeredDefaultStore),
+           "survival"),
+    Mutant("popitem-keeps", "store", PopitemKeepingDict, _summary(PopitemKeepingDict),
+           "released"),
+    Mutant("erased-generics", "api", make_erased_generics_api, _summary(ErasedGenericsAPI),
+           "checked-downcast"),
+    Mutant("bound-getter", "api", make_bound_getter_api, _summary(BoundGetterAPI),
+           "no-stale"),
 )  # fmt: skip
 """Every mutant, in the order reports list them."""

@@ -7,13 +7,13 @@ from collections.abc import Callable
 import pytest
 from hypothesis import settings
 
+from broken_variant.mutants import WarmingUpStore
 from refimpl import (
     ContextStore,
     ContextTypeError,
     Host,
     PluginAPI,
     PluginContext,
-    PluginContextBase,
     PluginModule,
     Screen,
     get_context,
@@ -225,26 +225,6 @@ def test_a_closed_api_refuses_every_call_and_changes_nothing(
         call(api)
     assert store.names() == (["mine"] if stored else [])
     assert store.get_plugin_data("mine") is (kept if stored else None)
-
-
-class WarmingUpStore:
-    """A store that installs a faster getter on itself at its second write, over a new copy
-    of its table: the getter it replaced still reads the old table."""
-
-    def __init__(self) -> None:
-        self._table: dict[str, PluginContextBase] = {}
-        self.get_plugin_data: Callable[[str], PluginContextBase | None] = self._table.get
-        self.writes = 0
-
-    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
-        self.writes += 1
-        self._table[name] = data
-        if self.writes == 2:
-            self._table = dict(self._table)
-            self.get_plugin_data = self._table.get
-
-    def remove_plugin_data(self, name: str) -> None:
-        self._table.pop(name, None)
 
 
 def test_the_api_asks_a_store_through_its_getter_as_it_is_at_each_call() -> None:
