@@ -12,8 +12,9 @@ says so; `make survey` installs them all), 1 when the contract could not judge a
 registry at all (an error row), and 2 for a bad argument, before anything runs.
 
 Mutable mappings are handed to the contract as they are; the libraries whose registry is
-not a mapping (a cache API of get/set/delete, a plugin manager, a signal, a component
-registry) get a few-line adapter here that calls their documented API and nothing else.
+not a mapping (a cache API of get/set/delete, a plugin manager, a priority registry, a
+signal, a component registry) get a few-line adapter here that calls their documented API
+and nothing else.
 """
 
 from __future__ import annotations
