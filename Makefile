@@ -114,9 +114,9 @@ bench-contract: $(STAMP)
 bench-fuzz: $(STAMP)
 	$(PY) -m reports.bench_fuzz
 
-## survey: the contract on 18 real registries (stdlib, PyPI) beside what their docs promise; writes reports/out/survey.json
+## survey: the contract on 34 real registries (stdlib, PyPI) beside what their docs promise; writes reports/out/survey.json
 survey: $(STAMP)
-	@echo "installing the surveyed libraries, pinned in pyproject.toml's 'survey' extra: blinker, boltons, cachelib, cachetools, diskcache, Django, dogpile.cache, lru-dict, pluggy, sqlitedict, zope.interface"
+	@echo "installing the surveyed libraries, pinned in pyproject.toml's 'survey' extra: bidict, blinker, boltons, BTrees, cachebox, cachelib, cachetools, diskcache, Django, dogpile.cache, expiringdict, lru-dict, Markdown, multidict, napari-plugin-engine, pluggy, pylru, requests, sortedcontainers, sqlitedict, zict, zope.interface"
 	@$(INSTALL) -e '.[survey]'
 	$(PY) -m reports.survey
 

@@ -12,8 +12,9 @@ says so; `make survey` installs them all), 1 when the contract could not judge a
 registry at all (an error row), and 2 for a bad argument, before anything runs.
 
 Mutable mappings are handed to the contract as they are; the libraries whose registry is
-not a mapping (a cache API of get/set/delete, a plugin manager, a signal, a component
-registry) get a few-line adapter here that calls their documented API and nothing else.
+not a mapping (a cache API of get/set/delete, a plugin manager, a priority registry, a
+signal, a component registry) get a few-line adapter here that calls their documented API
+and nothing else.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 import weakref
-from collections import OrderedDict
+from collections import ChainMap, OrderedDict, UserDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
@@ -189,6 +191,46 @@ class _Utilities:
         self.components.unregisterUtility(provided=self.provided, name=name)
 
 
+class _Processors:
+    """Python-Markdown's registry of extension processors: `register(item, name,
+    priority)` (replacing any item of that name), `registry[name]` for a `name in
+    registry`, `deregister(name, strict=False)`."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        self.registry.register(data, name, 0)
+
+    def get_plugin_data(self, name: str) -> Any:
+        # A Registry has no get(): `in` and `[name]` are its documented reads.
+        return self.registry[name] if name in self.registry else None  # noqa: SIM401
+
+    def remove_plugin_data(self, name: str) -> None:
+        self.registry.deregister(name, strict=False)
+
+
+class _NapariPlugins:
+    """napari-plugin-engine: `register(plugin, name=...)`, its `plugins` dict of name to
+    plugin, and `unregister(name)` for a name it holds (it warns of any other). A context
+    implements no hook, which `register` warns of each time: that warning is silenced."""
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    def set_plugin_data(self, name: str, data: object) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Module .* has no hooks", UserWarning)
+            self.manager.register(data, name=name)
+
+    def get_plugin_data(self, name: str) -> Any:
+        return self.manager.plugins.get(name)
+
+    def remove_plugin_data(self, name: str) -> None:
+        if name in self.manager.plugins:
+            self.manager.unregister(name)
+
+
 # Factories: module-level, so that the contract's worker imports them by path.
 
 
@@ -295,6 +337,70 @@ def make_zope_utilities() -> _Utilities:
     return _Utilities(_module("zope.interface.registry").Components("survey"), provided)
 
 
+def make_chain_map() -> ChainMap[str, Any]:
+    return ChainMap()
+
+
+def make_user_dict() -> UserDict[str, Any]:
+    return UserDict()
+
+
+def make_case_insensitive_dict() -> Any:
+    return _module("requests.structures").CaseInsensitiveDict()
+
+
+def make_multidict() -> Any:
+    return _module("multidict").MultiDict()
+
+
+def make_ci_multidict() -> Any:
+    return _module("multidict").CIMultiDict()
+
+
+def make_sorted_dict() -> Any:
+    return _module("sortedcontainers").SortedDict()
+
+
+def make_bidict() -> Any:
+    return _module("bidict").bidict()
+
+
+def make_oobtree() -> Any:
+    return _module("BTrees.OOBTree").OOBTree()
+
+
+def make_cachebox_cache() -> Any:
+    return _module("cachebox").Cache(maxsize=0)
+
+
+def make_cachebox_lru() -> Any:
+    return _module("cachebox").LRUCache(maxsize=4)
+
+
+def make_cachetools_lfu() -> Any:
+    return _module("cachetools").LFUCache(maxsize=4)
+
+
+def make_pylru() -> Any:
+    return _module("pylru").lrucache(4)
+
+
+def make_expiring_dict() -> Any:
+    return _module("expiringdict").ExpiringDict(max_len=4, max_age_seconds=3600)
+
+
+def make_zict_lru() -> Any:
+    return _module("zict").LRU(4, {})
+
+
+def make_markdown_registry() -> _Processors:
+    return _Processors(_module("markdown.util").Registry())
+
+
+def make_napari_plugins() -> _NapariPlugins:
+    return _NapariPlugins(_module("napari_plugin_engine").PluginManager("survey"))
+
+
 def _python() -> str:
     return platform.python_version()
 
@@ -309,6 +415,18 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
         "collections.OrderedDict", STDLIB, _python, make_ordered_dict, "holds",
         "a dict subclass that has methods specialized for rearranging dictionary order",
         "https://docs.python.org/3.11/library/collections.html#collections.OrderedDict",
+    ),
+    Registry(
+        "collections.ChainMap", STDLIB, _python, make_chain_map, "holds",
+        "Lookups search the underlying mappings successively until a key is found. In "
+        "contrast, writes, updates, and deletions only operate on the first mapping.",
+        "https://docs.python.org/3.11/library/collections.html#collections.ChainMap",
+    ),
+    Registry(
+        "collections.UserDict", STDLIB, _python, make_user_dict, "holds",
+        "Class that simulates a dictionary. The instance's contents are kept in a regular "
+        "dictionary, which is accessible via the data attribute",
+        "https://docs.python.org/3.11/library/collections.html#collections.UserDict",
     ),
     Registry(
         "weakref.WeakValueDictionary", STDLIB, _python, make_weak_value_dictionary, "survival",
@@ -336,6 +454,35 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
         "https://cachetools.readthedocs.io/en/stable/#cachetools.Cache",
     ),
     Registry(
+        "sortedcontainers.SortedDict", "sortedcontainers", "sortedcontainers",
+        make_sorted_dict, "holds",
+        "Sorted dict is a sorted mutable mapping.",
+        "https://grantjenks.com/docs/sortedcontainers/sorteddict.html",
+    ),
+    Registry(
+        "bidict.bidict", "bidict", "bidict", make_bidict, "survival",
+        "put(key, val): If key is already associated with val, this is a no-op (values are "
+        "the inverse's keys: an equal value is the one it holds)",
+        "https://bidict.readthedocs.io/en/main/api.html#bidict.MutableBidict.put",
+    ),
+    Registry(
+        "BTrees.OOBTree.OOBTree", "BTrees", "BTrees", make_oobtree, "holds",
+        "The first two letters of the module name specify the types of the keys and values "
+        "in mappings: O for any object",
+        "https://btrees.readthedocs.io/en/latest/overview.html",
+    ),
+    Registry(
+        "multidict.MultiDict", "multidict", "multidict", make_multidict, "holds",
+        "d[key] = value: Set d[key] to value. Replace all items where key is equal to key "
+        "with single item (key, value).",
+        "https://multidict.aio-libs.org/en/stable/multidict/#multidict.MultiDict",
+    ),
+    Registry(
+        "cachebox.Cache(maxsize=0)", "cachebox", "cachebox", make_cachebox_cache, "holds",
+        "Thread-safe hashmap with no eviction policy (maxsize=0: unbounded)",
+        "https://awolverp.github.io/cachebox/algorithms/#cache",
+    ),
+    Registry(
         "cachetools.LRUCache(maxsize=4)", "cachetools", "cachetools",
         make_cachetools_lru, "survival",
         "Least Recently Used (LRU) cache implementation: discards the least recently used "
@@ -360,6 +507,19 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
         "https://github.com/piskvorky/sqlitedict#serialization",
     ),
     Registry(
+        "requests.structures.CaseInsensitiveDict", "requests", "requests",
+        make_case_insensitive_dict, "no-stale",
+        "A case-insensitive dict-like object. [...] querying and contains testing is case "
+        "insensitive",
+        "https://github.com/psf/requests/blob/v2.34.2/src/requests/structures.py",
+    ),
+    Registry(
+        "multidict.CIMultiDict", "multidict", "multidict", make_ci_multidict, "no-stale",
+        "Create a case insensitive multidict instance. The behavior is the same as of "
+        "MultiDict but key comparisons are case insensitive",
+        "https://multidict.aio-libs.org/en/stable/multidict/#multidict.CIMultiDict",
+    ),
+    Registry(
         "boltons.cacheutils.LRI(max_size=4)", "boltons", "boltons", make_boltons_lri, "survival",
         "The LRI implements the basic Least Recently Inserted strategy to caching",
         "https://boltons.readthedocs.io/en/latest/cacheutils.html#boltons.cacheutils.LRI",
@@ -369,6 +529,34 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
         "A fixed size dict like container which evicts Least Recently Used (LRU) items "
         "once size limit is exceeded",
         "https://github.com/amitdev/lru-dict#readme",
+    ),
+    Registry(
+        "cachetools.LFUCache(maxsize=4)", "cachetools", "cachetools",
+        make_cachetools_lfu, "survival",
+        "Least Frequently Used (LFU) cache implementation: discards the items used least "
+        "often to make space when necessary",
+        "https://cachetools.readthedocs.io/en/stable/#cachetools.LFUCache",
+    ),
+    Registry(
+        "cachebox.LRUCache(maxsize=4)", "cachebox", "cachebox", make_cachebox_lru, "survival",
+        "when full, the key that has not been touched for the longest time is removed",
+        "https://awolverp.github.io/cachebox/algorithms/#lrucache",
+    ),
+    Registry(
+        "pylru.lrucache(4)", "pylru", "pylru", make_pylru, "survival",
+        "size: the maximum number of key/value pairs you want the cache to hold",
+        "https://github.com/jlhutch/pylru#lrucache",
+    ),
+    Registry(
+        "expiringdict.ExpiringDict(max_len=4)", "expiringdict", "expiringdict",
+        make_expiring_dict, "survival",
+        "ExpiringDict can not store more than max_len elements - the oldest will be deleted.",
+        "https://github.com/mailgun/expiringdict#readme",
+    ),
+    Registry(
+        "zict.LRU(4, {})", "zict", "zict", make_zict_lru, "survival",
+        "Evict Least Recently Used Elements. n: Number of elements to keep",
+        "https://zict.readthedocs.io/en/latest/#zict.LRU",
     ),
     Registry(
         "dogpile.cache memory region", "dogpile.cache", "dogpile.cache",
@@ -388,6 +576,21 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
         "register(plugin, name): if the plugin is already registered, raises a ValueError "
         "(so does a name already taken)",
         "https://pluggy.readthedocs.io/en/stable/api_reference.html#pluggy.PluginManager.register",
+    ),
+    Registry(
+        "napari_plugin_engine.PluginManager", "napari-plugin-engine", "napari-plugin-engine",
+        make_napari_plugins, "no-stale",
+        "register(namespace, name): Raises ValueError if the plugin name or namespace is "
+        "already registered.",
+        "https://napari-plugin-engine.readthedocs.io/en/latest/api.html"
+        "#napari_plugin_engine.PluginManager.register",
+    ),
+    Registry(
+        "markdown.util.Registry", "Markdown", "markdown", make_markdown_registry, "holds",
+        'If an item is registered with a "name" which already exists, the existing item is '
+        "replaced with the new item.",
+        "https://python-markdown.github.io/reference/markdown/util/"
+        "#markdown.util.Registry.register",
     ),
     Registry(
         "blinker.Signal.connect(weak=True)", "blinker", "blinker", make_blinker_weak, "survival",

@@ -89,7 +89,7 @@ def _entry(name: str) -> Registry:
 
 def test_every_entry_is_runnable_by_path_and_documents_a_verdict() -> None:
     names = [registry.name for registry in REGISTRIES]
-    assert len(names) >= 14
+    assert len(names) >= 30
     assert len(set(names)) == len(names), "two entries share a name"
     for registry in REGISTRIES:
         assert factory_spec(registry.factory) == f"reports.survey:{registry.factory.__name__}"
@@ -201,6 +201,7 @@ def test_only_selects_by_name_prefix_or_library_and_refuses_the_unknown() -> Non
     assert [r.name for r in select(["CACHETOOLS"])] == [
         "cachetools.Cache(maxsize=1024)",
         "cachetools.LRUCache(maxsize=4)",
+        "cachetools.LFUCache(maxsize=4)",
     ]
     assert [r.name for r in select(["lru-dict"])] == ["lru.LRU(4)"]
     assert len(select(["shelve", "dict"])) == 3
