@@ -4,6 +4,7 @@ to overflow a cache, contexts that pickle, and verdicts whose words are true of 
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 import weakref
@@ -103,17 +104,17 @@ def test_a_mapping_is_emptied_with_del_the_form_a_dict_subclass_overrides() -> N
     assert violation is not None
     assert violation.property == "released", violation
     assert "held by: DelKeepsDict.removed" in violation.detail
-    assert "del store['a']" in "\n".join(violation.steps)
+    assert re.search(r"del store\['\w+'\]", "\n".join(violation.steps))
 
 
 def test_a_mappings_story_spells_the_calls_made_on_it() -> None:
     violation = run_contract(IndexAndPopOnly, settings=DERANDOMIZED).violation
     assert violation is not None
     story = "\n".join(violation.steps)
-    assert "store.pop('a', None)" in story, story
+    assert re.search(r"store\.pop\('\w+', None\)", story), story
     assert "del store" not in story
     assert "store.get(" not in story + violation.detail
-    assert "store['a'] returned the CounterContext" in violation.detail
+    assert re.search(r"store\['\w+'\] returned the CounterContext", violation.detail)
     assert violation.detail.endswith("expected None (it was removed)"), violation.detail
 
 

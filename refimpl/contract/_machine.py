@@ -629,15 +629,15 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             )
 
     @precondition(lambda self: self._has_room(2))
-    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds)
-    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
+    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds, keep=keeps)
+    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int, keep: bool) -> None:
         """Store a context under each of two names that differ only in case, whitespace,
-        Unicode normal form or a trailing number, keeping neither: each name must answer its
-        own, alive (a store that folds them into one key gives two plugins one context, and
-        frees the first)."""
-        self._record("store_lookalikes", pair=pair, state=state, seed=seed)
+        Unicode normal form or a trailing number, keeping both or neither: each name must
+        answer its own (a store that folds them into one key gives two plugins one context,
+        and frees the first)."""
+        self._record("store_lookalikes", pair=pair, state=state, seed=seed, keep=keep)
         for name in pair:
-            self._store(name, state, seed, False)
+            self._store(name, state, seed, keep)
         self._check()
 
     @precondition(lambda self: self._has_empty_pick())
@@ -668,12 +668,12 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
 
     @precondition(able("setdefault"))
     @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def setdefault(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def store_default(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a context unless the name holds one, through the store's own
         `setdefault_plugin_data` (a mapping's `setdefault`), as the fixed API stores a
         default: it must return what the name holds, else store and return the new one."""
         name = self._pick(name)
-        self._record("setdefault", name=name, state=state, seed=seed, keep=keep)
+        self._record("store_default", name=name, state=state, seed=seed, keep=keep)
         context = CONTEXT_CLASSES[state](name, make_state(state, seed))
         data = repr(context.data)
         call = spoken(self.terms, "setdefault", name, f"the {describe_bare(context)}")

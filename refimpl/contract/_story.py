@@ -75,11 +75,12 @@ def _says(rule: str, a: dict[str, Any], terms: str) -> str:
         first, second = a["pair"]
         return (
             f"{_set(terms, first, _context(a, first))}; "
-            f"{_set(terms, second, _context(a, second))}, and nothing else keeps them"
+            f"{_set(terms, second, _context(a, second))}"
+            + (" (both kept)" if a["keep"] else ", and nothing else keeps them")
         )
     if rule == "store_generic":
         return _set(terms, name, _context(a)) + kept
-    if rule == "setdefault":
+    if rule == "store_default":
         return _setdefault(terms, name, _context(a)) + kept
     if rule == "update":
         return f"store.update({{{spell(name)}: {_context(a)}}}){kept}"

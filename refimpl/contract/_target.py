@@ -154,7 +154,7 @@ def _classify(built: Any, mode: str, close: Callable[[], None] | None, *, closab
         missing = missing_store + [m for m in API_METHODS if not callable(getattr(built, m, None))]
         if missing:
             raise Refused(f"the factory returned {what}, which has no {', '.join(missing)}")
-        return Opened(built, _with_abilities("api", found), close)
+        return Opened(built, "api", close)  # an API is reopened as its store is: not here
     if not missing_store:
         found += [
             ability for method, ability in OPTIONAL_STORE_METHODS.items() if _has(built, method)
