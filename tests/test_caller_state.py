@@ -3,6 +3,7 @@ leaves nothing behind: no process, no file, no change to the caller's process.""
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import os
@@ -292,10 +293,10 @@ def test_runs_in_threads_at_once_each_get_their_verdict_and_leave_main_alone() -
 
 
 class _NoStaleMapping(dict[str, Any]):
-    """Keeps what `del` removes, and answers it again."""
+    """Keeps a copy of each value it is given (`[]=` only): it never answers the object stored."""
 
-    def __delitem__(self, name: str) -> None:
-        pass
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, copy.copy(value))
 
 
 # -- evidence that sees frozen objects -------------------------------------------------

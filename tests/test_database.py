@@ -46,6 +46,7 @@ pytest_plugins = ["pytester"]
 EAGER = "broken_variant.deep:make_eager"
 """A store whose every removal clears its table: `survival`, found within a few examples."""
 EAGER_KEY = store_key(EAGER, "store", 8)
+THIRD_KEY = store_key("broken_variant.deep:make_third", "store", 8)
 
 
 def profile(name: str, **changes: object) -> Settings:
@@ -205,12 +206,12 @@ def test_a_failure_found_once_replays_first_at_full_length(tmp_path: Path) -> No
     first, and tells the same story."""
     database = DirectoryBasedExampleDatabase(tmp_path / "db")
     first = run_contract(
-        deep.make_eager, settings=profile("ci", phases=[Phase.generate]), database=database
+        deep.make_third, settings=profile("ci", phases=[Phase.generate]), database=database
     )
     assert first.violation is not None
     assert len(first.violation.steps) > 6, "a long program, as the test needs"
-    assert saved(database, EAGER_KEY), "the verdict's failure is saved under the store's key"
-    later = run_contract(deep.make_eager, settings=profile("dev"), database=database)
+    assert saved(database, THIRD_KEY), "the verdict's failure is saved under the store's key"
+    later = run_contract(deep.make_third, settings=profile("dev"), database=database)
     assert later.violation is not None
     assert later.first_failure_examples is not None
     assert later.first_failure_examples <= 3

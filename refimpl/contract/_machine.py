@@ -149,7 +149,10 @@ class StepChoices:
         return free[: len(self.names) - len(self.model)]
 
     def _has_room(self, count: int) -> bool:
-        return len(self.model) + count <= len(self.names)
+        """Whether `count` names outside `names` can be stored and still, with every name
+        stored and every picked one, no more than `names` are held: a bounded cache given
+        `names` of room is never overfilled by the look-alikes."""
+        return len(set(self.model) | set(self.picked)) + count <= len(self.names)
 
     def _has_empty_pick(self) -> bool:
         return any(n not in self.model for n in self.picked)
@@ -891,12 +894,14 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     @precondition(lambda self: api_only(self) and bool(self.model))
     @rule(name=name_picks)
     def fetch(self, name: str) -> None:
-        """Fetch a stored context as its own type: the very object stored must come back."""
+        """Fetch a stored context as its own type: the very object stored must come back
+        (another object is `no-stale`), and the right type is never refused
+        (`checked-downcast`)."""
         name = self._pick_stored(name)
         self._record("fetch", name=name)
-        self._check(downcast=self._fetch(name))
+        self._fetch(name)
 
-    def _fetch(self, name: str) -> str | None:
+    def _fetch(self, name: str) -> None:
         expected = self.model[name]
         state_type = ALL_STATE_TYPES[expected.state]
         call = f"get_context({spell(name)}, {type_label(state_type)})"
@@ -904,10 +909,14 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         try:
             got = self.typed.get_context(fresh(name), state_type)
         except Exception as error:
-            return f"{call} raised {describe_error(error)}, expected the {expected.what}"
+            refused = f"{call} raised {describe_error(error)}, expected the {expected.what}"
+            self._check(downcast=refused)
+            return
+        wrong = None
         if got is not expected.ref():
-            return f"{call} returned {describe(got)}, expected the stored {expected.what}"
-        return None
+            wrong = f"{call} returned {self._named(got, name)}, expected the stored {expected.what}"
+        del got
+        self._check(stale=wrong)
 
     @precondition(lambda self: api_only(self) and bool(self.model))
     @rule(name=name_picks, state=state_keys)
@@ -1006,8 +1015,9 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         the later ones."""
         return prop in type(self).judged
 
-    def _check(self, downcast: str | None = None) -> None:
-        """Judge the step: survival, no-stale, checked-downcast, released, in that order.
+    def _check(self, downcast: str | None = None, stale: str | None = None) -> None:
+        """Judge the step: survival, no-stale, checked-downcast, released, in that order;
+        `stale` and `downcast` are what this step's own fetch answered wrong.
         A search that does not judge `released` ends an example at an over-release: the
         store freed what it does not own, so what the later checks would read (and every
         later step) runs on damaged memory and proves nothing."""
@@ -1015,6 +1025,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             self._fail("released", OVER_RELEASE + self.overreleased[0])  # ends it, unjudged
         if self._judging("survival"):
             self._check_survival()
+        if stale is not None and self._judging("no-stale"):
+            self._fail("no-stale", stale)
         if self._judging("no-stale") or self._judging("survival"):
             self._check_no_stale()
         if downcast is not None and self._judging("checked-downcast"):
