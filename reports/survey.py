@@ -508,13 +508,13 @@ REGISTRIES: Final[tuple[Registry, ...]] = (
     ),
     Registry(
         "requests.structures.CaseInsensitiveDict", "requests", "requests",
-        make_case_insensitive_dict, "survival",
+        make_case_insensitive_dict, "no-stale",
         "A case-insensitive dict-like object. [...] querying and contains testing is case "
         "insensitive",
         "https://github.com/psf/requests/blob/v2.34.2/src/requests/structures.py",
     ),
     Registry(
-        "multidict.CIMultiDict", "multidict", "multidict", make_ci_multidict, "survival",
+        "multidict.CIMultiDict", "multidict", "multidict", make_ci_multidict, "no-stale",
         "Create a case insensitive multidict instance. The behavior is the same as of "
         "MultiDict but key comparisons are case insensitive",
         "https://multidict.aio-libs.org/en/stable/multidict/#multidict.CIMultiDict",

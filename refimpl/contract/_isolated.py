@@ -234,9 +234,9 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         self._step("second_store")
 
     @precondition(lambda self: self._has_room(2))
-    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds, keep=keeps)
-    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int, keep: bool) -> None:
-        self._step("store_lookalikes", pair=pair, state=state, seed=seed, keep=keep)
+    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds)
+    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
+        self._step("store_lookalikes", pair=pair, state=state, seed=seed)
         self.model.update(dict.fromkeys(pair, state))
 
     @precondition(lambda self: self._has_empty_pick())

@@ -75,8 +75,7 @@ def _says(rule: str, a: dict[str, Any], terms: str) -> str:
         first, second = a["pair"]
         return (
             f"{_set(terms, first, _context(a, first))}; "
-            f"{_set(terms, second, _context(a, second))}"
-            + (" (both kept)" if a["keep"] else ", and nothing else keeps them")
+            f"{_set(terms, second, _context(a, second))} (both plugins keep running)"
         )
     if rule == "store_generic":
         return _set(terms, name, _context(a)) + kept
