@@ -195,7 +195,7 @@ class HangingHelperStore(HelperStore):
         self.helper.kill()
 
 
-few = settings(max_examples=3, derandomize=True, database=None)
+few = settings(max_examples=20, derandomize=True, database=None)
 print(run_contract(lambda: HangingHelperStore(), settings=few, timeout=1.0).violation.property)
 """,
     )
