@@ -13,9 +13,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import settings
 
 import refimpl.contract
+import refimpl.contract._machine as contract_machine
+from broken_variant.mutants import LeakyStore
 from refimpl import PluginContext, PluginContextBase
+from refimpl.contract import run_contract
 from refimpl.contract._evidence import (
     MAX_FRAMES,
     MAX_MESSAGE,
@@ -26,6 +30,7 @@ from refimpl.contract._evidence import (
     where,
 )
 
+FEW = settings(max_examples=30, derandomize=True, database=None, deadline=None)
 HYPOTHESIS_FILE = "/x/site-packages/hypothesis/core.py"
 CONTRACT_FILE = str(Path(refimpl.contract.__file__).parent / "_machine.py")
 STORE_FILE = "/x/site-packages/mystore/core.py"
@@ -237,3 +242,28 @@ def test_held_by_lists_the_direct_referrers_without_a_chain_and_keeps_nothing() 
     del leaked, keep
     gc.collect()
     assert alive() is None
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
+def test_who_holds_a_context_is_worked_out_for_the_reported_example_only(
+    isolate: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search of the whole heap: run at every shrinking attempt it cost seconds per
+    attempt in a big process, for details nobody reads. The worker is forked from this
+    process, so it counts its calls too (in a file: it shares no memory with this one)."""
+    calls = tmp_path / "held_by calls"
+    calls.touch()
+    real = held_by
+
+    def counted(obj: object, owner: object) -> str:
+        with calls.open("a") as log:
+            log.write("called\n")
+        return real(obj, owner)
+
+    monkeypatch.setattr(contract_machine, "held_by", counted)
+    run = run_contract(LeakyStore, settings=FEW, isolate=isolate)
+    assert run.violation is not None
+    assert run.violation.property == "released", run.violation
+    assert "held by: LeakyStore." in run.violation.detail, run.violation.detail
+    assert run.examples > 3  # it searched and shrank
+    assert calls.read_text().splitlines() == ["called"]  # the final replay's, only

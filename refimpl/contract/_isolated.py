@@ -21,6 +21,7 @@ from refimpl.contract._machine import (
     StepChoices,
     able,
     api_only,
+    explaining,
     generic_keys,
     keeps,
     lookalike_pairs,
@@ -144,7 +145,8 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             return
         program = self.program if self.doomed is None else self.program[: self.doomed - 1]
         judged = type(self).judged
-        self._ask(("run", program, judged), 0 if self.doomed is None else self.doomed)
+        explains = explaining()
+        self._ask(("run", program, judged, explains), 0 if self.doomed is None else self.doomed)
         if self.doomed is not None:
             known = worker.hangs[tuple(self.steps[: self.doomed + 1])]
             self._crash(known.how, known.dump, self.doomed)

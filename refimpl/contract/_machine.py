@@ -17,7 +17,7 @@ from typing import Any, ClassVar, NoReturn
 
 from hypothesis import reject
 from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context
+from hypothesis.control import current_build_context, currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl._api import PluginAPI
@@ -225,6 +225,9 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     in_worker: ClassVar[bool] = False
     """Whether a worker runs this machine, program by program (not Hypothesis: a worker
     forked while Hypothesis ran in its parent would otherwise seem to be inside a test)."""
+    explains: ClassVar[bool] = True
+    """Whether a worker's program is the one reported (see `explaining`): the supervisor
+    says so with each program."""
     pulses: ClassVar[Any] = None
     """A shared clock reading (`.value`): when the latest call into the code under test
     started (`time.monotonic()`), or `None`. The isolating worker sets it, so that its
@@ -1169,9 +1172,11 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         for ref, what in suspects:
             context = ref()
             if context is not None:
-                self._pulse(ahead=EVIDENCE_ALLOWANCE)  # the harness's own work, not the store's
-                chain = held_by(context, self._users_object())
-                self._pulse()
+                chain = UNEXPLAINED
+                if self.explains if type(self).in_worker else explaining():
+                    self._pulse(ahead=EVIDENCE_ALLOWANCE)  # the harness's work, not the store's
+                    chain = held_by(context, self._users_object())
+                    self._pulse()
                 del context
                 self._fail(
                     "released",
@@ -1190,6 +1195,21 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self.noise.clear()
         with suppress(Exception):
             self.opened.close()
+
+
+def explaining() -> bool:
+    """Whether the running example is one whose failure is reported: Hypothesis's final
+    replay of a shrunk failure, or any example run outside a Hypothesis search. Who holds
+    a context that should have died (`held_by`) is worked out for those only: a search of
+    the whole heap, it cost seconds per shrinking attempt inside a big process, for a
+    detail that no one reads but the final replay's."""
+    if not currently_in_test_context():
+        return True
+    return bool(current_build_context().is_final)
+
+
+UNEXPLAINED = "(who holds it is worked out when the shrunk example is replayed)"
+"""A `released` detail's last line in a shrinking attempt, which nobody reads."""
 
 
 _COPY = "\0copy:"

@@ -62,8 +62,9 @@ def serve(
 ) -> None:
     """Answer the supervisor's messages on `pipe` (this end, and the supervisor's, which
     the fork copied) until it closes: `("check",)` (can the factory be used?) and
-    `("run", program, judged)` (one example: a fresh machine on a fresh store, then the
-    program's `(rule, arguments)` steps, with every check)."""
+    `("run", program, judged, explains)` (one example: a fresh machine on a fresh store,
+    then the program's `(rule, arguments)` steps, with every check; `explains`: whether its
+    failure is the one reported, see `refimpl.contract._machine.explaining`)."""
     conn, supervisors_end = pipe
     supervisors_end.close()  # this process's copy: the pipe closes when the supervisor's does
     with suppress(OSError):  # the supervisor does it too: whichever runs first
@@ -102,7 +103,7 @@ def serve(
         if message[0] == "check":
             reply: tuple[Any, ...] = check_factory(factory, mode)
         else:
-            machine_class.judged = message[2]
+            machine_class.judged, machine_class.explains = message[2], message[3]
             reply = _run(machine_class, message[1], progress, died, damaged)
         try:
             conn.send(reply)
