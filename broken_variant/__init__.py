@@ -10,7 +10,7 @@ from broken_variant._heap import SimulatedHeap
 from broken_variant._host import BrokenHost
 from broken_variant._report import SanitizerReport, StackFrame
 from broken_variant._store import UntrackedStore
-from refimpl._reuse import reuse_address
+from refimpl.support.reuse import reuse_address
 
 Host = BrokenHost
 PluginAPI = UncheckedPluginAPI

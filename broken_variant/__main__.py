@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from broken_variant._errors import MemorySafetyViolation
 from broken_variant._host import BrokenHost
-from refimpl._cli import parse_run_args, run_bundled
-from refimpl._cmdline import run_cli
+from refimpl.support.cmdline import run_cli
+from refimpl.support.runner import parse_run_args, run_bundled
 
 SEGFAULT_EXIT_STATUS = 139
 """128 + SIGSEGV: what a shell reports for a process killed by a segfault."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TypeVar, cast
 
-from refimpl import PluginAPI, PluginContext
-from refimpl._context import context_class
-from refimpl._validate import build_default, check_name, check_state_type
+from refimpl import PluginAPI, PluginContext, context_class
+from refimpl.validate import build_default, check_name, check_state_type
 
 __all__ = ["UncheckedPluginAPI"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from refimpl._frames import is_harness_code
+from refimpl.support.frames import is_harness_code
 
 __all__ = ["SanitizerReport", "StackFrame", "capture_stack"]
 
@@ -41,7 +41,7 @@ def capture_stack(frame: FrameType | None = None) -> tuple[StackFrame, ...]:
 
     At most `MAX_FRAMES` frames, as a sanitizer prints the top of a stack. Frames of the
     harness that drives the code (the contract, Hypothesis, pytest, multiprocessing:
-    `refimpl._frames.is_harness_code`) are left out, so the stack shows the store's and
+    `refimpl.support.frames.is_harness_code`) are left out, so the stack shows the store's and
     the user's code; when the harness alone was on the stack (the contract dropped the
     last reference itself), its innermost frame is kept, so the stack still says where.
     """

@@ -6,7 +6,7 @@ from typing import cast
 
 from broken_variant._heap import SimulatedHeap
 from refimpl import PluginContextBase
-from refimpl._validate import check_context, check_name
+from refimpl.validate import check_context, check_name
 
 __all__ = ["UntrackedStore"]
 

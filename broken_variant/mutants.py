@@ -22,9 +22,15 @@ from typing import Any, ClassVar, Literal, TypeVar, cast
 
 from broken_variant._api import UncheckedPluginAPI
 from broken_variant._store import UntrackedStore
-from refimpl import ContextStore, ContextTypeError, PluginAPI, PluginContext, PluginContextBase
-from refimpl._context import context_class
-from refimpl._validate import build_default, check_context, check_name
+from refimpl import (
+    ContextStore,
+    ContextTypeError,
+    PluginAPI,
+    PluginContext,
+    PluginContextBase,
+    context_class,
+)
+from refimpl.validate import build_default, check_context, check_name
 
 __all__ = ["MUTANTS", "Mutant"]
 

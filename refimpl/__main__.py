@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from refimpl._cli import parse_run_args, run_bundled
-from refimpl._cmdline import run_cli
 from refimpl._host import Host
+from refimpl.support.cmdline import run_cli
+from refimpl.support.runner import parse_run_args, run_bundled
 
 PROG = "python -m refimpl"
 

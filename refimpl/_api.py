@@ -9,7 +9,7 @@ from refimpl._context import ContextTypeError, PluginContext, PluginContextBase,
 from refimpl._protocol import PluginStore
 from refimpl._screen import Screen
 from refimpl._store import ContextStore
-from refimpl._validate import build_default, check_name, check_state_type
+from refimpl.validate import build_default, check_name, check_state_type
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from refimpl._plugin import KeyEvent, PluginModule
 from refimpl._protocol import PluginStore
 from refimpl._screen import Screen
 from refimpl._store import ContextStore
-from refimpl._validate import check_name
+from refimpl.validate import check_name
 
 __all__ = ["Host", "PluginFailure", "RunSummary"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from refimpl._context import PluginContextBase
-from refimpl._validate import check_context, check_name
+from refimpl.validate import check_context, check_name
 
 __all__ = ["ContextStore"]
 

@@ -8,9 +8,9 @@ import time
 from collections.abc import Sequence
 
 from broken_variant.mutants import MUTANTS
-from refimpl._cmdline import number_at_least, raise_if_interrupted, run_cli
-from reports._atomic import UnusableFolder, output_folder
-from reports._build import DEFAULT_OUT, FILES, build_report
+from refimpl.support.cmdline import number_at_least, raise_if_interrupted, run_cli
+from reports.output import DEFAULT_OUT, UnusableFolder, output_folder
+from reports.report import FILES, build_report
 
 PROG = "python -m reports"
 

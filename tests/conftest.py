@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from refimpl._gc import gc_collect
 from refimpl.contract import load_profile
+from refimpl.support.collector import gc_collect
 
 load_profile()  # $HYPOTHESIS_PROFILE: ci (make test), dev (default) or deep (make fuzz)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports import FILES, Findings, render_html, render_json, render_junit, render_markdown
-from reports._findings import Environment, Implementation, Violation
+from reports.report import FILES, Findings, render_html, render_json, render_junit, render_markdown
+from reports.report._findings import Environment, Implementation, Violation
 
 __all__ = ["renders", "report_in", "tiny_findings"]
 

@@ -1,4 +1,4 @@
-"""`python -m reports.bench_fuzz --quick`: every measurement of `make bench-fuzz` runs and
+"""`python -m reports.bench.fuzz --quick`: every measurement of `make bench-fuzz` runs and
 lands in bench-fuzz.json (tiny budgets: the numbers are checked for shape, not speed)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def test_a_quick_run_writes_the_three_measurements_and_judges_every_budget(
     tmp_path: Path,
 ) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "reports.bench_fuzz", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "reports.bench.fuzz", "--quick", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert "Traceback" not in run.stderr, run.stderr

@@ -22,11 +22,11 @@ from broken_variant import (
 )
 from broken_variant._report import StackFrame, capture_stack
 from refimpl import ContextTypeError, PluginAPI, PluginContext
-from refimpl._frames import CONTRACT_DIR
-from refimpl._gc import gc_collect
 from refimpl.plugins import bundled_plugins
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
+from refimpl.support.collector import gc_collect
+from refimpl.support.frames import CONTRACT_DIR
 
 
 def store_and_drop(store: UntrackedStore, name: str) -> weakref.ref[object]:

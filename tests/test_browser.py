@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from refimpl.contract import PROPERTIES
-from reports import Findings, build_report, write_report
-from reports._findings import Implementation
+from reports.report import Findings, build_report, write_report
+from reports.report._findings import Implementation
 from tests.conftest import chromium
 
 if TYPE_CHECKING:
@@ -108,14 +108,15 @@ def _failing(findings: Findings) -> Findings:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small report as `python -m reports` writes it (passing), and the same with one
     mutant escaped and native results beside it (failing)."""
-    from refimpl.lessons import LESSONS as ALL_LESSONS
-    from reports._collect import collect_lessons
+    from reports.lessons import LESSONS as ALL_LESSONS
+    from reports.report._collect import collect_lessons
 
     folder = tmp_path_factory.mktemp("browser")
     chosen = [lesson for lesson in ALL_LESSONS if lesson.name in LESSONS]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            "reports._build.collect_lessons", lambda progress: collect_lessons(progress, chosen)
+            "reports.report._build.collect_lessons",
+            lambda progress: collect_lessons(progress, chosen),
         )
         findings = build_report(folder / "passing", max_examples=10, frames=8, only=SHOWN)
     assert [lesson.name for lesson in findings.lessons] == list(LESSONS)

@@ -335,8 +335,8 @@ class GlobalKeepingStore(ContextStore):
 def test_stories_stop_at_the_worker_entry_that_the_harness_names() -> None:
     """A worker is forked from the caller: its stack goes on below `serve` with the caller's
     frames, which evidence leaves out by this name (a renamed `serve` would show them)."""
-    from refimpl._frames import WORKER_ENTRY
     from refimpl.contract._worker import serve
+    from refimpl.support.frames import WORKER_ENTRY
 
     assert (os.path.abspath(serve.__code__.co_filename), serve.__name__) == WORKER_ENTRY
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from broken_variant import catalogue
-from broken_variant.catalogue import Row, markdown
 from broken_variant.mutants import MUTANTS, Mutant
 from refimpl import ContextStore
 from refimpl.contract import ContractRun, ContractViolation
+from reports import catalogue
+from reports.catalogue import Row, markdown
 
 ESCAPED = ContractRun(None, 500, 1.0, None, None)
 

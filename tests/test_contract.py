@@ -18,7 +18,6 @@ from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from broken_variant.mutants import MUTANTS, Mutant
 from refimpl import ContextStore, PluginAPI, PluginContextBase
-from refimpl._cmdline import Terminated, run_cli
 from refimpl.contract import (
     PROPERTIES,
     ContractViolation,
@@ -27,6 +26,7 @@ from refimpl.contract import (
     run_contract,
 )
 from refimpl.contract._check import _verdict
+from refimpl.support.cmdline import Terminated, run_cli
 from tests.test_readme import mutant_rows
 
 STILL_HUNG = 0.5

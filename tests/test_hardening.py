@@ -32,11 +32,11 @@ from refimpl import (
     PluginModule,
 )
 from refimpl._context import context_class
-from refimpl._gc import gc_collect, gc_disabled
 from refimpl.contract import run_contract
 from refimpl.plugins import bundled_plugins, frame_log, simple_counter
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
+from refimpl.support.collector import gc_collect, gc_disabled
 
 THREADS = 8
 OPERATIONS = int(os.environ.get("STRESS_OPERATIONS", "2000"))

@@ -7,8 +7,8 @@ import weakref
 import pytest
 
 from refimpl import ContextStore, Host, KeyEvent, PluginAPI, PluginModule
-from refimpl._gc import gc_collect
 from refimpl.plugins import bundled_plugins, frame_log, simple_counter
+from refimpl.support.collector import gc_collect
 
 
 def make_host() -> Host:

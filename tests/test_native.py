@@ -29,9 +29,6 @@ import reports.native
 from broken_variant import BrokenHost, UseAfterFree
 from refimpl import Host
 from refimpl.plugins import simple_counter
-from reports._build import read_extra
-from reports._crash import Abort, Symbol, parse_abort, parse_asan, parse_valgrind, symbol
-from reports._nim import _compile, _open_lock
 from reports.native import (
     FRAMES,
     MODULES,
@@ -46,6 +43,9 @@ from reports.native import (
     gcc_version,
     run_cells,
 )
+from reports.native._crash import Abort, Symbol, parse_abort, parse_asan, parse_valgrind, symbol
+from reports.native._nim import _compile, _open_lock
+from reports.report._build import read_extra
 
 ROOT = Path(__file__).resolve().parent.parent
 native = pytest.mark.native
@@ -401,11 +401,11 @@ def test_native_nim_that_leaves_no_compiler_is_named_as_the_reason(
 ) -> None:
     import shutil
 
-    from reports._nim import toolchain_missing
+    from reports.native._nim import toolchain_missing
 
     which = shutil.which  # gcc is looked for first: found here, so Nim's absence is the reason
     monkeypatch.setattr(
-        "reports._nim.shutil.which", lambda n: "/bin/gcc" if n == "gcc" else which(n)
+        "reports.native._nim.shutil.which", lambda n: "/bin/gcc" if n == "gcc" else which(n)
     )
     monkeypatch.setenv("NATIVE_NIM", search)
     reason = toolchain_missing()
@@ -559,7 +559,7 @@ def test_a_link_where_the_compiler_writes_its_output_is_removed_not_followed(
         Path(output).write_bytes(b"a binary\n")  # follows a link, as a compiler may
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr("reports._nim.subprocess.run", naive_compiler)
+    monkeypatch.setattr("reports.native._nim.subprocess.run", naive_compiler)
     _compile(TWO_COMPILERS[0], [], "fixed", cell, binary, "fixed/orc/nim")
     assert (elsewhere.read_bytes(), os.stat(elsewhere)) == before
     assert not binary.is_symlink()

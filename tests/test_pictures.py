@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from reports._findings import Graph, Session
-from reports._ownership import ELLIPSIS, ROLES, ownership_graphs, prefix_ids, shorten
-from reports._plots import sessions_figure, sessions_svg
+from reports.report._findings import Graph, Session
+from reports.report._ownership import ELLIPSIS, ROLES, ownership_graphs, prefix_ids, shorten
+from reports.report._plots import sessions_figure, sessions_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 HEAP_INTERNALS = frozenset(

@@ -66,7 +66,7 @@ def survey_rows() -> list[tuple[set[str], str]]:
 
 def test_the_readme_survey_table_says_what_the_survey_runs() -> None:
     """The count, each registry's documented verdict and each library's version are those
-    of `reports/survey.py` and the pinned `survey` extra, so a registry added or re-pinned
+    of `reports/survey/` and the pinned `survey` extra, so a registry added or re-pinned
     without the table re-measured shows here."""
     section = readme_section("The survey: real registries, beside their docs")
     assert f"runs the contract on {len(REGISTRIES)} registries" in " ".join(section.split())

@@ -21,7 +21,7 @@ import pytest
 import reports.__main__ as reports_cli
 import reports.bench as bench_cli
 import reports.native as native_cli
-from reports import FILES, build_report, write_report
+from reports.report import FILES, build_report, write_report
 from tests.report_samples import renders, report_in, tiny_findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     def work(*args: object, **kwargs: object) -> Any:
         raise AssertionError("the work started")
 
-    monkeypatch.setattr("reports._build.collect", work)
+    monkeypatch.setattr("reports.report._build.collect", work)
     monkeypatch.setattr(bench_cli, "run_benchmarks", work)
     monkeypatch.setattr(native_cli, "toolchain_missing", work)
 
@@ -144,7 +144,7 @@ def test_an_out_that_is_not_utf8_is_refused_by_the_real_command(tmp_path: Path) 
 def test_a_missing_out_is_made_when_its_parent_is_a_writable_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    monkeypatch.setattr("reports.report._build.collect", lambda **kwargs: tiny_findings("new"))
     assert reports_cli.main(["--out", str(tmp_path / "out")]) == 0
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(FILES)
 
@@ -226,18 +226,18 @@ def test_bench_json_is_written_whole_and_read_back_by_the_report(
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written["schema"] == bench_cli.SCHEMA_VERSION
     assert [path.name for path in tmp_path.iterdir()] == ["bench.json"], "no temporary file left"
-    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    monkeypatch.setattr("reports.report._build.collect", lambda **kwargs: tiny_findings("new"))
     lines: list[str] = []
     assert build_report(tmp_path, progress=lines.append).bench == written, lines
 
 
 _FAKE_RUN = """
 import os, runpy, sys
-import reports._build
+import reports.report._build
 from tests.report_samples import tiny_findings
 
 work, out = sys.argv[1:]
-reports._build.collect = lambda **kwargs: tiny_findings("new", ok=work != "failing")
+reports.report._build.collect = lambda **kwargs: tiny_findings("new", ok=work != "failing")
 if work == "ctrl-c in a gc callback":
     import gc
     def collect(**kwargs):
@@ -247,7 +247,7 @@ if work == "ctrl-c in a gc callback":
         gc.callbacks.append(ctrl_c)
         gc.collect()  # Python can only print "Exception ignored" and go on
         return tiny_findings("new")
-    reports._build.collect = collect
+    reports.report._build.collect = collect
 if work == "disk full":
     def disk_full(descriptor):
         raise OSError(28, os.strerror(28))
@@ -275,7 +275,7 @@ if work.startswith("kill during a contract run"):  # ... after SECONDS, ISOLATE
         endless = settings(max_examples=10**6, database=None, deadline=None)
         run_contract(ContextStore, settings=endless, isolate=isolate == "isolated")
         raise AssertionError("the contract ran to its end: SIGTERM did not stop it")
-    reports._build.collect = collect
+    reports.report._build.collect = collect
 sys.argv = ["reports", "--out", out]
 runpy.run_module("reports", run_name="__main__", alter_sys=True)
 """

@@ -22,8 +22,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from refimpl.contract import PROPERTIES
-from reports import Findings, render_html, render_json, render_junit, render_markdown
-from reports._findings import (
+from reports.output import commit_id
+from reports.report import Findings, render_html, render_json, render_junit, render_markdown
+from reports.report._findings import (
     Environment,
     Graph,
     Implementation,
@@ -32,7 +33,6 @@ from reports._findings import (
     Survey,
     SurveyRow,
     Violation,
-    commit_id,
     http_link,
 )
 

@@ -21,12 +21,13 @@ import jsonschema
 import pytest
 from markupsafe import escape
 
-import reports
-import reports._build
 import reports.bench as bench_cli
+import reports.report
+import reports.report._build
 import reports.survey as survey_cli
-from reports import Findings, build_report
-from reports._findings import ROOT, http_link, project_commit
+from reports.output import ROOT, project_commit
+from reports.report import Findings, build_report
+from reports.report._findings import http_link
 from tests.report_samples import tiny_findings
 
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
@@ -107,11 +108,13 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """`collect` as it is, but running nothing: the implementations of a tiny report, no
     sessions, lessons or pictures. The environment (and its commit) is the real one."""
     tiny = tiny_findings("extras")
-    monkeypatch.setattr(reports._build, "collect_implementations", lambda *a: tiny.implementations)
-    monkeypatch.setattr(reports._build, "collect_sessions", lambda *a: [])
-    monkeypatch.setattr(reports._build, "collect_lessons", lambda *a: [])
-    monkeypatch.setattr(reports._build, "ownership_graphs", list)
-    monkeypatch.setattr(reports._build, "sessions_svg", lambda sessions: None)
+    monkeypatch.setattr(
+        reports.report._build, "collect_implementations", lambda *a: tiny.implementations
+    )
+    monkeypatch.setattr(reports.report._build, "collect_sessions", lambda *a: [])
+    monkeypatch.setattr(reports.report._build, "collect_lessons", lambda *a: [])
+    monkeypatch.setattr(reports.report._build, "ownership_graphs", list)
+    monkeypatch.setattr(reports.report._build, "sessions_svg", lambda sessions: None)
 
 
 @dataclasses.dataclass
@@ -453,7 +456,7 @@ def test_report_json_with_a_survey_and_stale_extras_validates_against_the_schema
     schema = json.loads(SCHEMA.read_text())
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(built.data)) == []
-    assert built.data["schema_version"] == reports.SCHEMA_VERSION == 3
+    assert built.data["schema_version"] == reports.report.SCHEMA_VERSION == 3
     assert [built.data["extras"][name]["stale"] for name in ("bench", "native", "survey")] == [
         True, False, True,
     ]  # fmt: skip
@@ -709,14 +712,14 @@ def test_with_one_compiler_nothing_is_said_of_differences(out: Path, quick: None
 def test_each_lessons_notes_are_shown_escaped_in_the_page_and_in_markdown(
     out: Path, quick: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reports._findings import LessonResult
+    from reports.report._findings import LessonResult
 
     notes = ("It reads `=dup` where 1.6 reads `=copy`.", "<script>alert(1)</script> | [x](y)")
     lesson = LessonResult(
         "noted", "A noted lesson", "A pitfall. Its fix.", True, "it broke", "it held", None,
         "def broken(): ...", "def fixed(): ...", notes=notes,
     )  # fmt: skip
-    monkeypatch.setattr(reports._build, "collect_lessons", lambda *a: [lesson])
+    monkeypatch.setattr(reports.report._build, "collect_lessons", lambda *a: [lesson])
     built = _build(out)
     section = built.section("lessons")
     assert '<p class="note">It reads <code>=dup</code> where 1.6 reads <code>=copy</code>.</p>' \
@@ -732,9 +735,9 @@ def test_the_real_thing_lesson_carries_its_notes_on_the_compilers_into_the_repor
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Its notes (`=dup` against `=copy`, SIGABRT against a run to the end) printed only with
-    `python -m refimpl.lessons --verbose`; the report has them, run here or not."""
-    from refimpl.lessons import LESSONS, REQUIRE_NATIVE
-    from reports._collect import collect_lessons
+    `python -m reports.lessons --verbose`; the report has them, run here or not."""
+    from reports.lessons import LESSONS, REQUIRE_NATIVE
+    from reports.report._collect import collect_lessons
 
     monkeypatch.setenv("NATIVE_NIM", "none")  # not run: quick, and its notes still shown
     monkeypatch.delenv(REQUIRE_NATIVE, raising=False)
@@ -743,7 +746,7 @@ def test_the_real_thing_lesson_carries_its_notes_on_the_compilers_into_the_repor
     assert result.notes == real.notes
     assert any("`=dup`" in note and "SIGABRT" in note for note in result.notes)
     findings = dataclasses.replace(tiny_findings("notes"), lessons=[result])
-    page = reports.render_html(findings)
+    page = reports.report.render_html(findings)
     assert "<code>=dup</code>" in page
     assert "(SIGABRT)" in page
-    assert "`=dup` hook" in reports.render_markdown(findings)
+    assert "`=dup` hook" in reports.report.render_markdown(findings)

@@ -24,8 +24,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports import FILES, Findings, build_report, write_report
-from reports._atomic import LOCK_FILE
+from reports.output import LOCK_FILE
+from reports.report import FILES, Findings, build_report, write_report
 from tests.report_samples import renders, report_in, tiny_findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,7 +236,7 @@ def test_ctrl_c_at_any_step_leaves_the_previous_report_or_the_new_one_whole(
 _TERMINATED_IN_THE_COMMIT = """
 import os, signal, sys
 from pathlib import Path
-from reports import write_report
+from reports.report import write_report
 from tests.report_samples import tiny_findings
 
 signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -417,7 +417,7 @@ def test_an_unusable_bench_or_native_json_is_left_out_with_one_line(
     spoil, why = _UNUSABLE[damage]
     for name in ("bench", "native"):
         spoil(_schema(name))(out / f"{name}.json")
-    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    monkeypatch.setattr("reports.report._build.collect", lambda **kwargs: tiny_findings("new"))
     lines: list[str] = []
     findings = build_report(out, progress=lines.append)
     for name in ("bench", "native"):
@@ -451,7 +451,7 @@ def test_a_bench_and_native_json_of_this_schema_join_the_report(
     native = {"schema": _schema("native"), "frames": 3, "cells": []}
     (out / "bench.json").write_text(json.dumps(bench))
     (out / "native.json").write_text(json.dumps(native))
-    monkeypatch.setattr("reports._build.collect", lambda **kwargs: tiny_findings("new"))
+    monkeypatch.setattr("reports.report._build.collect", lambda **kwargs: tiny_findings("new"))
     lines: list[str] = []
     findings = build_report(out, progress=lines.append)
     assert (findings.bench, findings.native) == (bench, native)

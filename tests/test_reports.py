@@ -16,14 +16,14 @@ import jsonschema
 import pytest
 from markupsafe import escape
 
-import reports
 import reports.__main__ as reports_cli
+import reports.report
 from broken_variant.mutants import MUTANTS
 from refimpl.contract import PROPERTIES
-from reports import FILES, Findings, build_report, render_html, render_markdown
-from reports._collect import collect_lessons
-from reports._ownership import ownership_graphs
-from reports._render import _md
+from reports.report import FILES, Findings, build_report, render_html, render_markdown
+from reports.report._collect import collect_lessons
+from reports.report._ownership import ownership_graphs
+from reports.report._render import _md
 
 SCHEMA = Path(reports.__file__).with_name("report.schema.json")
 PICTURE = "data:image/svg+xml;base64,"
@@ -59,7 +59,7 @@ def test_matrix_holds_for_the_fixed_and_catches_each_mutant_on_its_property(
 def test_every_lesson_is_run_and_shown(built: tuple[Findings, Path]) -> None:
     """Every lesson that can run here is shown; one that needs the native toolchain where
     there is none is not run, for that reason, and is the only kind allowed not to run."""
-    from refimpl.lessons import LESSONS, native_missing
+    from reports.lessons import LESSONS, native_missing
 
     data = json.loads((built[1] / "report.json").read_text())
     assert [lesson["name"] for lesson in data["lessons"]] == [lesson.name for lesson in LESSONS]
@@ -78,7 +78,7 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
     """End to end, with the native toolchain hidden as on a fresh machine: the lesson that
     needs it is not run, and every file says so; nothing says it failed, and the report
     passes."""
-    from refimpl.lessons import LESSONS, REQUIRE_NATIVE, native_missing
+    from reports.lessons import LESSONS, REQUIRE_NATIVE, native_missing
 
     monkeypatch.setenv("NATIVE_NIM", "none")
     monkeypatch.delenv(REQUIRE_NATIVE, raising=False)
@@ -88,7 +88,7 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
     hidden = {result.name: result for result in collect_lessons(lambda line: None, native)}
     lessons = [hidden.get(lesson.name, lesson) for lesson in built[0].lessons]
     findings = dataclasses.replace(built[0], lessons=lessons)
-    reports.write_report(findings, tmp_path)
+    reports.report.write_report(findings, tmp_path)
     assert findings.ok, findings.problems
     page = (tmp_path / "index.html").read_text()
     markdown = (tmp_path / "report.md").read_text()
@@ -118,7 +118,7 @@ def test_json_validates_against_its_schema(built: tuple[Findings, Path]) -> None
     schema = json.loads(SCHEMA.read_text())
     data = json.loads((built[1] / "report.json").read_text())
     jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
-    assert data["schema_version"] == reports.SCHEMA_VERSION
+    assert data["schema_version"] == reports.report.SCHEMA_VERSION
 
 
 class _Page(HTMLParser):
@@ -185,7 +185,7 @@ def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
 def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(
     built: tuple[Findings, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("reports._ownership._renderer", lambda: None)
+    monkeypatch.setattr("reports.report._ownership._renderer", lambda: None)
     graphs = ownership_graphs()
     assert [graph.svg for graph in graphs] == [None, None]
     assert all("no renderer" in graph.renderer for graph in graphs)
@@ -215,7 +215,7 @@ def test_a_new_report_keeps_other_files_and_shows_the_benchmarks(
     (out / "bench.json").write_text(json.dumps(bench))
     (out / ".native-cache").mkdir()
     (out / ".native-cache" / "backstorie").write_text("a cached binary")
-    reports.write_report(dataclasses.replace(built[0], bench=bench), out)
+    reports.report.write_report(dataclasses.replace(built[0], bench=bench), out)
     assert json.loads((out / "bench.json").read_text()) == bench
     assert (out / ".native-cache" / "backstorie").read_text() == "a cached binary"
     assert "test cpu" in (out / "index.html").read_text()
@@ -270,15 +270,15 @@ def test_a_failed_write_leaves_the_previous_report_intact(
     built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    reports.write_report(built[0], out)
+    reports.report.write_report(built[0], out)
     before = {name: (out / name).read_bytes() for name in FILES}
 
     def broken(findings: Findings) -> str:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("reports._build.render_junit", broken)
+    monkeypatch.setattr("reports.report._build.render_junit", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        reports.write_report(built[0], out)
+        reports.report.write_report(built[0], out)
     assert {name: (out / name).read_bytes() for name in FILES} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"], "no leftovers"
 
@@ -357,7 +357,7 @@ def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
 
 
 def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> None:
-    from reports._findings import diagnosis_of as diagnosis
+    from reports.report._findings import diagnosis_of as diagnosis
 
     assert diagnosis("the context was freed while stored: the store did not keep it.\n"
                      "The last reference was dropped at:\n    #0 in f x.py:1") == (
@@ -379,7 +379,7 @@ def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> Non
 def test_a_crashs_diagnosis_names_the_step_and_the_call_it_died_in() -> None:
     """A crash's detail (`refimpl.contract._isolated`) says what ended the worker on its
     first line and during which step on the next; the diagnosis keeps both, once."""
-    from reports._findings import diagnosis_of as diagnosis
+    from reports.report._findings import diagnosis_of as diagnosis
 
     def crash(first: str, during: str) -> str:
         return (
@@ -489,7 +489,7 @@ def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]
 
 
 def test_make_report_is_named_for_what_it_runs() -> None:
-    from reports._build import DEFAULT_OUT, reproduce_command
+    from reports.report._build import DEFAULT_OUT, reproduce_command
 
     assert reproduce_command("ci", out=DEFAULT_OUT) == "HYPOTHESIS_PROFILE=ci python -m reports"
     assert reproduce_command("dev", out=Path("x y"), frames=3) == (
@@ -530,7 +530,7 @@ def test_descriptions_show_code_as_code_and_count_steps_right(
 
 
 def test_lessons_show_the_nim_they_start_from(built: tuple[Findings, Path]) -> None:
-    from refimpl.lessons import LESSONS
+    from reports.lessons import LESSONS
 
     page = (built[1] / "index.html").read_text()
     with_nim = [lesson for lesson in LESSONS if lesson.nim]
@@ -541,7 +541,7 @@ def test_lessons_show_the_nim_they_start_from(built: tuple[Findings, Path]) -> N
 
 
 def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() -> None:
-    from reports._findings import native_verdict
+    from reports.report._findings import native_verdict
 
     def cell(host: str, **what: object) -> dict[str, object]:
         return {"host": host, "exit_status": 0, "frame_line": "Frame: 120", **what}

@@ -117,7 +117,7 @@ def test_ctrl_c_shuts_the_plugins_down_and_exits_130_without_a_traceback() -> No
 
 LATE_WRITER = """
 import atexit, sys
-from refimpl._cmdline import run_cli
+from refimpl.support.cmdline import run_cli
 
 def main(argv):
     atexit.register(lambda: print("written after the command returned"))

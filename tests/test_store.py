@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from refimpl import ContextStore, PluginContext
-from refimpl._gc import gc_collect
 from refimpl.plugins.simple_counter import CounterState
+from refimpl.support.collector import gc_collect
 
 
 def test_stored_context_survives_gc() -> None:

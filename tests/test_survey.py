@@ -15,7 +15,7 @@ from hypothesis import settings
 
 import reports.survey as survey_cli
 from refimpl.contract._check import factory_spec
-from reports._findings import Survey
+from reports.report._findings import Survey
 from reports.survey import (
     NOT_INSTALLED,
     REGISTRIES,

@@ -29,7 +29,7 @@ from typing import Any, cast
 import refimpl._api
 import refimpl._store
 from refimpl import ContextStore, PluginAPI, PluginContext, PluginContextBase
-from refimpl._gc import gc_collect
+from refimpl.support.collector import gc_collect
 
 SWITCH_INTERVAL = 1e-6
 """Seconds between requested thread switches while racing."""

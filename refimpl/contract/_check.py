@@ -19,8 +19,6 @@ from hypothesis import settings as Settings
 from hypothesis.database import ExampleDatabase, InMemoryExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
-from refimpl._cmdline import interrupts_noted
-from refimpl._gc import frozen_gc
 from refimpl.contract._database import StoreKeyed, primary_only, store_key
 from refimpl.contract._isolated import IsolatedMachine
 from refimpl.contract._machine import NAMES_DEFAULT, ContractMachine, name_list
@@ -28,6 +26,8 @@ from refimpl.contract._profiles import private_storage, without_default_database
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import PROPERTIES, ContractViolation
 from refimpl.contract._worker import check_factory
+from refimpl.support.cmdline import interrupts_noted
+from refimpl.support.collector import frozen_gc
 
 __all__ = [
     "ContractRun",

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import objgraph
 
-from refimpl._frames import CONTRACT_DIR, is_harness_code, is_worker_entry
+from refimpl.support.frames import CONTRACT_DIR, is_harness_code, is_worker_entry
 
 __all__ = ["CONTRACT_DIR", "describe", "describe_bare", "describe_error", "held_by", "where"]
 

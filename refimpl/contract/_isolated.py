@@ -15,7 +15,6 @@ from typing import Any, ClassVar, NoReturn
 
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from refimpl._cmdline import raise_if_interrupted
 from refimpl.contract._machine import (
     NAMES,
     StepChoices,
@@ -34,6 +33,7 @@ from refimpl.contract._story import step_line
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import FAILURES, PROPERTIES
 from refimpl.contract._worker import CLOSING
+from refimpl.support.cmdline import raise_if_interrupted
 
 __all__ = ["IsolatedMachine"]
 

@@ -21,7 +21,6 @@ from hypothesis.control import current_build_context, currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl._api import PluginAPI
-from refimpl._cmdline import raise_if_interrupted
 from refimpl._context import (
     ContextTypeError,
     PluginContext,
@@ -29,8 +28,6 @@ from refimpl._context import (
     context_class,
     type_label,
 )
-from refimpl._gc import gc_collect
-from refimpl._reuse import reuse_address
 from refimpl.contract._evidence import describe, describe_bare, describe_error, held_by, where
 from refimpl.contract._probe import probe
 from refimpl.contract._states import (
@@ -45,6 +42,9 @@ from refimpl.contract._states import (
 from refimpl.contract._story import NOISE, spell, spoken, step_line
 from refimpl.contract._target import MappingStore, abilities, open_target
 from refimpl.contract._violation import FAILURES, PROPERTIES, Unjudged
+from refimpl.support.cmdline import raise_if_interrupted
+from refimpl.support.collector import gc_collect
+from refimpl.support.reuse import reuse_address
 
 __all__ = ["LOOKALIKES", "NAMES", "PICKED", "ContractMachine", "StepChoices", "fresh", "name_list"]
 

@@ -40,8 +40,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 from typing import Any
 
-from refimpl._frames import CONTRACT_DIR, WORKER_ENTRY, is_harness
 from refimpl.contract._worker import DUMP_SIGNAL, serve
+from refimpl.support.frames import CONTRACT_DIR, WORKER_ENTRY, is_harness
 
 __all__ = ["Died", "Worker"]
 

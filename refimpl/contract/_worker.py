@@ -23,11 +23,11 @@ from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any, NoReturn
 
-from refimpl._frames import format_exception
 from refimpl.contract._machine import ContractMachine
 from refimpl.contract._probe import LIFELINE_THREAD
 from refimpl.contract._target import Refused, open_target
 from refimpl.contract._violation import PropertyFailure, Unjudged
+from refimpl.support.frames import format_exception
 
 __all__ = ["check_factory", "serve"]
 

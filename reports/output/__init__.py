@@ -1,0 +1,27 @@
+"""Where every command's output goes: written atomically into a folder it never empties
+(`files`), with the commit it came from (`provenance`)."""
+
+from reports.output.files import (
+    LOCK_FILE,
+    UnusableFolder,
+    folder_lock,
+    output_folder,
+    stage_text,
+    write_text_atomically,
+    write_texts_atomically,
+)
+from reports.output.provenance import DEFAULT_OUT, ROOT, commit_id, project_commit
+
+__all__ = [
+    "DEFAULT_OUT",
+    "LOCK_FILE",
+    "ROOT",
+    "UnusableFolder",
+    "commit_id",
+    "folder_lock",
+    "output_folder",
+    "project_commit",
+    "stage_text",
+    "write_text_atomically",
+    "write_texts_atomically",
+]

@@ -1,0 +1,20 @@
+"""The report: `python -m reports` writes index.html, report.md, report.json and junit.xml
+from one run of the contract on every implementation and both hosts."""
+
+from reports.report._build import FILES, build_report, collect, write_report
+from reports.report._findings import SCHEMA_VERSION, Findings
+from reports.report._junit import render_junit
+from reports.report._render import render_html, render_json, render_markdown
+
+__all__ = [
+    "FILES",
+    "SCHEMA_VERSION",
+    "Findings",
+    "build_report",
+    "collect",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "write_report",
+]
