@@ -23,6 +23,7 @@ from broken_variant.mutants import MUTANTS, Mutant
 from refimpl import ContextStore, PluginAPI
 from refimpl.contract import ContractRun, bare_cost, isolated_settings, load_profile, run_contract
 from refimpl.support.cmdline import number_at_least, run_cli
+from reports.output.measured import record_run
 
 __all__ = ["Row", "main", "run_catalogue"]
 
@@ -151,9 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     rows, fixed = run_catalogue(examples=args.examples)
-    print(markdown(rows, fixed))
-    print()
-    print(isolation_cost(examples))
+    tables = f"{markdown(rows, fixed)}\n\n{isolation_cost(examples)}"
+    print(tables)
     broken = [row.mutant.name for row in rows if not row.ok]
     failed = [label for label, run in fixed if run.violation is not None]
     for name in broken:
@@ -162,6 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     for label in failed:
         print(f"catalogue: the fixed {label} broke the contract", file=sys.stderr)
+    record_run(
+        "catalogue",
+        tables,
+        command="make bench-contract",
+        out=None,
+        full=args.examples is None and profile == "ci",
+    )
     return 1 if broken or failed else 0
 
 

@@ -41,6 +41,7 @@ from reports.output import (
     project_commit,
     write_text_atomically,
 )
+from reports.output.measured import record_run
 
 __all__ = [
     "PROG",
@@ -411,4 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_text_atomically(out / "bench.json", json.dumps(result, indent=2) + "\n")
     print(table(result))
     print(f"bench: wrote {out / 'bench.json'}", file=sys.stderr)
+    record_run(
+        "bench",
+        f"```text\n{table(result)}\n```",
+        command="make bench",
+        out=out,
+        full=(args.max_time, args.sizes, args.examples) == (0.5, _sizes("10,10000,1000000"), 500),
+    )
     return 0 if all(target["met"] for target in result["targets"]) else 1

@@ -51,6 +51,7 @@ from reports.output import (
     project_commit,
     write_text_atomically,
 )
+from reports.output.measured import record_run
 
 __all__ = [
     "FULL",
@@ -551,6 +552,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_text_atomically(out / OUT_FILE, json.dumps(result, indent=2) + "\n")
     print(table(result))
     print(f"bench-fuzz: wrote {out / OUT_FILE}", file=sys.stderr)
+    record_run(
+        "bench-fuzz",
+        f"```text\n{table(result)}\n```",
+        command="make bench-fuzz",
+        out=out,
+        full=not args.quick,
+    )
     return 0 if all(budget["met"] for budget in result["budgets"]) else 1
 
 

@@ -59,6 +59,7 @@ from reports.output import (
     project_commit,
     write_text_atomically,
 )
+from reports.output.measured import record_run
 
 __all__ = [
     "CHECKERS",
@@ -326,5 +327,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     data["cells"] = [asdict(cell) for cell in cells]
     write_text_atomically(args.out / "native.json", json.dumps(data, indent=2) + "\n")
     print(f"native: wrote {args.out / 'native.json'}", file=sys.stderr)
+    record_run(
+        "native",
+        "```text\n"
+        + "\n".join(f"Nim {c.compiler} {c.host:5} {c.mm} {c.checker:9} {outcome(c)}" for c in cells)
+        + "\n```",
+        command="make native",
+        out=args.out,
+        full=args.frames == FRAMES,
+    )
     fixed = [cell for cell in cells if cell.host == "fixed" and cell.not_run is None]
     return 0 if all(c.clean and c.frame_line == f"Frame: {args.frames}" for c in fixed) else 1

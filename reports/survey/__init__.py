@@ -51,6 +51,7 @@ from reports.output import (
     project_commit,
     write_text_atomically,
 )
+from reports.output.measured import record_run
 from reports.report._findings import Survey, SurveyRow
 
 __all__ = [
@@ -898,4 +899,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_text_atomically(out / "survey.json", json.dumps(result, indent=2) + "\n")
     print(table(outcomes))
     print(f"survey: wrote {out / 'survey.json'}", file=sys.stderr)
+    record_run(
+        "survey",
+        f"```text\n{table(outcomes, width=1000)}\n```",
+        command=command,
+        out=out,
+        full=not args.only,
+    )
     return 1 if any(outcome.status == "error" for outcome in outcomes) else 0
