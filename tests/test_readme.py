@@ -70,6 +70,12 @@ def test_the_measured_table_lists_every_mutant_with_its_bug_and_property() -> No
         )
 
 
+def _library(pair: str) -> tuple[str, str]:
+    """A library and its version, from "cachetools 8.0.0"."""
+    name, _, version = pair.rpartition(" ")
+    return (name, version) if name else (version, "")
+
+
 def survey_rows() -> list[tuple[dict[str, str], str]]:
     """Each row of the measured survey table: the libraries it names with their versions,
     and the verdict their documentation implies (the first word of that column). The table
@@ -86,9 +92,7 @@ def survey_rows() -> list[tuple[dict[str, str], str]]:
         table = [re.split(r"\s{2,}", line.strip()) for line in lines[start + 2 : end]]
     return [
         (
-            dict(
-                pair.rsplit(" ", 1) if " " in pair else (pair, "") for pair in cells[1].split(", ")
-            ),
+            dict(_library(pair) for pair in cells[1].split(", ")),
             cells[2].split()[0],
         )
         for cells in table
