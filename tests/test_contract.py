@@ -51,7 +51,7 @@ DERANDOMIZED = settings(
     settings(), derandomize=True, database=None, max_examples=max(500, settings().max_examples)
 )
 """The active profile, derandomized, with at least the `ci` profile's 500 examples: the
-budget the catalogue declares its verdicts for, and the README's table is measured with."""
+budget the catalogue declares its verdicts for, and its measured table is made with."""
 
 
 def test_fixed_store_holds_every_property() -> None:
@@ -98,16 +98,16 @@ def test_mutant_is_caught_by_its_declared_property(
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
-def test_each_story_is_as_long_as_the_readme_table_says(
+def test_each_story_is_as_long_as_the_measured_table_says(
     mutant: Mutant, caught: Callable[[Mutant], ContractViolation]
 ) -> None:
-    """The README gives each story's length in the catalogue's run. A run forked from
+    """reports/MEASUREMENTS.md gives each story's length in the catalogue's run. A run forked from
     another process (pytest's) can shrink to a story a step longer or shorter, where a
     candidate program's outcome depends on CPython's allocator (a freed address reused or
     not, as in `id-dedup`): `reused-wrapper` told 2 steps in the catalogue, 3 here."""
     said = next(int(cells[3]) for cells in mutant_rows() if cells[0] == f"`{mutant.name}`")
     steps = len(caught(mutant).rule_steps)
-    assert abs(steps - said) <= 1, f"{mutant.name}: a {steps}-step story, the README says {said}"
+    assert abs(steps - said) <= 1, f"{mutant.name}: {steps} steps, MEASUREMENTS.md says {said}"
 
 
 @pytest.mark.parametrize(
