@@ -47,7 +47,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("reports.report._build.collect", work)
     monkeypatch.setattr(bench_cli, "run_benchmarks", work)
-    monkeypatch.setattr(native_cli, "toolchain_missing", work)
+    monkeypatch.setattr("reports.native._cli.toolchain_missing", work)
 
 
 def _refusal(
