@@ -11,7 +11,14 @@ from reports.output.files import (
     write_text_atomically,
     write_texts_atomically,
 )
-from reports.output.provenance import DEFAULT_OUT, ROOT, commit_id, project_commit
+from reports.output.provenance import (
+    DEFAULT_OUT,
+    ROOT,
+    commit_id,
+    machine_fields,
+    project_commit,
+    provenance_fields,
+)
 from reports.output.text import anchor, first_line, http_link
 
 __all__ = [
@@ -24,8 +31,10 @@ __all__ = [
     "first_line",
     "folder_lock",
     "http_link",
+    "machine_fields",
     "output_folder",
     "project_commit",
+    "provenance_fields",
     "stage_text",
     "write_text_atomically",
     "write_texts_atomically",

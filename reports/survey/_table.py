@@ -3,14 +3,12 @@ line, and the JSON object written to survey.json (`report`)."""
 
 from __future__ import annotations
 
-import datetime
-import platform
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from reports.output import project_commit
+from reports.output import machine_fields, provenance_fields
 from reports.survey._model import Survey, SurveyRow
 from reports.survey._run import NOT_INSTALLED, Outcome
 
@@ -104,19 +102,11 @@ def report(outcomes: Sequence[Outcome], *, profile: str, command: str) -> dict[s
         row = asdict(outcome)
         row["steps"] = list(outcome.steps)
         registries.append(row)
-    commit, dirty = project_commit()
     return {
-        "schema": SCHEMA_VERSION,
-        "date": datetime.date.today().isoformat(),
-        "commit": commit,
-        "dirty": dirty,
+        **provenance_fields(SCHEMA_VERSION),
         "command": command,
         "profile": profile,
-        "machine": {
-            "python": platform.python_version(),
-            "system": platform.system(),
-            "machine": platform.machine(),
-        },
+        "machine": machine_fields(),
         "registries": registries,
         "summary": {
             "registries": len(outcomes),
