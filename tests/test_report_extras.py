@@ -30,7 +30,7 @@ from reports.output import ROOT, http_link, project_commit
 from reports.report import Findings, build_report
 from tests.report_samples import tiny_findings
 
-SCHEMA = Path(reports.__file__).with_name("report.schema.json")
+SCHEMA = Path(reports.report.__file__).with_name("report.schema.json")
 OTHER = "0123456789abcdef0123456789abcdef01234567"
 """A commit that is not this checkout's."""
 GOOD_URL = "https://docs.python.org/3.11/library/weakref.html#weakref.WeakValueDictionary"

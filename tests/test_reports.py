@@ -25,7 +25,7 @@ from reports.report._collect import collect_lessons
 from reports.report._ownership import ownership_graphs
 from reports.report._render import _md
 
-SCHEMA = Path(reports.__file__).with_name("report.schema.json")
+SCHEMA = Path(reports.report.__file__).with_name("report.schema.json")
 PICTURE = "data:image/svg+xml;base64,"
 ONE_PER_PROPERTY = frozenset({"untracked", "copying", "unchecked-cast", "leaky", "segfault"})
 """Mutants that cover every property (test_contract runs the whole catalogue)."""
