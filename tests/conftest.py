@@ -127,7 +127,7 @@ def _fake_benchmarks(max_time: float, progress: Callable[[str], None]) -> dict[s
 def fake_bench(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """`reports.bench.main` measuring nothing (the memory probe runs, on 10 contexts);
     returns the arguments to run it with, but for `--out`."""
-    import reports.bench as bench_cli  # here, not at start-up: only a few tests need it
+    import reports.bench._cli as bench_cli  # here, not at start-up: only a few tests need it
 
     monkeypatch.setattr(bench_cli, "run_benchmarks", _fake_benchmarks)
     harness = {

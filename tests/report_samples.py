@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.report import FILES, Findings, render_html, render_json, render_junit, render_markdown
-from reports.report._findings import Environment, Implementation, Violation
+from reports.report._model import Environment, Implementation, Violation
 
 __all__ = ["renders", "report_in", "tiny_findings"]
 

@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
-import reports.bench
+import reports.bench._memory
 from broken_variant import UntrackedStore
 from refimpl import ContextStore
-from reports.bench import _FloorStore, _frames, memory_per_context
+from reports.bench import memory_per_context
+from reports.bench._memory import _FloorStore
+from reports.bench._timing import _frames
 
 
 def _raw(frames: dict[int, float]) -> dict[str, Any]:
@@ -56,9 +58,11 @@ def test_memory_ratios_divide_by_the_floor_at_the_same_count(
         ("UntrackedStore", 10): 1000.0, ("UntrackedStore", 1000): 800.0,
     }  # fmt: skip
     monkeypatch.setattr(
-        reports.bench, "memory_per_context", lambda make, count: measured[make.__name__, count]
+        reports.bench._memory,
+        "memory_per_context",
+        lambda make, count: measured[make.__name__, count],
     )
-    rows = reports.bench._memory((10, 1000), lambda line: None)
+    rows = reports.bench._memory._memory((10, 1000), lambda line: None)
     ratios = {(row["implementation"], row["contexts"]): row["ratio_to_floor"] for row in rows}
     assert ratios == {
         ("floor", 10): 1.0, ("floor", 1000): 1.0,

@@ -23,7 +23,7 @@ import pytest
 
 from refimpl.contract import PROPERTIES
 from reports.report import Findings, build_report, write_report
-from reports.report._findings import Implementation
+from reports.report._model import Implementation
 from tests.conftest import chromium
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ import pytest
 
 from refimpl.contract import PROPERTIES
 from reports.report import render_junit
-from reports.report._findings import Environment, Findings, Implementation, LessonResult, Violation
 from reports.report._junit import NOT_APPLICABLE
+from reports.report._model import Environment, Findings, Implementation, LessonResult, Violation
 
 ORDER = "crash, survival, no-stale, checked-downcast, released"
 NOT_JUDGED = f"not judged: the contract stops at the first broken property, in the order {ORDER}"

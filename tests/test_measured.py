@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reports.survey
+import reports.survey._cli as survey_cli
 from reports.output import DEFAULT_OUT, measured
 from reports.output.measured import NotOurs, read, record, record_run
 from reports.survey import REGISTRIES, Outcome
@@ -178,7 +179,7 @@ def test_a_command_records_only_a_full_run_into_the_default_folder(
     default = tmp_path / "out"
     monkeypatch.setattr(measured, "MEASUREMENTS", document)
     monkeypatch.setattr(measured, "DEFAULT_OUT", default)
-    monkeypatch.setattr(reports.survey, "survey", _agreeing)
+    monkeypatch.setattr(survey_cli, "survey", _agreeing)
     assert reports.survey.main(["--out", str(tmp_path / "elsewhere")]) == 0
     assert reports.survey.main(["--out", str(default), "--only", "dict"]) == 0
     assert not document.exists()

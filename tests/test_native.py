@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 import reports.native
+import reports.native._cli
 from broken_variant import BrokenHost, UseAfterFree
 from refimpl import Host
 from refimpl.plugins import simple_counter
@@ -433,9 +434,9 @@ def _as_measured(specs: Sequence[CellSpec], **options: Any) -> list[Cell]:
 
 
 def _make_native(monkeypatch: pytest.MonkeyPatch, out: Path, run: Callable[..., list[Cell]]) -> int:
-    monkeypatch.setattr(reports.native, "toolchain_missing", lambda: None)
-    monkeypatch.setattr(reports.native, "find_compilers", lambda: TWO_COMPILERS)
-    monkeypatch.setattr(reports.native, "run_cells", run)
+    monkeypatch.setattr(reports.native._cli, "toolchain_missing", lambda: None)
+    monkeypatch.setattr(reports.native._cli, "find_compilers", lambda: TWO_COMPILERS)
+    monkeypatch.setattr(reports.native._cli, "run_cells", run)
     return reports.native.main(["--out", str(out)])
 
 
@@ -495,7 +496,7 @@ def test_native_json_is_written_by_the_atomic_writer(
 ) -> None:
     written: list[Path] = []
     monkeypatch.setattr(
-        reports.native, "write_text_atomically", lambda path, text: written.append(path)
+        reports.native._cli, "write_text_atomically", lambda path, text: written.append(path)
     )
     assert _make_native(monkeypatch, tmp_path, _as_measured) == 0
     assert written == [tmp_path / "native.json"], "never opened for writing in place"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from reports.report._findings import Graph, Session
+from reports.report._model import Graph, Session
 from reports.report._ownership import ELLIPSIS, ROLES, ownership_graphs, prefix_ids, shorten
 from reports.report._plots import sessions_figure, sessions_svg
 

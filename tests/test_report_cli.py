@@ -46,8 +46,8 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the work started")
 
     monkeypatch.setattr("reports.report._build.collect", work)
-    monkeypatch.setattr(bench_cli, "run_benchmarks", work)
-    monkeypatch.setattr(native_cli, "toolchain_missing", work)
+    monkeypatch.setattr("reports.bench._cli.run_benchmarks", work)
+    monkeypatch.setattr("reports.native._cli.toolchain_missing", work)
 
 
 def _refusal(

@@ -22,19 +22,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from refimpl.contract import PROPERTIES
-from reports.output import commit_id
+from reports.output import commit_id, http_link
 from reports.report import Findings, render_html, render_json, render_junit, render_markdown
-from reports.report._findings import (
+from reports.report._model import (
     Environment,
     Graph,
     Implementation,
     LessonResult,
     Session,
-    Survey,
-    SurveyRow,
     Violation,
-    http_link,
 )
+from reports.survey import Survey, SurveyRow
 
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="20pt" height="10pt" viewBox="0 0 20 10">'

@@ -25,12 +25,12 @@ import reports.bench as bench_cli
 import reports.report
 import reports.report._build
 import reports.survey as survey_cli
-from reports.output import ROOT, project_commit
+import reports.survey._cli
+from reports.output import ROOT, http_link, project_commit
 from reports.report import Findings, build_report
-from reports.report._findings import http_link
 from tests.report_samples import tiny_findings
 
-SCHEMA = Path(reports.__file__).with_name("report.schema.json")
+SCHEMA = Path(reports.report.__file__).with_name("report.schema.json")
 OTHER = "0123456789abcdef0123456789abcdef01234567"
 """A commit that is not this checkout's."""
 GOOD_URL = "https://docs.python.org/3.11/library/weakref.html#weakref.WeakValueDictionary"
@@ -509,8 +509,7 @@ def test_bench_and_survey_json_record_the_commit_they_came_from(
         "absent.Registry()", "absent", "no-such-distribution-for-the-survey",
         survey_cli.make_dict, "holds", "a line", GOOD_URL,
     )  # fmt: skip
-    monkeypatch.setattr(survey_cli, "REGISTRIES", (not_installed,))
-    monkeypatch.setattr(survey_cli, "select", lambda names: [not_installed])
+    monkeypatch.setattr(reports.survey._cli, "select", lambda names: [not_installed])
     assert survey_cli.main(["--out", str(tmp_path)]) == 0
     for name in ("bench", "survey"):
         written = json.loads((tmp_path / f"{name}.json").read_text())
@@ -712,7 +711,7 @@ def test_with_one_compiler_nothing_is_said_of_differences(out: Path, quick: None
 def test_each_lessons_notes_are_shown_escaped_in_the_page_and_in_markdown(
     out: Path, quick: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reports.report._findings import LessonResult
+    from reports.report._model import LessonResult
 
     notes = ("It reads `=dup` where 1.6 reads `=copy`.", "<script>alert(1)</script> | [x](y)")
     lesson = LessonResult(

@@ -25,7 +25,7 @@ from reports.report._collect import collect_lessons
 from reports.report._ownership import ownership_graphs
 from reports.report._render import _md
 
-SCHEMA = Path(reports.__file__).with_name("report.schema.json")
+SCHEMA = Path(reports.report.__file__).with_name("report.schema.json")
 PICTURE = "data:image/svg+xml;base64,"
 ONE_PER_PROPERTY = frozenset({"untracked", "copying", "unchecked-cast", "leaky", "segfault"})
 """Mutants that cover every property (test_contract runs the whole catalogue)."""
@@ -357,7 +357,7 @@ def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
 
 
 def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> None:
-    from reports.report._findings import diagnosis_of as diagnosis
+    from reports.report._diagnosis import diagnosis_of as diagnosis
 
     assert diagnosis("the context was freed while stored: the store did not keep it.\n"
                      "The last reference was dropped at:\n    #0 in f x.py:1") == (
@@ -379,7 +379,7 @@ def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> Non
 def test_a_crashs_diagnosis_names_the_step_and_the_call_it_died_in() -> None:
     """A crash's detail (`refimpl.contract._isolated`) says what ended the worker on its
     first line and during which step on the next; the diagnosis keeps both, once."""
-    from reports.report._findings import diagnosis_of as diagnosis
+    from reports.report._diagnosis import diagnosis_of as diagnosis
 
     def crash(first: str, during: str) -> str:
         return (
@@ -541,7 +541,7 @@ def test_lessons_show_the_nim_they_start_from(built: tuple[Findings, Path]) -> N
 
 
 def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() -> None:
-    from reports.report._findings import native_verdict
+    from reports.report._native import native_verdict
 
     def cell(host: str, **what: object) -> dict[str, object]:
         return {"host": host, "exit_status": 0, "frame_line": "Frame: 120", **what}

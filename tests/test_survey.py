@@ -14,14 +14,16 @@ import pytest
 from hypothesis import settings
 
 import reports.survey as survey_cli
+import reports.survey._cli
+import reports.survey._run
 from refimpl.contract._check import factory_spec
-from reports.report._findings import Survey
 from reports.survey import (
     NOT_INSTALLED,
     REGISTRIES,
     VERDICTS,
     Outcome,
     Registry,
+    Survey,
     report,
     run_one,
     select,
@@ -222,7 +224,7 @@ def test_only_selects_by_name_prefix_or_library_and_refuses_the_unknown() -> Non
 def test_a_bad_argument_exits_2_with_one_line_before_any_work(
     argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setattr(survey_cli, "survey", _never_called)
+    monkeypatch.setattr(reports.survey._cli, "survey", _never_called)
     with pytest.raises(SystemExit) as exited:
         survey_cli.main(argv)
     assert exited.value.code == 2
@@ -234,7 +236,7 @@ def test_a_registry_the_contract_cannot_judge_exits_1_after_writing_the_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     error = replace(AGREES, status="error", found=None, note="TypeError: refused")
-    monkeypatch.setattr(survey_cli, "run_one", lambda registry: error)
+    monkeypatch.setattr(reports.survey._run, "run_one", lambda registry: error)
     assert survey_cli.main(["--only", "dict", "--out", str(tmp_path)]) == 1
     data = json.loads((tmp_path / "survey.json").read_text())
     assert data["summary"]["errors"] == 1
@@ -250,7 +252,9 @@ def test_dict_holds_for_real() -> None:
 def test_the_survey_of_weak_value_dictionary_finds_survival_and_writes_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setattr(survey_cli, "run_one", lambda registry: run_one(registry, settings=QUICK))
+    monkeypatch.setattr(
+        reports.survey._run, "run_one", lambda registry: run_one(registry, settings=QUICK)
+    )
     assert survey_cli.main(["--only", "weakref", "--out", str(tmp_path)]) == 0
     data = json.loads((tmp_path / "survey.json").read_text())
     (row,) = data["registries"]

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import io
 import json
 import os
-import platform
 import re
 import signal
 import statistics
@@ -47,8 +45,9 @@ from refimpl.support.cmdline import run_cli
 from reports.output import (
     DEFAULT_OUT,
     UnusableFolder,
+    machine_fields,
     output_folder,
-    project_commit,
+    provenance_fields,
     write_text_atomically,
 )
 from reports.output.measured import record_run
@@ -528,18 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MeasurementFailed as failed:
         print(f"{PROG}: {failed}\n{OUT_FILE} was left as it was", file=sys.stderr)
         return 1
-    commit, dirty = project_commit()
     result: dict[str, Any] = {
-        "schema": SCHEMA_VERSION,
-        "date": datetime.date.today().isoformat(),
-        "commit": commit,
-        "dirty": dirty,
-        "machine": {
-            "python": platform.python_version(),
-            "system": platform.system(),
-            "machine": platform.machine(),
-            "cores": os.cpu_count(),
-        },
+        **provenance_fields(SCHEMA_VERSION),
+        "machine": machine_fields(cores=os.cpu_count()),
         "load_average": {"before": before, "after": _load_average()},
         "command": f"{PROG} --quick" if args.quick else "make bench-fuzz",
         "quick": args.quick,

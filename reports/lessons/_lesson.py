@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from hypothesis import settings
 
+from refimpl.contract import run_contract
+from reports.native import toolchain_missing
+
 __all__ = [
     "REQUIRE_NATIVE",
     "ContractCheck",
@@ -31,8 +34,6 @@ def native_missing() -> str | None:
     """Why a lesson that needs the native toolchain (Nim and gcc) cannot run here, in one
     line, or `None` when it can. `NATIVE_NIM=none` hides the compilers, as on a machine
     without them (see `reports.native._nim`)."""
-    from reports.native import toolchain_missing
-
     return toolchain_missing()
 
 
@@ -119,8 +120,6 @@ class Lesson:
         A lesson that needs nim where there is none is not run (`not_run` says why),
         unless `$REQUIRE_NATIVE` is 1: then it fails, saying why.
         """
-        from refimpl.contract import run_contract
-
         prop: str | None = None
         steps: tuple[str, ...] = ()
         missing = native_missing() if self.needs_nim else None

@@ -4,11 +4,21 @@ the report)."""
 
 from __future__ import annotations
 
+import datetime
+import platform
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
-__all__ = ["DEFAULT_OUT", "ROOT", "commit_id", "project_commit"]
+__all__ = [
+    "DEFAULT_OUT",
+    "ROOT",
+    "commit_id",
+    "machine_fields",
+    "project_commit",
+    "provenance_fields",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 """The checkout this project runs from."""
@@ -41,3 +51,32 @@ def project_commit(root: Path = ROOT) -> tuple[str | None, bool | None]:
 def commit_id(value: object) -> str | None:
     """`value` when it is a git commit id (7 to 64 lowercase hex digits), else None."""
     return value if isinstance(value, str) and _COMMIT.fullmatch(value) else None
+
+
+def provenance_fields(schema: int) -> dict[str, Any]:
+    """What a measurement's JSON (bench.json, bench-fuzz.json, survey.json) starts with:
+    `{"schema": schema, "date": today (ISO 8601), "commit", "dirty"}`, the last two from
+    `project_commit` (both None without git).
+
+    >>> sorted(provenance_fields(1))
+    ['commit', 'date', 'dirty', 'schema']
+    """
+    commit, dirty = project_commit()
+    return {
+        "schema": schema,
+        "date": datetime.date.today().isoformat(),
+        "commit": commit,
+        "dirty": dirty,
+    }
+
+
+def machine_fields(**more: Any) -> dict[str, Any]:
+    """The machine a measurement ran on, as its JSON's `machine` records it: `python`
+    (the version), `system` and `machine` (`platform`'s words), then `more` (`cpu=...`,
+    `cores=...`), in that order."""
+    return {
+        "python": platform.python_version(),
+        "system": platform.system(),
+        "machine": platform.machine(),
+        **more,
+    }

@@ -2,8 +2,8 @@
 from one run of the contract on every implementation and both hosts."""
 
 from reports.report._build import FILES, build_report, collect, write_report
-from reports.report._findings import SCHEMA_VERSION, Findings
 from reports.report._junit import render_junit
+from reports.report._model import SCHEMA_VERSION, Findings
 from reports.report._render import render_html, render_json, render_markdown
 
 __all__ = [

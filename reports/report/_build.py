@@ -16,6 +16,9 @@ from typing import Any
 
 from hypothesis import settings as Settings
 
+import reports.bench
+import reports.native
+import reports.survey
 from refimpl.contract import PROPERTIES, load_profile
 from refimpl.support.collector import gc_collect
 from reports.output import DEFAULT_OUT, project_commit, write_texts_atomically
@@ -25,11 +28,13 @@ from reports.report._collect import (
     collect_sessions,
     environment,
 )
-from reports.report._findings import Findings, Survey, bench_from_json, native_from_json
 from reports.report._junit import render_junit
+from reports.report._model import Findings
 from reports.report._ownership import ownership_graphs
 from reports.report._plots import sessions_svg
 from reports.report._render import render_html, render_json, render_markdown
+from reports.report._validate import bench_from_json, native_from_json
+from reports.survey import Survey
 
 __all__ = [
     "DEFAULT_OUT",
@@ -234,10 +239,6 @@ def _shaped(name: str, data: dict[str, Any]) -> dict[str, Any] | Survey | str:
 def _extra_schemas() -> dict[str, int]:
     """The schema version of bench.json, native.json and survey.json that their writers
     write now."""
-    import reports.bench
-    import reports.native
-    import reports.survey
-
     return {
         "bench": reports.bench.SCHEMA_VERSION,
         "native": getattr(reports.native, "SCHEMA_VERSION", 1),

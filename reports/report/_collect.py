@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import redirect_stdout
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import objgraph
 from hypothesis import settings as Settings
@@ -29,10 +29,8 @@ from refimpl.contract import (
 )
 from refimpl.plugins import bundled_plugins
 from refimpl.support.collector import frozen_gc
-from reports.report._findings import Environment, Implementation, LessonResult, Session, Violation
-
-if TYPE_CHECKING:
-    from reports.lessons import Lesson
+from reports.lessons import LESSONS, Lesson
+from reports.report._model import Environment, Implementation, LessonResult, Session, Violation
 
 __all__ = [
     "collect_implementations",
@@ -244,8 +242,6 @@ def collect_lessons(
 ) -> list[LessonResult]:
     """Run every lesson (or those given) live, as `python -m reports.lessons` does. A
     lesson that cannot run here comes back with `not_run` saying why."""
-    from reports.lessons import LESSONS
-
     chosen = LESSONS if lessons is None else tuple(lessons)
     results = []
     for number, lesson in enumerate(chosen, 1):

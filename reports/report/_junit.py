@@ -37,7 +37,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 
-from reports.report._findings import Findings, Implementation, LessonResult, first_line
+from reports.output import first_line
+from reports.report._model import Findings, Implementation, LessonResult
 from reports.report._render import printable
 
 __all__ = ["NOT_APPLICABLE", "render_junit"]

@@ -35,7 +35,7 @@ import objgraph
 from broken_variant import BrokenHost, MemorySafetyViolation, UntrackedStore
 from refimpl import ContextStore, Host, PluginContextBase
 from refimpl.plugins import simple_counter
-from reports.report._findings import Graph
+from reports.report._model import Graph
 
 __all__ = [
     "ROLES",

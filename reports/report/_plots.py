@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.typing import RcKeyType
 
-from reports.report._findings import Session
+from reports.report._model import Session
 from reports.report._ownership import prefix_ids
 
 __all__ = ["MIN_FONT", "SIZE", "STYLES", "sessions_figure", "sessions_svg"]

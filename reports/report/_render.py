@@ -23,7 +23,8 @@ from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from reports.report._findings import SCHEMA_VERSION, Findings, Freshness
+from reports.report._freshness import Freshness
+from reports.report._model import SCHEMA_VERSION, Findings
 
 __all__ = [
     "printable",
