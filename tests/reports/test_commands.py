@@ -24,7 +24,7 @@ import reports.native as native_cli
 from reports.report import FILES, build_report, write_report
 from tests.report_samples import renders, report_in, tiny_findings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CLIS = {
     "python -m reports": reports_cli.main,
     "python -m reports.bench": bench_cli.main,

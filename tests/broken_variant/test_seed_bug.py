@@ -62,7 +62,7 @@ def test_untracked_store_loses_the_context_and_reports_use_after_free() -> None:
     assert "ERROR: SimulatedHeap: heap-use-after-free on address" in text
     assert "freed here:" in text
     assert "previously allocated here:" in text
-    assert "tests/test_broken_variant.py:" in text
+    assert "tests/broken_variant/test_seed_bug.py:" in text
 
 
 def test_use_after_free_is_a_memory_safety_violation_and_fatal() -> None:
