@@ -21,7 +21,7 @@ from broken_variant import (
     reuse_address,
 )
 from broken_variant._report import StackFrame, capture_stack
-from refimpl import ContextTypeError, PluginAPI, PluginContext
+from refimpl import ContextTypeError, PluginAPI, PluginContext, PluginModule
 from refimpl.plugins import bundled_plugins
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
@@ -215,3 +215,14 @@ def test_a_stack_of_harness_frames_alone_keeps_its_innermost() -> None:
     assert [(frame.function, frame.filename) for frame in out[0]] == [
         ("drive", "refimpl/contract/_machine.py")
     ]
+
+
+def test_the_broken_host_keeps_the_seeds_unscoped_api() -> None:
+    seen: list[object] = []
+    host = BrokenHost()
+    host.register_plugin(
+        PluginModule(
+            name="peeker", init=lambda api: seen.append(type(api).__name__ + ":" + str(api.owner))
+        )
+    )
+    assert seen == ["UncheckedPluginAPI:None"]
