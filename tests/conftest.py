@@ -92,8 +92,8 @@ SLOWEST_FILES = (
     "test_redis_database.py",
 )  # fmt: skip
 """The slowest test files by name (in whichever folder), slowest first (`--durations`;
-test_native.py on a cold build cache). They are started first, so that `--dist loadfile` on a few workers does not end
-with all but one of them idle."""
+test_native.py on a cold build cache). They are started first, so that `--dist loadfile`
+on a few workers does not end with all but one of them idle."""
 
 
 def _slowest_first(item: pytest.Item) -> int:
