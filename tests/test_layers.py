@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,7 @@ class Import:
     file: str
     line: int
     nested: bool
+    type_only: bool
 
 
 @dataclass(frozen=True)
@@ -90,20 +91,21 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _import_nodes(
-    node: ast.AST, nested: bool = False
-) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
-    """Each import statement under `node`, and whether it runs inside a function or class
-    body; imports under `if TYPE_CHECKING:` never run, and are left out."""
-    for child in ast.iter_child_nodes(node):
+    children: Iterable[ast.AST], nested: bool = False, type_only: bool = False
+) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool, bool]]:
+    """Each import statement among `children` and below, whether it runs inside a function
+    or class body, and whether it is for the type checker only (`if TYPE_CHECKING:`)."""
+    for child in children:
         if isinstance(child, ast.Import | ast.ImportFrom):
-            yield child, nested
+            yield child, nested, type_only
         elif isinstance(child, ast.If) and _is_type_checking(child.test):
-            for other in child.orelse:
-                yield from _import_nodes(ast.Module(body=[other], type_ignores=[]), nested)
-        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            yield from _import_nodes(child, True)
+            yield from _import_nodes(child.body, nested, True)
+            yield from _import_nodes(child.orelse, nested, type_only)
         else:
-            yield from _import_nodes(child, nested)
+            inner = nested or isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+            )
+            yield from _import_nodes(ast.iter_child_nodes(child), inner, type_only)
 
 
 def imports(module: Module, known: dict[str, Module], root: Path) -> list[Import]:
@@ -112,7 +114,7 @@ def imports(module: Module, known: dict[str, Module], root: Path) -> list[Import
     tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
     file = module.path.relative_to(root).as_posix()
     found = []
-    for node, nested in _import_nodes(tree):
+    for node, nested, type_only in _import_nodes(tree.body):
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -128,7 +130,7 @@ def imports(module: Module, known: dict[str, Module], root: Path) -> list[Import
                 targets.insert(0, base)
         for target in targets:
             if target.split(".")[0] in FLOORS:
-                found.append(Import(module.name, target, file, node.lineno, nested))
+                found.append(Import(module.name, target, file, node.lineno, nested, type_only))
     return found
 
 
@@ -208,15 +210,16 @@ def check_tree(root: Path) -> list[Violation]:
     for module in known.values():
         for found in imports(module, known, root):
             where = (found.file, found.line)
+            nested = found.nested and not found.type_only
             for rule, detail in (
                 (UPWARD, _upward(found)),
                 (PRIVATE, _private(found, known)),
-                (NESTED, f"{found.target} imported inside a function" if found.nested else None),
+                (NESTED, f"{found.target} imported inside a function" if nested else None),
             ):
                 if detail is not None:
                     violations.append(Violation(*where, rule, detail))
             start, end = unit(found.importer, known), unit(found.target, known)
-            if start != end:
+            if start != end and not found.type_only:  # a type-only import runs nothing
                 edges.setdefault(start, {}).setdefault(end, found)
     for cycle in _cycles(edges):
         first = edges[cycle[0]][cycle[1]]
@@ -254,8 +257,9 @@ CLEAN = {
     "refimpl/_store.py": "import refimpl._names\n",
     "refimpl/_names.py": "",
     "refimpl/contract/_check.py": "from refimpl.contract import _machine\nimport refimpl._names\n",
-    "refimpl/contract/_machine.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-    "    from reports.report import x\n",
+    "refimpl/contract/_machine.py": "import refimpl.support.run\n",
+    "refimpl/support/run.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+    "    from refimpl.contract import Violation\n",  # type-only: runs nothing, so no cycle
     "broken_variant/_host.py": "from refimpl import ContextStore\nfrom . import _heap\n",
     "broken_variant/_heap.py": "",
     "reports/output/files.py": "import os\n",
@@ -278,8 +282,16 @@ def test_a_tree_that_keeps_every_rule_is_reported_clean(tmp_path: Path) -> None:
         ("broken_variant/_host.py", "from reports.output import files\n", "floor reports"),
         ("reports/survey/__init__.py", "import reports.report\n", "only reports.report"),
         ("reports/output/files.py", "from reports import survey\n", "bottom of reports"),
+        ("refimpl/_names.py", "if TYPE_CHECKING:\n    import reports\n", "floor reports"),
     ],
-    ids=["refimpl-broken", "refimpl-reports", "broken-reports", "survey-report", "output-survey"],
+    ids=[
+        "refimpl-broken",
+        "refimpl-reports",
+        "broken-reports",
+        "survey-report",
+        "output-survey",
+        "type-only",
+    ],
 )
 def test_an_upward_import_is_reported_at_its_line(
     tmp_path: Path, file: str, source: str, words: str
