@@ -89,9 +89,9 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 test: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile
 
-## stress: the hardening tests with the long thread run (8 threads x 20 000 operations)
+## stress: the thread tests with the long run (8 threads x 20 000 operations each)
 stress: $(STAMP)
-	STRESS_OPERATIONS=20000 $(PY) -m pytest tests/test_hardening.py
+	STRESS_OPERATIONS=20000 $(PY) -m pytest tests/refimpl/test_threads.py
 
 ## native: the seed's Nim hosts, broken and fixed, x orc/arc x 4 checkers, per Nim compiler; writes reports/out/native.json
 native: $(STAMP)
@@ -99,7 +99,7 @@ native: $(STAMP)
 
 ## fuzz: the contract with the 'deep' profile (5000 examples), then the mutant table
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto --dist loadfile tests/test_contract.py
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -n auto --dist loadfile tests/refimpl/contract/test_contract.py
 	HYPOTHESIS_PROFILE=deep $(PY) -m reports.catalogue
 
 ## bench: store, frame-loop, memory and harness benchmarks, side by side; writes reports/out/bench.json

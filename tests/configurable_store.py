@@ -1,5 +1,7 @@
 """A store module a caller configures before the contract runs: by a module attribute, an
-environment variable or an object's attribute (see `tests/test_caller_state.py`)."""
+environment variable or an object's attribute (see
+`tests/refimpl/contract/test_caller_state.py`). It stays at tests/: fresh processes import
+it as `tests.configurable_store`."""
 
 from __future__ import annotations
 

@@ -86,14 +86,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 SLOWEST_FILES = (
-    "test_contract.py", "test_native.py", "test_pytest_plugin.py", "test_reports.py",
-    "test_report_cli.py", "test_lessons.py", "test_isolation.py", "test_cli.py",
-    "test_browser.py", "test_install.py", "test_report_escaping.py", "test_database.py",
+    "test_contract.py", "test_native.py", "test_pytest_plugin.py", "test_report.py",
+    "test_commands.py", "test_lessons.py", "test_isolation.py", "test_run_command.py",
+    "test_browser.py", "test_install.py", "test_escaping.py", "test_database.py",
     "test_redis_database.py",
 )  # fmt: skip
-"""The slowest test files, slowest first (`--durations`; test_native.py on a cold build
-cache). They are started first, so that `--dist loadfile` on a few workers does not end
-with all but one of them idle."""
+"""The slowest test files by name (in whichever folder), slowest first (`--durations`;
+test_native.py on a cold build cache). They are started first, so that `--dist loadfile`
+on a few workers does not end with all but one of them idle."""
 
 
 def _slowest_first(item: pytest.Item) -> int:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "reports" / "out"
 WIDTHS = {420: 900, 1400: 1000}
 """Viewport width (a phone, a desktop) and the height of the first screen."""

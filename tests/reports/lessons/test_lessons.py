@@ -141,7 +141,7 @@ def test_a_command_leaves_nothing_in_the_directory_it_is_run_from(tmp_path: Path
 def _ci_run(tmp_path: Path, *, gcc: bool) -> subprocess.CompletedProcess[str]:
     """.ci/run on Linux x86_64 (a stand-in `uname`), without apt-get or chromium, with or
     without a `gcc` on PATH; a stand-in `make` prints the REQUIRE_NATIVE it was given."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[3]
     stubs = tmp_path / "bin"
     stubs.mkdir()
     commands = {

@@ -5,7 +5,9 @@ granted one) is released exactly once, and every API handed out is closed for go
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from refimpl import (
     ContextStore,
+    ContextTypeError,
     Host,
     KeyEvent,
     PluginAPI,
@@ -23,8 +26,12 @@ from refimpl import (
     PluginContextBase,
     PluginModule,
 )
+from refimpl.plugins import frame_log, simple_counter
+from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
+from refimpl.support.collector import gc_collect
 
+STATE_TYPES: tuple[type, ...] = (CounterState, FrameLog)
 PHASES = ("init", "update", "render", "handle_event", "shutdown")
 PROCESS_EXITS = (KeyboardInterrupt, SystemExit)
 CONTAINED = (RuntimeError, GeneratorExit, asyncio.CancelledError)
@@ -355,3 +362,148 @@ def test_a_call_under_way_at_shutdown_takes_back_what_it_stored() -> None:
     [refused] = outcome
     assert isinstance(refused, RuntimeError), f"the kept API answered {refused!r}"
     assert store.names() == [], "a call under way at shutdown left its context stored"
+
+
+# -- a faulty plugin is contained ----------------------------------------------------------
+
+
+def _faulty(phase: str) -> PluginModule:
+    def explode(*args: object) -> None:
+        raise RuntimeError(f"{phase} exploded")
+
+    def init(api: PluginAPI) -> None:
+        api.set_context("faulty", CounterState())
+
+    callbacks: dict[str, Any] = {"init": init, phase: explode}
+    return PluginModule(name="faulty", **callbacks)
+
+
+@pytest.mark.parametrize("phase", ["init", "update", "render", "handle_event", "shutdown"])
+def test_a_faulty_plugin_is_disabled_and_the_others_keep_their_state(phase: str) -> None:
+    store = ContextStore()
+    host = Host(store)
+    host.register_plugin(simple_counter.make_plugin())
+    host.register_plugin(_faulty(phase))
+    host.register_plugin(frame_log.make_plugin())
+    host.run(frames=5)
+    host.dispatch_event(KeyEvent("x"))
+    summary = host.run(frames=5)
+    contexts = [weakref.ref(store.get_plugin_data(n)) for n in store.names()]
+    host.shutdown()
+    if phase != "shutdown":
+        assert summary.failed == ("faulty",)
+        assert host.screen_text().splitlines()[0] == "Frame: 10"
+    [failure] = host.failures
+    assert (failure.plugin, failure.phase) == ("faulty", phase)
+    assert f"RuntimeError: {phase} exploded" in failure.traceback
+    gc_collect()
+    assert store.names() == [], "shutdown released every context, faulty plugin's too"
+    assert all(ref() is None for ref in contexts), "each context was released"
+
+
+def test_a_plugin_failing_in_shutdown_does_not_stop_the_others_shutdown() -> None:
+    closed: list[str] = []
+    host = Host()
+    host.register_plugin(_faulty("shutdown"))
+    host.register_plugin(PluginModule(name="after", shutdown=lambda api: closed.append("after")))
+    host.shutdown()
+    assert closed == ["after"]
+
+
+# -- each context released exactly once ----------------------------------------------------
+
+
+class ReleaseSpy:
+    """A store (the fixed one inside) that notes each context entering and leaving it.
+
+    `entered` holds a weakref to every context stored, in order; `left` names, for each
+    context that left, its index in `entered` and how (`removed` or `replaced`);
+    `remove_calls` lists every `remove_plugin_data` call, found or not. Storing the
+    object already stored under a name changes nothing and is no entry.
+    """
+
+    def __init__(self) -> None:
+        self.inner = ContextStore()
+        self.entered: list[weakref.ref[PluginContextBase]] = []
+        self.left: list[tuple[int, str]] = []
+        self.remove_calls: list[str] = []
+        self._stored: dict[str, int] = {}  # name -> index in entered
+
+    def _enter(self, name: str, data: PluginContextBase) -> None:
+        self._stored[name] = len(self.entered)
+        self.entered.append(weakref.ref(data))
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        old = self.inner.get_plugin_data(name)
+        self.inner.set_plugin_data(name, data)
+        if old is not data:
+            if old is not None:
+                self.left.append((self._stored.pop(name), "replaced"))
+            self._enter(name, data)
+
+    def setdefault_plugin_data(self, name: str, data: PluginContextBase) -> PluginContextBase:
+        kept = self.inner.setdefault_plugin_data(name, data)
+        if kept is data:
+            self._enter(name, data)
+        return kept
+
+    def get_plugin_data(self, name: str) -> PluginContextBase | None:
+        return self.inner.get_plugin_data(name)
+
+    def remove_plugin_data(self, name: str) -> None:
+        self.remove_calls.append(name)
+        found = self.inner.get_plugin_data(name)
+        self.inner.remove_plugin_data(name)
+        if found is not None:
+            self.left.append((self._stored.pop(name), "removed"))
+
+
+def _drive(api: PluginAPI, spy: ReleaseSpy, steps: int) -> None:
+    """Make `steps` seeded API calls, checking after each what left the store; then remove
+    every name. Holds the contexts it knows only until it returns."""
+    rng = random.Random(7)  # seeded: every run makes the same calls
+    model: dict[str, PluginContextBase] = {}
+    for step in range(steps):
+        name, action, state_type = rng.choice("abc"), rng.random(), rng.choice(STATE_TYPES)
+        left, removes = len(spy.left), len(spy.remove_calls)
+        leaving: list[tuple[PluginContextBase, str]] = []
+        if action < 0.25:
+            if name in model:
+                leaving.append((model[name], "replaced"))
+            model[name] = api.set_context(name, state_type())
+        elif action < 0.6:
+            stored = model.get(name)
+            if stored is None or isinstance(stored.data, state_type):  # type: ignore[attr-defined]  # every context here is a PluginContext
+                model[name] = api.get_context(name, state_type)
+            else:
+                with pytest.raises(ContextTypeError):
+                    api.get_context(name, state_type)
+        elif action < 0.8:
+            assert api.get_plugin_data(name) is model.get(name), f"step {step}: no-stale"
+        else:
+            if name in model:
+                leaving.append((model.pop(name), "removed"))
+            api.remove_plugin_data(name)
+        gone = [(spy.entered[index](), how) for index, how in spy.left[left:]]
+        assert len(gone) == len(leaving), f"step {step}: {gone} left the store, not {leaving}"
+        assert all(g is c and h == w for (g, h), (c, w) in zip(gone, leaving, strict=True))
+        expected_removes = [name] if action >= 0.8 else []
+        assert spy.remove_calls[removes:] == expected_removes, f"step {step}: store removes"
+    for name in model:
+        api.remove_plugin_data(name)
+
+
+def test_each_context_leaves_the_store_once_and_only_when_removed_or_replaced() -> None:
+    """Six hundred seeded API calls on three names (set_context, get_context of the right
+    type, of the wrong type and with nothing stored, get_plugin_data, remove), then every
+    name removed: after each call, the contexts that left the store are exactly the one
+    it removed or replaced, if any, and the API called the store's remove once for a
+    remove and never otherwise; at the end every context stored left exactly once and,
+    referenced nowhere else, was collected."""
+    spy = ReleaseSpy()
+    _drive(PluginAPI(spy), spy, steps=600)
+    gc_collect()  # a context in a reference cycle is freed only by the collector
+    times = Counter(index for index, _ in spy.left)
+    assert sorted(times) == list(range(len(spy.entered))), "released: one never left"
+    assert set(times.values()) == {1}, "released exactly once"
+    assert all(ref() is None for ref in spy.entered), "released: a context left yet is alive"

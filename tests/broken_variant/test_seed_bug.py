@@ -21,7 +21,7 @@ from broken_variant import (
     reuse_address,
 )
 from broken_variant._report import StackFrame, capture_stack
-from refimpl import ContextTypeError, PluginAPI, PluginContext
+from refimpl import ContextTypeError, PluginAPI, PluginContext, PluginModule
 from refimpl.plugins import bundled_plugins
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
@@ -62,7 +62,7 @@ def test_untracked_store_loses_the_context_and_reports_use_after_free() -> None:
     assert "ERROR: SimulatedHeap: heap-use-after-free on address" in text
     assert "freed here:" in text
     assert "previously allocated here:" in text
-    assert "tests/test_broken_variant.py:" in text
+    assert "tests/broken_variant/test_seed_bug.py:" in text
 
 
 def test_use_after_free_is_a_memory_safety_violation_and_fatal() -> None:
@@ -215,3 +215,14 @@ def test_a_stack_of_harness_frames_alone_keeps_its_innermost() -> None:
     assert [(frame.function, frame.filename) for frame in out[0]] == [
         ("drive", "refimpl/contract/_machine.py")
     ]
+
+
+def test_the_broken_host_keeps_the_seeds_unscoped_api() -> None:
+    seen: list[object] = []
+    host = BrokenHost()
+    host.register_plugin(
+        PluginModule(
+            name="peeker", init=lambda api: seen.append(type(api).__name__ + ":" + str(api.owner))
+        )
+    )
+    assert seen == ["UncheckedPluginAPI:None"]

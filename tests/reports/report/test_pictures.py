@@ -37,7 +37,7 @@ SESSIONS = [
     Session("weakref", "refimpl.Host on a weakref store", list(range(61)), [0] * 61,
             [None] + [0] * 60, "ran 60 frames; the screen reads 'Frame: 0'"),
 ]  # fmt: skip
-"""The sessions as the report's hosts run them (tests/test_reports.py runs the real ones)."""
+"""The sessions as the report's hosts run them (test_report.py runs the real ones)."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""`python -m refimpl run` and `python -m broken_variant run` under hostile conditions: numbers
-that are not finite, a reader that has gone, and Ctrl-C."""
+"""`python -m refimpl run` and `python -m broken_variant run`: the fixed host exits 0, the
+broken one crashes with 139; and under hostile conditions: bad arguments, numbers that are
+not finite, a reader that has gone, and Ctrl-C."""
 
 from __future__ import annotations
 
@@ -18,6 +19,42 @@ def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=60
     )
+
+
+def test_fixed_host_runs_two_seconds_and_prints_its_final_screen() -> None:
+    result = run_module("refimpl", "run", "--seconds", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Frame: 120"
+
+
+def test_broken_host_crashes_with_a_use_after_free_report_and_exit_139() -> None:
+    result = run_module("broken_variant", "run", "--seconds", "2")
+    assert result.returncode == 139
+    assert "ERROR: SimulatedHeap: heap-use-after-free on address 0x" in result.stderr
+    assert "via the pointer stored for plugin 'simple_counter'" in result.stderr
+    assert "Frame: 120" not in result.stdout
+
+
+def test_broken_host_shutdown_without_frames_is_a_double_free() -> None:
+    result = run_module("broken_variant", "run", "--frames", "0")
+    assert result.returncode == 139
+    assert "ERROR: SimulatedHeap: attempting double-free on 0x" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--frames", "-3"], "argument --frames: '-3' is negative"),
+        (["run", "--seconds", "soon"], "argument --seconds: 'soon' is not a float"),
+        (["run", "--fps", "0"], "argument --fps: must be positive"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> None:
+    result = run_module("refimpl", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("module", ["refimpl", "broken_variant"])

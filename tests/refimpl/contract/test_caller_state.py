@@ -26,7 +26,7 @@ from refimpl.contract import run_contract
 from refimpl.contract._check import factory_spec
 from tests import configurable_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 FEW = settings(max_examples=30, derandomize=True, database=None, deadline=None)
 
 

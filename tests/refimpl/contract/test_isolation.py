@@ -37,7 +37,7 @@ from refimpl.contract._supervisor import (
 )
 from refimpl.contract._worker import CLOSING, DAMAGED
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 FEW = settings(max_examples=10, stateful_step_count=4, derandomize=True, database=None)
 
 
@@ -100,7 +100,7 @@ def test_an_error_the_contract_cannot_judge_shows_the_stores_frames_only() -> No
     assert run.violation.property == "crash", run.violation
     detail = run.violation.detail
     assert "in remove_plugin_data\n    raise SystemExit(3)\nSystemExit: 3" in detail, detail
-    assert "refimpl/contract/" not in detail
+    assert CONTRACT_DIR not in detail  # the harness (this test file has its path, not its dir)
     assert "hypothesis" not in detail
 
 
@@ -301,7 +301,7 @@ def test_a_store_that_crashes_as_it_is_closed_tells_a_story_ending_in_the_close(
     assert violation.property == "crash", violation
     assert violation.steps[-1] == CLOSE_LINE
     assert "during the store's close(), after step " in violation.detail
-    given = "from tests.test_isolation import CloseSegfaultStore as factory"
+    given = "from tests.refimpl.contract.test_isolation import CloseSegfaultStore as factory"
     replayed = subprocess.run(
         [sys.executable, "-c", "\n".join([given, *violation.steps])], cwd=ROOT,
         capture_output=True, timeout=60, check=False,
@@ -394,7 +394,7 @@ def test_a_factory_that_dies_on_its_second_call_gets_a_story_that_calls_it_twice
     assert violation.property == "crash", violation
     assert "exited with status 5" in violation.detail
     assert violation.steps[-1].startswith("state.second_store()"), violation.steps
-    given = "from tests.test_isolation import second_call_exits as factory"
+    given = "from tests.refimpl.contract.test_isolation import second_call_exits as factory"
     replayed = subprocess.run(
         [sys.executable, "-c", "\n".join([given, *violation.steps])], cwd=ROOT,
         capture_output=True, timeout=60, check=False,

@@ -158,7 +158,7 @@ def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
 ) -> None:
     """A suite per implementation: a fixed one has a case per property, named for its
     promise; a mutant one case, named for what happened; then a case per lesson. A green
-    run has no failing case (tests/test_junit.py checks each outcome and count)."""
+    run has no failing case (tests/reports/report/test_junit.py checks each outcome and count)."""
     findings, out = built
     root = ElementTree.parse(out / "junit.xml").getroot()
     cases = {
@@ -294,7 +294,7 @@ def _stable(data: Any) -> Any:
 def test_two_runs_give_the_same_json_apart_from_timings(tmp_path: Path) -> None:
     """Not `id-dedup`: it loses a context only when CPython happens to give a new one a
     freed address, and where that happens shifts with Hypothesis's own allocations, which
-    vary run to run; its verdict is stable (tests/test_catalogue.py), its story is not."""
+    vary run to run; its verdict is stable (tests/reports/test_catalogue.py), its story is not."""
     runs = []
     for number in (1, 2):  # side by side, each in its own folder, with the same command
         (tmp_path / f"run{number}").mkdir()

@@ -30,7 +30,7 @@ REQUIRED = "REQUIRE_REDIS"
 SERVER = "redis-server"
 START_SECONDS = 10.0
 """How long a started server has to answer PING."""
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[3]
 BROKEN = "broken_variant.deep:make_third"
 """A store that loses the others' contexts at every third removal: a search takes hundreds
 of examples to find it (the `ci` profile about 1400, ~10 s), a replay of its saved failure

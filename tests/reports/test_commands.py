@@ -1,5 +1,6 @@
-"""`python -m reports` and `python -m reports.bench`: a bad argument is one line (exit 2)
-before any work, a closed pipe ends quietly, a disk that refuses a write is one line."""
+"""`python -m reports`, `python -m reports.bench` and `python -m reports.native`: a bad
+argument is one line (exit 2) before any work, a missing toolchain is one line, a closed
+pipe ends quietly, a disk that refuses a write is one line."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import reports.native as native_cli
 from reports.report import FILES, build_report, write_report
 from tests.report_samples import renders, report_in, tiny_findings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CLIS = {
     "python -m reports": reports_cli.main,
     "python -m reports.bench": bench_cli.main,
@@ -61,6 +62,87 @@ def _refusal(
     assert lines[0].startswith("usage: "), lines
     assert [line for line in lines if ": error: " in line] == lines[-1:], lines
     return lines[-1]
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-examples", "0"], "argument --max-examples: '0' must be at least 1"),
+        (["--frames", "many"], "argument --frames: 'many' is not an integer"),
+        (["--only", "nope"], "argument --only: unknown mutant 'nope'; choose from"),
+        (["--out", "/dev/null"], "argument --out: '/dev/null' is not a folder"),
+    ],
+)
+def test_report_builder_refuses_bad_arguments_in_one_line(args: list[str], message: str) -> None:
+    result = run_module("reports", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-time", "nan"], "argument --max-time: 'nan' is not a finite number"),
+        (["--out", "/dev/null"], "argument --out: '/dev/null' is not a folder"),
+    ],
+)
+def test_bench_refuses_bad_arguments_in_one_line_before_any_benchmark(
+    args: list[str], message: str
+) -> None:
+    result = run_module("reports.bench", *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"python -m reports.bench: error: {message}"
+    assert "bench: timing" not in result.stderr, "refused before the benchmarks"
+
+
+@pytest.mark.parametrize(
+    ("hidden", "message"),
+    [("compiler", "NIM_HIDDEN"), ("gcc", "GCC_MISSING")],
+)
+def test_native_driver_without_its_toolchain_exits_2_with_one_line(
+    hidden: str, message: str
+) -> None:
+    import reports.native
+
+    env = {**os.environ, "NATIVE_NIM": "none"} if hidden == "compiler" else {"PATH": "/nonexistent"}
+    result = subprocess.run(
+        [sys.executable, "-m", "reports.native"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == getattr(reports.native, message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--frames", "nan"], "argument --frames: 'nan' is not an integer"),
+        (["--timeout", "inf"], "argument --timeout: 'inf' is not a finite number"),
+        (["--jobs", "0"], "argument --jobs: '0' must be at least 1"),
+        (["--out", "/dev/null"], "argument --out: '/dev/null' is not a folder"),
+    ],
+)
+def test_native_driver_refuses_bad_arguments_in_one_line_before_any_work(
+    args: list[str], message: str
+) -> None:
+    from reports.native import NIM_HIDDEN, NIM_MISSING
+
+    result = run_module("reports.native", *args)
+    assert result.returncode == 2
+    assert message in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    for missing in (NIM_MISSING, NIM_HIDDEN):
+        assert missing not in result.stderr, "refused before looking for a compiler"
 
 
 def _read_only(path: Path) -> Path:

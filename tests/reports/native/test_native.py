@@ -48,7 +48,7 @@ from reports.native._crash import Abort, Symbol, parse_abort, parse_asan, parse_
 from reports.native._nim import _compile, _open_lock
 from reports.report._build import read_extra
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 native = pytest.mark.native
 RUNS: dict[str, tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = {
     "broken": ("broken", "orc", "nim", (), ()),
@@ -369,8 +369,8 @@ def _pytest(args: Sequence[str], **env: str) -> subprocess.CompletedProcess[str]
 
 # One native test and one that needs no compiler, run in a fresh pytest.
 TWO_TESTS = [
-    "tests/test_native.py::test_broken_orc_build_crashes_with_a_segfault",
-    "tests/test_native.py::test_a_nim_traceback_alone_is_no_abort_message",
+    "tests/reports/native/test_native.py::test_broken_orc_build_crashes_with_a_segfault",
+    "tests/reports/native/test_native.py::test_a_nim_traceback_alone_is_no_abort_message",
 ]
 
 

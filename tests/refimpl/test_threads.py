@@ -8,6 +8,8 @@ lines while the others run whole operations. A check-then-act sequence is then c
 in the act in a large share of the trials (measured: see each test), so a test that
 runs a couple of hundred trials goes red on every run when one is introduced. The
 operations each thread makes are seeded; the interleaving is the scheduler's.
+
+`make stress` runs the last test longer (STRESS_OPERATIONS=20000 per thread).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import os
 import random
 import sys
 import threading
@@ -121,7 +124,7 @@ def ticket(context: PluginContextBase) -> int:
     return cast(Ticket, getattr(context, "data", None)).number
 
 
-# -- 1. the lazy default: created once, whoever asks first -----------------------------------
+# -- 1. the lazy default: created once, whoever asks first ---------------------------------
 
 TRIALS = 200
 RACERS = 4
@@ -191,7 +194,7 @@ def test_threads_storing_a_default_directly_all_get_the_one_stored() -> None:
                 )
 
 
-# -- 2. the same names, written, read and removed at once ------------------------------------
+# -- 2. the same names, written, read and removed at once ----------------------------------
 
 ROUNDS = 20
 WRITERS = 3
@@ -365,3 +368,58 @@ def test_threads_on_the_same_names_while_one_removes_lose_nothing_and_leak_nothi
         store.remove_plugin_data(name)
     gc_collect()
     assert all(ref() is None for ref in stored), "released: a removed context is alive"
+
+
+# -- many threads on names of their own, long (`make stress`) ------------------------------
+
+
+STRESS_THREADS = 8
+STRESS_OPERATIONS = int(os.environ.get("STRESS_OPERATIONS", "2000"))
+"""Operations per thread in the long run: `make stress` sets 20 000."""
+
+
+def _worker(
+    store: ContextStore,
+    number: int,
+    barrier: threading.Barrier,
+    results: dict[int, tuple[dict[str, object], list[weakref.ref[Any]]]],
+) -> None:
+    rng = random.Random(number)  # seeded: every run does the same operations
+    names = [f"t{number}-{i}" for i in range(4)]
+    model: dict[str, object] = {}
+    retired: list[weakref.ref[Any]] = []
+    barrier.wait()
+    for _ in range(STRESS_OPERATIONS):
+        name, action = rng.choice(names), rng.random()
+        if action < 0.4:
+            if name in model:
+                retired.append(weakref.ref(model[name]))
+            model[name] = PluginContext[int](name, rng.randrange(100))
+            store.set_plugin_data(name, model[name])  # type: ignore[arg-type]
+        elif action < 0.8:
+            assert store.get_plugin_data(name) is model.get(name), "no-stale, under threads"
+        elif name in model:
+            retired.append(weakref.ref(model.pop(name)))
+            store.remove_plugin_data(name)
+    results[number] = (model, retired)
+
+
+def test_threads_storing_replacing_fetching_and_removing_lose_nothing() -> None:
+    store = ContextStore()
+    barrier = threading.Barrier(STRESS_THREADS)
+    results: dict[int, tuple[dict[str, object], list[weakref.ref[Any]]]] = {}
+    threads = [
+        threading.Thread(target=_worker, args=(store, n, barrier, results))
+        for n in range(STRESS_THREADS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == STRESS_THREADS, "a worker failed or hung"
+    expected = {name: context for model, _ in results.values() for name, context in model.items()}
+    assert {n: store.get_plugin_data(n) for n in store.names()} == expected, "lost or stale"
+    retired = [ref for _, refs in results.values() for ref in refs]
+    del results, expected
+    gc_collect()
+    assert all(ref() is None for ref in retired), "a replaced or removed context leaked"

@@ -28,7 +28,7 @@ from reports.output import LOCK_FILE
 from reports.report import FILES, Findings, build_report, write_report
 from tests.report_samples import renders, report_in, tiny_findings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 Snapshot = dict[str, tuple[object, ...]]
 
 
