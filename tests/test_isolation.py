@@ -28,7 +28,7 @@ from refimpl.contract import (
 )
 from refimpl.contract._evidence import CONTRACT_DIR
 from refimpl.contract._isolated import CLOSE_LINE
-from refimpl.contract._machine import NAMES
+from refimpl.contract._names import NAMES
 from refimpl.contract._supervisor import (
     Died,
     Worker,

@@ -21,7 +21,8 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from refimpl.contract._database import StoreKeyed, primary_only, store_key
 from refimpl.contract._isolated import IsolatedMachine
-from refimpl.contract._machine import NAMES_DEFAULT, ContractMachine, name_list
+from refimpl.contract._machine import ContractMachine
+from refimpl.contract._names import NAMES_DEFAULT, name_list
 from refimpl.contract._profiles import private_storage, without_default_database
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import PROPERTIES, ContractViolation

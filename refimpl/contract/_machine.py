@@ -9,16 +9,14 @@ import pickle
 import sys
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, NoReturn
 
 from hypothesis import reject
-from hypothesis import strategies as st
 from hypothesis.control import current_build_context, currently_in_test_context
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from refimpl._api import PluginAPI
 from refimpl._context import (
@@ -29,12 +27,12 @@ from refimpl._context import (
     type_label,
 )
 from refimpl.contract._evidence import describe, describe_bare, describe_error, held_by, where
+from refimpl.contract._names import NAMES, fresh
 from refimpl.contract._probe import probe
+from refimpl.contract._rules import ContractRules
 from refimpl.contract._states import (
     ALL_STATE_TYPES,
     CONTEXT_CLASSES,
-    GENERIC_SIBLINGS,
-    GENERIC_STATE_TYPES,
     STATE_TYPES,
     change_state,
     make_state,
@@ -46,116 +44,18 @@ from refimpl.support.cmdline import raise_if_interrupted
 from refimpl.support.collector import gc_collect
 from refimpl.support.reuse import reuse_address
 
-__all__ = ["LOOKALIKES", "NAMES", "PICKED", "ContractMachine", "StepChoices", "fresh", "name_list"]
+__all__ = ["ContractMachine"]
 
-NAMES_DEFAULT = 8
-"""How many plugin names the contract stores under unless told (`names=`): enough to
-overflow a bounded cache that a registry might be mistaken for."""
-PICKED = ("a", "b", "c")
-"""The names most steps pick from, so that names are stored again, replaced and removed;
-`store_all` reaches the others."""
 RECYCLE = 256
 """How many contexts `recycle` may allocate to land one on a freed address."""
-MAX_NAMES = 1000
 
 
-def name_list(count: object) -> tuple[str, ...]:
-    """The first `count` plugin names: `a` ... `z`, then `n26`, `n27`, ..."""
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_NAMES:
-        raise ValueError(f"names must be a whole number from 1 to {MAX_NAMES}, got {count!r}")
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    return tuple(letters[i] if i < len(letters) else f"n{i}" for i in range(count))
+@dataclass(frozen=True, slots=True)
+class Wrong:
+    """What a step's own call into the target answered wrong, judged with the step."""
 
-
-NAMES = name_list(NAMES_DEFAULT)
-"""The plugin names the contract stores under by default."""
-
-LOOKALIKES: tuple[tuple[str, str], ...] = (
-    ("Tally", "tally"),  # case
-    ("tally ", "tally"),  # surrounding whitespace
-    ("tally  log", "tally log"),  # inner whitespace
-    ("\u00e9", "e\u0301"),  # Unicode normal form: NFC and NFD
-    ("tally2", "tally"),  # a trailing number, as a version suffix
-)
-"""Pairs of plugin names, each a valid name (`check_name`), that differ only as a registry
-might normalise them away: a store that folds them into one key gives two plugins one
-context."""
-
-
-def fresh(name: str) -> str:
-    """An equal copy of `name` that is another object wherever CPython allows (a name of
-    two characters or more), made anew at every call into the code under test: a store
-    that compares names by identity (`is`) fails the same way in the worker, whose names
-    were unpickled, and in a replay, whose names are literals."""
-    return str(name.encode("utf-8", "surrogatepass"), "utf-8", "surrogatepass")
-
-
-name_picks = st.sampled_from(PICKED)
-state_keys = st.sampled_from(tuple(STATE_TYPES))
-generic_keys = st.sampled_from(tuple(GENERIC_STATE_TYPES))
-lookalike_pairs = st.sampled_from(LOOKALIKES)
-seeds = st.integers(min_value=0, max_value=3)
-# "kept" first: Hypothesis shrinks each value towards it, so a story often drops outside
-# references with an explicit `drop_refs` step, which reads better. Not always: a story
-# of one step that never kept the context is as short, and which of them the shrinker
-# ends on depends on its search (the profile, the seed). Judge a story by replaying it.
-keeps = st.sampled_from((True, False))
-
-
-def api_only(machine: Any) -> bool:
-    """The rule drives an API's own typed calls: not applicable to a bare store."""
-    return bool(machine.mode == "api")
-
-
-def able(ability: str) -> Callable[[Any], bool]:
-    """A precondition: the target can do `ability` (see `refimpl.contract._target.abilities`)."""
-
-    def can(machine: Any) -> bool:
-        return ability in abilities(machine.terms)
-
-    can.__name__ = f"can_{ability}"
-    return can
-
-
-class StepChoices:
-    """How a rule's drawn arguments become the step it runs. The choices depend only on
-    which names the model holds, so the machine that runs the steps and the one that
-    draws them for a worker (`IsolatedMachine`) share them here and cannot drift apart."""
-
-    names: ClassVar[tuple[str, ...]] = NAMES
-    model: Mapping[str, object]
-
-    @property
-    def picked(self) -> tuple[str, ...]:
-        """The names most rules pick from: `PICKED`, as far as `names` reaches."""
-        return tuple(n for n in PICKED if n in self.names) or self.names[:1]
-
-    def _pick(self, name: str) -> str:
-        return name if name in self.picked else self.picked[ord(name[0]) % len(self.picked)]
-
-    def _pick_stored(self, name: str) -> str:
-        return name if name in self.model else sorted(self.model)[0]
-
-    def _pick_empty(self, name: str) -> str:
-        """`name` if it holds nothing, else the first picked name that holds nothing."""
-        name = self._pick(name)
-        empty = (n for n in self.picked if n not in self.model)
-        return name if name not in self.model else next(empty)
-
-    def _free(self) -> tuple[str, ...]:
-        """The names that hold nothing, as many as `names` leaves room for (a look-alike
-        name stored counts against it: a bounded cache is given `names` of room)."""
-        free = tuple(n for n in self.names if n not in self.model)
-        return free[: len(self.names) - len(self.model)]
-
-    def _has_room(self, count: int) -> bool:
-        """Whether `count` names outside `names` can be stored and still, with every name
-        stored and every picked one, no more than `names` are held: a bounded cache given
-        `names` of room is never overfilled by the look-alikes."""
-        return len(set(self.model) | set(self.picked)) + count <= len(self.names)
-
-    def _has_empty_pick(self) -> bool:
-        return any(n not in self.model for n in self.picked)
+    stale: str | None = None
+    downcast: str | None = None
 
 
 class _Noise:
@@ -194,7 +94,7 @@ class _Expected:
         )
 
 
-class ContractMachine(StepChoices, RuleBasedStateMachine):
+class ContractMachine(ContractRules):
     """Drives one store, mapping or API and checks the ownership properties after every step.
 
     Build a machine for a target with `bind`; `check_store` and `check_api`
@@ -208,7 +108,6 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     """
 
     factory: ClassVar[Callable[[], Any]]
-    mode: ClassVar[str] = "store"
     refreeze: ClassVar[bool] = False
     examples: ClassVar[int] = 0
     steps_run: ClassVar[int] = 0
@@ -270,7 +169,8 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self._pulse()  # the harness's own work above is no call into the code under test
         self.overreleased: list[str] = []
         self.data_refs: list[weakref.ref[object]] = []  # kept, so their callbacks can fire
-        self.model: dict[str, _Expected] = {}
+        self.model: dict[str, str] = {}
+        self.expected: dict[str, _Expected] = {}
         self.held: list[PluginContextBase] = []
         self.running: set[int] = set()  # ids of held contexts of running plugins: never dropped
         self.retired: list[tuple[weakref.ref[PluginContextBase], str]] = []
@@ -292,6 +192,20 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         self.typed: Any = self.target if self.mode == "api" else PluginAPI(self.target)
 
     # -- recording -----------------------------------------------------------------
+
+    def _act(self, rule_name: str, **arguments: Any) -> None:
+        """Run the step against the target, then judge it: the effect is the method named
+        `_do_` and the rule's name, whose answer, if any, is what its own call did wrong."""
+        self._record(rule_name, **arguments)
+        wrong: Wrong | None = getattr(self, f"_do_{rule_name}")(**arguments)
+        if wrong is None:
+            self._check()
+        else:
+            self._check(downcast=wrong.downcast, stale=wrong.stale)
+        assert self.model.keys() == self.expected.keys(), (
+            f"after {rule_name}, the rules' model holds {sorted(self.model)} but the "
+            f"contract's holds {sorted(self.expected)}"
+        )
 
     def _record(self, rule_name: str, **arguments: object) -> None:
         raise_if_interrupted()  # a Ctrl-C or SIGTERM a weakref callback swallowed
@@ -353,7 +267,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             self.held.append(context)
         self.touched[name] = None
         self.ever_stored.add(name)
-        self.model[name] = _Expected(
+        self.expected[name] = _Expected(
             self._watch(context),
             id(context),
             state,
@@ -372,7 +286,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         `no-stale` here, whether or not the caller keeps the context afterwards. Where
         `no-stale` is not judged, a store that answers a copy is noted instead: when the
         original dies, that is no `survival` failure, and needs no probe to tell."""
-        expected = self.model[name]
+        expected = self.expected[name]
         self._pulse()
         try:
             got = self.target.get_plugin_data(fresh(name))
@@ -396,7 +310,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
     def _retire(self, name: str, how: str = "replaced") -> None:
         """Forget what `name` held (it was `how`: replaced or removed, at this step), and
         watch it from now on for `released`."""
-        old = self.model.pop(name, None)
+        old = self.expected.pop(name, None)
         if old is not None:
             when = len(self.steps) - 1
             self.retired.append(
@@ -411,7 +325,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         for ref, was in self.retired:
             if ref() is got:
                 return f"the {was}"
-        for other, expected in self.model.items():
+        for other, expected in self.expected.items():
             if other != name and expected.ref() is got:
                 return (
                     f"the {expected.what} stored under {other!r} at step {expected.step}: "
@@ -425,13 +339,9 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
 
     # -- rules ---------------------------------------------------------------------
 
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def store(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_store(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a new context (replacing any), keeping an outside reference or not."""
-        name = self._pick(name)
-        self._record("store", name=name, state=state, seed=seed, keep=keep)
         self._store(name, state, seed, keep)
-        self._check()
 
     def _store(
         self, name: str, state: str, seed: int, keep: bool, how: str = "set"
@@ -469,7 +379,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 "The store serializes what it is given; the contract's contexts pickle, "
                 "so this is the store's own limit on what it can hold."
             )
-        elif name in self.model:
+        elif name in self.expected:
             hint = (
                 f"{name!r} already held a context: a registry that refuses a name it holds "
                 "(as pluggy's register does) cannot replace a context, so the old one stays "
@@ -481,27 +391,17 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         refused = f"the store refused the context: {call} raised {describe_error(error)}."
         self._fail("no-stale", f"{refused} {hint}")
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def replace(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_replace(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a new context under a name that has one."""
-        name = self._pick_stored(name)
-        self._record("replace", name=name, state=state, seed=seed, keep=keep)
         self._store(name, state, seed, keep)
-        self._check()
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Remove a stored context, then store a new one under the same name at the address
         the old one leaves free, as CPython's allocator would (if the old one dies)."""
-        name = self._pick_stored(name)
-        self._record("recycle", name=name, state=state, seed=seed, keep=keep)
         self._recycle(name, state, seed, keep)
-        self._check()
 
     def _recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
-        address = self.model[name].address
+        address = self.expected[name].address
         # Everything is built before the free: nothing of a context's size may be
         # allocated between the free and the first candidate, or it takes the block.
         made = make_state(state, seed)
@@ -509,22 +409,18 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         data = repr(made)
         self._remove(name)
         try:
-            freed = self.model[name].ref() is None
+            freed = self.expected[name].ref() is None
             context = reuse_address(address, make, attempts=RECYCLE) if freed else make()
         except RuntimeError:  # the block was taken meanwhile: no reuse this time
             context = make()
         self._set(name, context)
         self._remember(name, context, state, keep, data)
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks)
-    def store_equal(self, name: str) -> None:
+    def _do_store_equal(self, name: str) -> None:
         """Store a new context equal (`==`: same class, plugin and data) to the one stored,
         but not it, and keep no reference to it: a store that takes "equal" for "the same"
         keeps the old, and the new one dies (`survival`)."""
-        name = self._pick_stored(name)
-        self._record("store_equal", name=name)
-        expected = self.model[name]
+        expected = self.expected[name]
         old = expected.ref()
         if old is not None:
             data = copy.deepcopy(getattr(old, "data", None))
@@ -533,48 +429,34 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             self._set(name, context)
             self._remember(name, context, expected.state, False, expected.data)
             del context
-        self._check()
 
-    @precondition(lambda self: 0 < len(self.model) < len(self.names))
-    @rule(state=state_keys, seed=seeds)
-    def store_all(self, state: str, seed: int, names: tuple[str, ...] | None = None) -> None:
-        """Store a context under every name that has none (or under `names`, as a story
-        spells them), keeping them all: a bounded cache mistaken for a registry evicts some."""
-        free = names if names is not None else self._free()
-        self._record("store_all", names=free, state=state, seed=seed)
-        self._store_all(free, state, seed)
-        self._check()
-
-    def _store_all(self, free: tuple[str, ...], state: str, seed: int) -> None:
-        for name in free:
+    def _do_store_all(self, names: tuple[str, ...], state: str, seed: int) -> None:
+        """Store a context under each of `names`, keeping them all: a bounded cache
+        mistaken for a registry evicts some."""
+        for name in names:
             self._store(name, state, seed, True)
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks)
-    def mutate(self, name: str) -> None:
+    def _do_mutate(self, name: str) -> None:
         """Change a stored context's data in place: no other context's data may change
         with it (one data object shared between contexts, say a default reused)."""
-        name = self._pick_stored(name)
-        self._record("mutate", name=name)
         self._mutate(name)
-        self._check()
 
     def _mutate(self, name: str) -> None:
-        expected = self.model[name]
+        expected = self.expected[name]
         context = expected.ref()
         if context is None:
             return  # dead while stored: the check says so
-        before = {other: self._data_now(e) for other, e in self.model.items() if other != name}
+        before = {other: self._data_now(e) for other, e in self.expected.items() if other != name}
         change_state(getattr(context, "data", None))
         expected.data = repr(getattr(context, "data", None))
         del context
         for other, was in before.items():
-            now = self._data_now(self.model[other])
+            now = self._data_now(self.expected[other])
             if was is not None and now is not None and now != was:
                 self._fail(
                     "survival",
                     f"changing the data of the {expected.what} under {name!r} also changed "
-                    f"the data of the {self.model[other].what} under {other!r}, from {was} to "
+                    f"the data of the {self.expected[other].what} under {other!r}, from {was} to "
                     f"{now}: the two contexts share one data object, so no plugin's state "
                     f"is its own",
                 )
@@ -584,18 +466,15 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         context = expected.ref()
         return None if context is None else repr(getattr(context, "data", None))
 
-    @rule()
-    def second_store(self) -> None:
+    def _do_second_store(self) -> None:
         """Build a second store with the factory: it must start empty, whatever the first
         holds (instances that share state answer each other's contexts)."""
-        self._record("second_store")
         other = open_target(type(self).factory, self.mode)
         try:
             self._check_fresh(other.target, shared_story=False)
         finally:
             with suppress(Exception):
                 other.close()
-        self._check()
 
     def _check_fresh(self, target: Any, *, shared_story: bool) -> None:
         """Fail `no-stale` if a store just built answers any name. `shared_story`: this is
@@ -620,7 +499,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                     (self.steps[0],) if shared_story else None,
                 )
             if not shared_story:  # a second store: the first holds what this one answers
-                expected = self.model.get(name)
+                expected = self.expected.get(name)
                 which = (
                     f"the {expected.what} the first store holds"
                     if expected is not None and got is expected.ref()
@@ -639,53 +518,36 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 (self.steps[0], first, step_line(then, {}, self.terms)),
             )
 
-    @precondition(lambda self: self._has_room(2))
-    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds)
-    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
+    def _do_store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
         """Store a context under each of two names that differ only in case, whitespace,
         Unicode normal form or a trailing number, for two plugins that keep running (the
         contract holds both contexts to the end of the example, `drop_refs` included): each
         name must answer its own. A store that folds the two into one key answers the
         second plugin's context for the first (`no-stale`), on every run alike."""
-        self._record("store_lookalikes", pair=pair, state=state, seed=seed)
         for name in pair:
             self.running.add(id(self._store(name, state, seed, True)))
-        self._check()
 
-    @precondition(lambda self: self._has_empty_pick())
-    @rule(name=name_picks)
-    def remove_absent(self, name: str) -> None:
+    def _do_remove_absent(self, name: str) -> None:
         """Remove a name that holds nothing: nothing changes (a host removes every plugin's
         name at shutdown, stored or not)."""
-        name = self._pick_empty(name)
-        self._record("remove_absent", name=name)
         self._remove(name, held=False)
-        self._check()
 
-    @precondition(able("close"))
-    @rule()
-    def reopen(self) -> None:
+    def _do_reopen(self) -> None:
         """Close the store, then build the next from the factory: it must start empty,
         and the closed store must let go of every context it held (a close that raises is
         no verdict, as at the end of an example)."""
-        self._record("reopen")
         self._pulse()
         with suppress(Exception):
             self.opened.close()
-        for name in list(self.model):
+        for name in list(self.expected):
             self._retire(name, "its store closed")
         self._open()
         self._check_fresh(self.target, shared_story=False)
-        self._check()
 
-    @precondition(able("setdefault"))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def store_default(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_store_default(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a context unless the name holds one, through the store's own
         `setdefault_plugin_data` (a mapping's `setdefault`), as the fixed API stores a
         default: it must return what the name holds, else store and return the new one."""
-        name = self._pick(name)
-        self._record("store_default", name=name, state=state, seed=seed, keep=keep)
         context = CONTEXT_CLASSES[state](name, make_state(state, seed))
         data = repr(context.data)
         call = spoken(self.terms, "setdefault", name, f"the {describe_bare(context)}")
@@ -699,7 +561,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             got = setdefault(fresh(name), context)
         except Exception as error:
             self._refused(call, name, error)
-        expected = self.model.get(name)
+        expected = self.expected.get(name)
         held = expected.ref() if expected is not None else None
         if expected is None:
             if got is not context and self._judging("no-stale"):
@@ -721,26 +583,16 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 self.held.append(context)
             del got, held
         del context
-        self._check()
 
-    @precondition(able("update"))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def update(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_update(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a new context (replacing any) through the mapping's `update`."""
-        name = self._pick(name)
-        self._record("update", name=name, state=state, seed=seed, keep=keep)
         self._store(name, state, seed, keep, how="update")
-        self._check()
 
-    @precondition(able("pop"))
-    @rule(name=name_picks)
-    def pop(self, name: str) -> None:
+    def _do_pop(self, name: str) -> None:
         """Pop a name through the mapping's `pop`: what it holds must come back, and go
         (the caller drops it too); with the default for a name that holds nothing, `None`
         comes back."""
-        name = self._pick(name)
-        self._record("pop", name=name)
-        expected = self.model.get(name)
+        expected = self.expected.get(name)
         mapping = self._users_object()
         call = f"store.pop({spell(name)})" if expected else f"store.pop({spell(name)}, None)"
         self._pulse()
@@ -751,15 +603,11 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         else:
             self._check_removed(call, name, got)
             del got
-        self._check()
 
-    @precondition(lambda self: able("popitem")(self) and len(self.model) == 1)
-    @rule()
-    def popitem(self) -> None:
+    def _do_popitem(self) -> None:
         """Pop the one item the mapping holds through its `popitem`: that item must come
         back, and go (the caller drops it too)."""
-        self._record("popitem")
-        (name,) = self.model
+        (name,) = self.expected
         self._pulse()
         try:
             key, got = self._users_object().popitem()
@@ -774,22 +622,17 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 )
             self._check_removed("store.popitem()", name, got)
             del got
-        self._check()
 
-    @precondition(lambda self: able("clear")(self) and bool(self.model))
-    @rule()
-    def clear(self) -> None:
+    def _do_clear(self) -> None:
         """Clear the mapping through its `clear`: it must let go of every context."""
-        self._record("clear")
         self._pulse()
         try:
             self._users_object().clear()
         except Exception:
-            for name in list(self.model):
+            for name in list(self.expected):
                 self._fall_back(name)
-        for name in list(self.model):
+        for name in list(self.expected):
             self._retire(name, "cleared")
-        self._check()
 
     def _fall_back(self, name: str) -> None:
         """An optional mutator raised (a mapping may refuse one: cachebox's `popitem`
@@ -802,7 +645,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         """A removal that answers what it removed (`pop`, `popitem`) answered `got` for
         `name`: the context `name` held (`no-stale` otherwise). It is retired, and the
         contract lets go of it too, as a caller that pops a context to discard it does."""
-        expected = self.model.get(name)
+        expected = self.expected.get(name)
         wanted = expected.ref() if expected is not None else None
         if got is not wanted and self._judging("no-stale") and (expected is None or wanted):
             what = f"the {expected.what} it held" if expected else "None, as it held nothing"
@@ -815,25 +658,15 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         """`got`, answered for `name`, as the contract knows it."""
         return self._known(got, name) or describe(got)
 
-    @precondition(api_only)
-    @rule(name=name_picks, state=generic_keys, seed=seeds, keep=keeps)
-    def store_generic(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_store_generic(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store a context over a generic state type (`PluginContext[list[int]]`) through
         the API's `set_plugin_data`: a typed fetch must tell it from its sibling over other
         arguments (`list[str]`)."""
-        name = self._pick(name)
-        self._record("store_generic", name=name, state=state, seed=seed, keep=keep)
         self._store(name, state, seed, keep)
-        self._check()
 
-    @precondition(api_only)
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
+    def _do_set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
         """Store through the API's own `set_context`, which wraps the data itself."""
-        name = self._pick(name)
-        self._record("set_context", name=name, state=state, seed=seed, keep=keep)
         self._set_context(name, state, seed, keep)
-        self._check()
 
     def _set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
         data = make_state(state, seed)
@@ -843,7 +676,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             context = self.typed.set_context(fresh(name), data)
         except Exception as error:
             self._refused(f"set_context({name!r}, {shown})", name, error)
-        previous = self.model.get(name)
+        previous = self.expected.get(name)
         if previous is not None and previous.ref() is context:
             self._fail(
                 "no-stale",
@@ -864,7 +697,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 f"{call} returned {describe(context)}, not a "
                 f"PluginContext[{STATE_TYPES[state].__name__}]",
             )
-        for other, expected in self.model.items():
+        for other, expected in self.expected.items():
             sharer = expected.ref()
             if other != name and getattr(sharer, "data", None) is context.data:
                 self._fail(
@@ -875,15 +708,10 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
                 )
         self._remember(name, context, state, keep, data)
 
-    @precondition(lambda self: api_only(self) and self._has_empty_pick())
-    @rule(name=name_picks, state=state_keys, keep=keeps)
-    def get_default(self, name: str, state: str, keep: bool) -> None:
+    def _do_get_default(self, name: str, state: str, keep: bool) -> None:
         """Fetch a name that has nothing stored: the API must create, store and return a
         default (the seed's lazy `getContext`), which the caller may keep or not."""
-        name = self._pick_empty(name)
-        self._record("get_default", name=name, state=state, keep=keep)
         self._get_default(name, state, keep)
-        self._check()
 
     def _get_default(self, name: str, state: str, keep: bool) -> None:
         state_type = STATE_TYPES[state]
@@ -900,18 +728,11 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             )
         self._remember_typed(call, name, context, state, keep, data)
 
-    @precondition(lambda self: api_only(self) and bool(self.model))
-    @rule(name=name_picks)
-    def fetch(self, name: str) -> None:
+    def _do_fetch(self, name: str) -> Wrong:
         """Fetch a stored context as its own type: the very object stored must come back
         (another object is `no-stale`), and the right type is never refused
         (`checked-downcast`)."""
-        name = self._pick_stored(name)
-        self._record("fetch", name=name)
-        self._fetch(name)
-
-    def _fetch(self, name: str) -> None:
-        expected = self.model[name]
+        expected = self.expected[name]
         state_type = ALL_STATE_TYPES[expected.state]
         call = f"get_context({spell(name)}, {type_label(state_type)})"
         self._pulse()
@@ -919,26 +740,20 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             got = self.typed.get_context(fresh(name), state_type)
         except Exception as error:
             refused = f"{call} raised {describe_error(error)}, expected the {expected.what}"
-            self._check(downcast=refused)
-            return
+            return Wrong(downcast=refused)
         wrong = None
         if got is not expected.ref():
             wrong = f"{call} returned {self._named(got, name)}, expected the stored {expected.what}"
         del got
-        self._check(stale=wrong)
+        return Wrong(stale=wrong)
 
-    @precondition(lambda self: api_only(self) and bool(self.model))
-    @rule(name=name_picks, state=state_keys)
-    def fetch_wrong(self, name: str, state: str) -> None:
+    def _do_fetch_wrong(self, name: str, state: str) -> Wrong:
         """Fetch a stored context as another type: `ContextTypeError`, and nothing changes."""
-        name = self._pick_stored(name)
-        state = other_state(self.model[name].state, state)
-        self._record("fetch_wrong", name=name, state=state)
-        self._check(downcast=self._fetch_wrong(name, state))
+        return Wrong(downcast=self._fetch_wrong(name, state))
 
     def _fetch_wrong(self, name: str, state: str) -> str | None:
         wrong = ALL_STATE_TYPES[state]
-        stored = self.model[name].what
+        stored = self.expected[name].what
         call = f"get_context({spell(name)}, {type_label(wrong)}) on the stored {stored}"
         self._pulse()
         try:
@@ -949,40 +764,26 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             return f"{call} raised {describe_error(error)}, expected ContextTypeError"
         return f"{call} returned {describe(got)} instead of raising ContextTypeError"
 
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks)
-    def remove(self, name: str) -> None:
+    def _do_remove(self, name: str) -> None:
         """Remove a stored context: the store must answer `None` and let it go. Then remove
         it again, now that the store does not hold it: by the protocol, nothing happens."""
-        name = self._pick_stored(name)
-        self._record("remove", name=name)
         self._remove(name)
         self._retire(name, "removed")
         self._remove(name, held=False)
-        self._check()
 
-    @rule()
-    def drop_refs(self) -> None:
+    def _do_drop_refs(self) -> None:
         """Drop every outside reference: only the store may keep contexts alive now (but for
         the contexts of plugins still running, stored by `store_lookalikes`)."""
-        self._record("drop_refs")
         self.held = [kept for kept in self.held if id(kept) in self.running]
-        self._check()
 
-    @rule()
-    def collect(self) -> None:
+    def _do_collect(self) -> None:
         """Run the garbage collector."""
-        self._record("collect")
         self._pulse()  # finalizers of the store's objects run here
         gc_collect()
-        self._check()
 
-    @rule()
-    def churn(self) -> None:
+    def _do_churn(self) -> None:
         """Allocate unrelated objects of a context's size, so freed addresses get reused."""
-        self._record("churn")
         self.noise = [PluginContext[_Noise]("noise", _Noise()) for _ in range(NOISE)]
-        self._check()
 
     def _pulse(self, ahead: float = 0.0) -> None:
         """Stamp the start of a call into the code under test, `ahead` seconds from now: the
@@ -1047,7 +848,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
             self._check_released()
 
     def _check_survival(self) -> None:
-        for name, expected in self.model.items():
+        for name, expected in self.expected.items():
             if expected.ref() is None and id(expected.ref) not in self.copied:
                 died = self.deaths.get(id(expected.ref), "    (where is unknown)")
                 answer = self._answer_for_dead(name, expected)
@@ -1102,7 +903,7 @@ class ContractMachine(StepChoices, RuleBasedStateMachine):
         (or `None`), `survival` if that context no longer holds the data it was stored with."""
         stale = self._judging("no-stale")
         for name in self.touched:
-            expected = self.model.get(name)
+            expected = self.expected.get(name)
             self._pulse()
             try:
                 got = self.target.get_plugin_data(fresh(name))
@@ -1214,21 +1015,6 @@ UNEXPLAINED = "(who holds it is worked out when the shrunk example is replayed)"
 
 _COPY = "\0copy:"
 """Marks a probe's answer that was an equal copy of the dead context."""
-
-
-def other_state(stored: str, drawn: str) -> str:
-    """The state type a wrong-type fetch asks for: `drawn`, unless it is the stored one.
-    A `Tally` is asked for as a `Counter` first: its data is one, its context is not. A
-    generic state type is asked for as its sibling over other arguments (`list[int]` as
-    `list[str]`): the same class once its arguments are erased."""
-    if stored in GENERIC_SIBLINGS:
-        return GENERIC_SIBLINGS[stored]
-    if drawn != stored:
-        return drawn
-    if stored == "tally":
-        return "counter"
-    keys = tuple(STATE_TYPES)
-    return keys[(keys.index(stored) + 1) % len(keys)]
 
 
 def _scrub(held: list[PluginContextBase], address: int) -> bool:

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine
 from refimpl.contract._check import ISOLATED_STEPS, resolve_factory, setup_line
 from refimpl.contract._database import store_key
 from refimpl.contract._isolated import IsolatedMachine
-from refimpl.contract._machine import NAMES_DEFAULT, name_list
+from refimpl.contract._names import NAMES_DEFAULT, name_list
 from refimpl.contract._supervisor import Worker
 
 __all__ = ["MACHINE_NAME", "contract_machine"]

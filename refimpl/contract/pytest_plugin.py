@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from refimpl.contract._machine import MAX_NAMES, NAMES_DEFAULT
+from refimpl.contract._names import MAX_NAMES, NAMES_DEFAULT
 
 if TYPE_CHECKING:
     from hypothesis import settings as Settings
