@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
 from refimpl.contract._machine import explaining
+from refimpl.contract._messages import Crash, Error, Fail, Program, Run
 from refimpl.contract._names import NAMES
 from refimpl.contract._rules import ContractRules
 from refimpl.contract._story import step_line
@@ -82,10 +83,10 @@ class IsolatedMachine(ContractRules):
         cls.examples += 1
         self.model: dict[str, str] = {}
         self.steps: list[str] = [self.setup_line]
-        self.program: list[tuple[str, dict[str, Any]]] = []
+        self.program: Program = []
         self.doomed: int | None = None
 
-    def _ask(self, message: tuple[Any, ...], index: int) -> None:
+    def _ask(self, message: Run, index: int) -> None:
         """Ask the worker and judge its answer; a crash is one at step `index`."""
         worker = type(self).worker
         assert worker is not None
@@ -110,14 +111,17 @@ class IsolatedMachine(ContractRules):
             if died.hung and died.step >= 0:  # not while closing: that is not a step
                 worker.hangs[tuple(self.steps[: died.step + 1])] = died
             self._crash(died.how, died.dump, died.step)
-        if answer[0] == "fail" and answer[2] in type(self).judged:
-            self._fail(answer[2], answer[3], answer[1], answer[4])
-        if answer[0] == "error":
-            what = "raised what the contract cannot judge"
-            self._crash(f"the code under test {what}", answer[2], answer[1])
-        if answer[0] == "crash":
-            worker.close()
-            self._crash("a thread of the code under test died", answer[2], answer[1])
+        match answer:
+            case Fail() if answer.property in type(self).judged:
+                self._fail(answer.property, answer.detail, answer.step, answer.story)
+            case Error():
+                what = "raised what the contract cannot judge"
+                self._crash(f"the code under test {what}", answer.text, answer.step)
+            case Crash():
+                worker.close()
+                self._crash("a thread of the code under test died", answer.text, answer.step)
+            case _:
+                pass  # `Ok`, or a failure of a property this search does not judge
 
     def teardown(self) -> None:
         """Run the example's program in the worker and judge it.
@@ -133,7 +137,7 @@ class IsolatedMachine(ContractRules):
         program = self.program if self.doomed is None else self.program[: self.doomed - 1]
         judged = type(self).judged
         explains = explaining()
-        self._ask(("run", program, judged, explains), 0 if self.doomed is None else self.doomed)
+        self._ask(Run(program, judged, explains), 0 if self.doomed is None else self.doomed)
         if self.doomed is not None:
             known = worker.hangs[tuple(self.steps[: self.doomed + 1])]
             self._crash(known.how, known.dump, self.doomed)
