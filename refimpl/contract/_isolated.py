@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
-from refimpl.contract._machine import explaining
 from refimpl.contract._messages import Crash, Error, Fail, Program, Run
 from refimpl.contract._names import NAMES
+from refimpl.contract._properties import explaining
 from refimpl.contract._rules import ContractRules
 from refimpl.contract._story import step_line
 from refimpl.contract._supervisor import Died, Worker
