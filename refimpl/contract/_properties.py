@@ -14,18 +14,13 @@ from typing import Any, ClassVar, NoReturn
 
 from hypothesis.control import current_build_context, currently_in_test_context
 
-from refimpl._context import (
-    PluginContextBase,
-)
+from refimpl._context import PluginContextBase
 from refimpl.contract._evidence import describe, describe_error, held_by
 from refimpl.contract._expected import Expected
 from refimpl.contract._names import fresh
 from refimpl.contract._probe import probe
 from refimpl.contract._rules import ContractRules
-from refimpl.contract._states import (
-    CONTEXT_CLASSES,
-    STATE_TYPES,
-)
+from refimpl.contract._states import CONTEXT_CLASSES, STATE_TYPES
 from refimpl.contract._story import spoken, step_line
 from refimpl.contract._target import MappingStore, abilities
 from refimpl.contract._violation import PROPERTIES
