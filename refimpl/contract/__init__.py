@@ -20,7 +20,8 @@ from refimpl.contract._check import (
     run_contract,
 )
 from refimpl.contract._database import DatabaseUnavailable
-from refimpl.contract._machine import NAMES, ContractMachine
+from refimpl.contract._machine import ContractMachine
+from refimpl.contract._names import NAMES
 from refimpl.contract._profiles import load_profile, register_profiles
 from refimpl.contract._standalone import contract_machine
 from refimpl.contract._states import STATE_TYPES, Counter, Journal, Settings, Tally

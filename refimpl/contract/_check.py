@@ -21,7 +21,9 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from refimpl.contract._database import StoreKeyed, primary_only, store_key
 from refimpl.contract._isolated import IsolatedMachine
-from refimpl.contract._machine import NAMES_DEFAULT, ContractMachine, name_list
+from refimpl.contract._machine import ContractMachine
+from refimpl.contract._messages import Check, Refused, Usable
+from refimpl.contract._names import NAMES_DEFAULT, name_list
 from refimpl.contract._profiles import private_storage, without_default_database
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import PROPERTIES, ContractViolation
@@ -189,8 +191,8 @@ def _run(
     if isolate:
         return _run_isolated(factory, mode, chosen, timeout, all_names, keyed, seed)
     answer = check_factory(factory, mode)
-    if answer[0] == "refused":
-        raise TypeError(answer[1])
+    if isinstance(answer, Refused):
+        raise TypeError(answer.why)
     started = time.perf_counter()
     machine = ContractMachine.bind(
         factory,
@@ -258,17 +260,18 @@ def _run_isolated(
     passes = isolated_passes(_contract_settings(settings))
     try:
         try:
-            answer = worker.ask(("check",))
+            answer = worker.ask(Check())
         except Died:
-            answer = ("ok", mode)  # the crash is the verdict: the first example will meet it
-        if answer[0] == "refused":
-            raise TypeError(answer[1])
+            answer = Usable(mode)  # the crash is the verdict: the first example will meet it
+        if isinstance(answer, Refused):
+            raise TypeError(answer.why)
+        assert isinstance(answer, Usable), f"a worker answered {answer!r} to a check"
         machine = IsolatedMachine.bind(
             worker,
             setup_line=line,
             clock=time.perf_counter,
             mode=mode,
-            terms=answer[1],
+            terms=answer.terms,
             names=names,
         )
         _seeded(machine, seed)

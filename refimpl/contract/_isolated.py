@@ -1,7 +1,7 @@
 """The contract's state machine as the supervising process runs it: it draws the steps, a worker
 runs them.
 
-The rules' choices and preconditions depend only on the model (which names hold
+The rules (`ContractRules`) choose and guard their steps by the model alone (which names hold
 a context of which state type), so this machine keeps that model, spells each
 step, and sends it to the worker, where a `ContractMachine` runs it against the
 store with every check. Hypothesis shrinks the steps as it would in-process; a
@@ -13,22 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
 
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
-
-from refimpl.contract._machine import (
-    NAMES,
-    StepChoices,
-    able,
-    api_only,
-    explaining,
-    generic_keys,
-    keeps,
-    lookalike_pairs,
-    name_picks,
-    other_state,
-    seeds,
-    state_keys,
-)
+from refimpl.contract._messages import Crash, Error, Fail, Program, Run
+from refimpl.contract._names import NAMES
+from refimpl.contract._properties import explaining
+from refimpl.contract._rules import ContractRules
 from refimpl.contract._story import step_line
 from refimpl.contract._supervisor import Died, Worker
 from refimpl.contract._violation import FAILURES, PROPERTIES
@@ -42,16 +30,16 @@ CLOSE_LINE = "state.teardown()  # the example ends: the store is closed"
 """The story's last line when the store died as it was closed."""
 
 
-class IsolatedMachine(StepChoices, RuleBasedStateMachine):
-    """The same rules as `ContractMachine`, each sent to a supervised worker to run."""
+class IsolatedMachine(ContractRules):
+    """The contract's rules (`ContractRules`), each step recorded and sent to a supervised
+    worker to run."""
 
     worker: ClassVar[Worker | None]
     start: ClassVar[Callable[[], tuple[Worker, str]] | None] = None
     """Starts the worker at the first example, when there is none yet: returns it and the
     terms the code under test is spoken of in (see `refimpl.contract.contract_machine`)."""
     setup_line: ClassVar[str]
-    mode: ClassVar[str] = "store"
-    terms: ClassVar[str] = "store"
+    terms: str = "store"
     examples: ClassVar[int] = 0
     steps_run: ClassVar[int] = 0
     """Steps drawn in all examples (the soak's progress line counts them)."""
@@ -95,10 +83,10 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         cls.examples += 1
         self.model: dict[str, str] = {}
         self.steps: list[str] = [self.setup_line]
-        self.program: list[tuple[str, dict[str, Any]]] = []
+        self.program: Program = []
         self.doomed: int | None = None
 
-    def _ask(self, message: tuple[Any, ...], index: int) -> None:
+    def _ask(self, message: Run, index: int) -> None:
         """Ask the worker and judge its answer; a crash is one at step `index`."""
         worker = type(self).worker
         assert worker is not None
@@ -123,14 +111,17 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             if died.hung and died.step >= 0:  # not while closing: that is not a step
                 worker.hangs[tuple(self.steps[: died.step + 1])] = died
             self._crash(died.how, died.dump, died.step)
-        if answer[0] == "fail" and answer[2] in type(self).judged:
-            self._fail(answer[2], answer[3], answer[1], answer[4])
-        if answer[0] == "error":
-            what = "raised what the contract cannot judge"
-            self._crash(f"the code under test {what}", answer[2], answer[1])
-        if answer[0] == "crash":
-            worker.close()
-            self._crash("a thread of the code under test died", answer[2], answer[1])
+        match answer:
+            case Fail() if answer.property in type(self).judged:
+                self._fail(answer.property, answer.detail, answer.step, answer.story)
+            case Error():
+                what = "raised what the contract cannot judge"
+                self._crash(f"the code under test {what}", answer.text, answer.step)
+            case Crash():
+                worker.close()
+                self._crash("a thread of the code under test died", answer.text, answer.step)
+            case _:
+                pass  # `Ok`, or a failure of a property this search does not judge
 
     def teardown(self) -> None:
         """Run the example's program in the worker and judge it.
@@ -146,7 +137,7 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         program = self.program if self.doomed is None else self.program[: self.doomed - 1]
         judged = type(self).judged
         explains = explaining()
-        self._ask(("run", program, judged, explains), 0 if self.doomed is None else self.doomed)
+        self._ask(Run(program, judged, explains), 0 if self.doomed is None else self.doomed)
         if self.doomed is not None:
             known = worker.hangs[tuple(self.steps[: self.doomed + 1])]
             self._crash(known.how, known.dump, self.doomed)
@@ -185,7 +176,8 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
             story,
         )
 
-    def _step(self, rule_name: str, **arguments: Any) -> None:
+    def _act(self, rule_name: str, **arguments: Any) -> None:
+        """Record the step for the worker: it runs when the example ends (`teardown`)."""
         raise_if_interrupted()  # a Ctrl-C or SIGTERM a weakref callback swallowed
         type(self).steps_run += 1
         self.steps.append(step_line(rule_name, arguments, self.terms))
@@ -193,145 +185,3 @@ class IsolatedMachine(StepChoices, RuleBasedStateMachine):
         if worker is not None and self.doomed is None and tuple(self.steps) in worker.hangs:
             self.doomed = len(self.steps) - 1
         self.program.append((rule_name, arguments))
-
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def store(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick(name)
-        self._step("store", name=name, state=state, seed=seed, keep=keep)
-        self.model[name] = state
-
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def replace(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick_stored(name)
-        self._step("replace", name=name, state=state, seed=seed, keep=keep)
-        self.model[name] = state
-
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick_stored(name)
-        self._step("recycle", name=name, state=state, seed=seed, keep=keep)
-        self.model[name] = state
-
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks)
-    def store_equal(self, name: str) -> None:
-        self._step("store_equal", name=self._pick_stored(name))
-
-    @precondition(lambda self: 0 < len(self.model) < len(self.names))
-    @rule(state=state_keys, seed=seeds)
-    def store_all(self, state: str, seed: int) -> None:
-        free = self._free()
-        self._step("store_all", names=free, state=state, seed=seed)
-        self.model.update(dict.fromkeys(free, state))
-
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks)
-    def mutate(self, name: str) -> None:
-        self._step("mutate", name=self._pick_stored(name))
-
-    @rule()
-    def second_store(self) -> None:
-        self._step("second_store")
-
-    @precondition(lambda self: self._has_room(2))
-    @rule(pair=lookalike_pairs, state=state_keys, seed=seeds)
-    def store_lookalikes(self, pair: tuple[str, str], state: str, seed: int) -> None:
-        self._step("store_lookalikes", pair=pair, state=state, seed=seed)
-        self.model.update(dict.fromkeys(pair, state))
-
-    @precondition(lambda self: self._has_empty_pick())
-    @rule(name=name_picks)
-    def remove_absent(self, name: str) -> None:
-        self._step("remove_absent", name=self._pick_empty(name))
-
-    @precondition(able("close"))
-    @rule()
-    def reopen(self) -> None:
-        self._step("reopen")
-        self.model.clear()
-
-    @precondition(able("setdefault"))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def store_default(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick(name)
-        self._step("store_default", name=name, state=state, seed=seed, keep=keep)
-        self.model.setdefault(name, state)
-
-    @precondition(able("update"))
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def update(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick(name)
-        self._step("update", name=name, state=state, seed=seed, keep=keep)
-        self.model[name] = state
-
-    @precondition(able("pop"))
-    @rule(name=name_picks)
-    def pop(self, name: str) -> None:
-        name = self._pick(name)
-        self._step("pop", name=name)
-        self.model.pop(name, None)
-
-    @precondition(lambda self: able("popitem")(self) and len(self.model) == 1)
-    @rule()
-    def popitem(self) -> None:
-        self._step("popitem")
-        self.model.clear()
-
-    @precondition(lambda self: able("clear")(self) and bool(self.model))
-    @rule()
-    def clear(self) -> None:
-        self._step("clear")
-        self.model.clear()
-
-    @precondition(api_only)
-    @rule(name=name_picks, state=generic_keys, seed=seeds, keep=keeps)
-    def store_generic(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick(name)
-        self._step("store_generic", name=name, state=state, seed=seed, keep=keep)
-        self.model[name] = state
-
-    @precondition(api_only)
-    @rule(name=name_picks, state=state_keys, seed=seeds, keep=keeps)
-    def set_context(self, name: str, state: str, seed: int, keep: bool) -> None:
-        name = self._pick(name)
-        self._step("set_context", name=name, state=state, seed=seed, keep=keep)
-        self.model[name] = state
-
-    @precondition(lambda self: api_only(self) and self._has_empty_pick())
-    @rule(name=name_picks, state=state_keys, keep=keeps)
-    def get_default(self, name: str, state: str, keep: bool) -> None:
-        name = self._pick_empty(name)
-        self._step("get_default", name=name, state=state, keep=keep)
-        self.model[name] = state
-
-    @precondition(lambda self: api_only(self) and bool(self.model))
-    @rule(name=name_picks)
-    def fetch(self, name: str) -> None:
-        self._step("fetch", name=self._pick_stored(name))
-
-    @precondition(lambda self: api_only(self) and bool(self.model))
-    @rule(name=name_picks, state=state_keys)
-    def fetch_wrong(self, name: str, state: str) -> None:
-        name = self._pick_stored(name)
-        self._step("fetch_wrong", name=name, state=other_state(self.model[name], state))
-
-    @precondition(lambda self: bool(self.model))
-    @rule(name=name_picks)
-    def remove(self, name: str) -> None:
-        name = self._pick_stored(name)
-        self._step("remove", name=name)
-        del self.model[name]
-
-    @rule()
-    def drop_refs(self) -> None:
-        self._step("drop_refs")
-
-    @rule()
-    def collect(self) -> None:
-        self._step("collect")
-
-    @rule()
-    def churn(self) -> None:
-        self._step("churn")

@@ -14,7 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine
 from refimpl.contract._check import ISOLATED_STEPS, resolve_factory, setup_line
 from refimpl.contract._database import store_key
 from refimpl.contract._isolated import IsolatedMachine
-from refimpl.contract._machine import NAMES_DEFAULT, name_list
+from refimpl.contract._messages import Check, Refused, Usable
+from refimpl.contract._names import NAMES_DEFAULT, name_list
 from refimpl.contract._supervisor import Worker
 
 __all__ = ["MACHINE_NAME", "contract_machine"]
@@ -78,8 +79,9 @@ def _started(
     terms the code under test is spoken of in."""
     worker = Worker(factory, mode=mode, setup_line=line, timeout=timeout, names=names)
     atexit.register(worker.close)
-    answer = worker.ask(("check",))
-    if answer[0] == "refused":
+    answer = worker.ask(Check())
+    if isinstance(answer, Refused):
         worker.close()
-        raise TypeError(answer[1])
-    return worker, answer[1]
+        raise TypeError(answer.why)
+    assert isinstance(answer, Usable), f"a worker answered {answer!r} to a check"
+    return worker, answer.terms

@@ -40,6 +40,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 from typing import Any
 
+from refimpl.contract._messages import Answer, Request
 from refimpl.contract._worker import DUMP_SIGNAL, serve
 from refimpl.support.frames import CONTRACT_DIR, WORKER_ENTRY, is_harness
 
@@ -129,14 +130,14 @@ class Worker:
         """Messages the running worker answered (the factory check, programs): see
         `Died.served`."""
 
-    def ask(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
+    def ask(self, message: Request) -> Answer:
         """Send `message` and return the worker's answer; raise `Died` if it ends or hangs."""
         self.post(message)
         answer = self.answer(block=True)
         assert answer is not None
         return answer
 
-    def post(self, message: tuple[Any, ...]) -> None:
+    def post(self, message: Request) -> None:
         """Send `message` without waiting (starting a worker if none runs); a dead worker
         is found by `answer`."""
         if self.conn is None:
@@ -145,7 +146,7 @@ class Worker:
         with suppress(OSError):
             self.conn.send(message)
 
-    def answer(self, *, block: bool) -> tuple[Any, ...] | None:
+    def answer(self, *, block: bool) -> Answer | None:
         """The next answer, in the order of the messages; `None` if not `block` and there is
         none yet, or if no worker runs. Raises `Died` if the worker ends or hangs."""
         if self.conn is None:
@@ -161,7 +162,7 @@ class Worker:
         blocked where the store hung before is judged at once: see `_answer`)."""
         return self.timeout
 
-    def _answer(self, wait: float | None, *, look: bool = True) -> tuple[Any, ...]:
+    def _answer(self, wait: float | None, *, look: bool = True) -> Answer:
         assert self.conn is not None
         started = time.monotonic()
         looked_at = None
@@ -189,7 +190,7 @@ class Worker:
                     raise self._hang(wait, seen=seen, after=time.monotonic() - call)
         # Raised outside the handler: Hypothesis tells failures apart by their whole
         # context chain, and the worker's death reads as EOFError or ConnectionResetError.
-        answer: tuple[Any, ...] | None = None
+        answer: Answer | None = None
         with suppress(EOFError, OSError):
             answer = self.conn.recv()
         if answer is None:

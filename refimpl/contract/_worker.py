@@ -3,13 +3,10 @@
 Everything that touches the store (its factory, every call, every check, the
 collector passes) happens here, in a `ContractMachine`; the supervising process
 only draws the steps and reads the answers. The supervisor sends each example as one
-program of steps, and the worker answers once: `("ok",)`, or, with the step
-(0: the factory), `("fail", step, property, detail, story)`, `("error", step, text)`
-(the code under test raised something the contract does not judge, `SystemExit`
-say) or `("crash", step, text)` (a thread of the store died of an uncaught
-error; the worker then ends). One round trip per example, not per step. If the
-worker dies, `faulthandler` has written the stack of every thread to the file the
-supervisor named.
+program of steps (`Run`), and the worker answers once: `Ok`, `Fail`, `Error` or
+`Crash` (see `refimpl.contract._messages`, which is all it knows of the supervisor).
+One round trip per example, not per step. If the worker dies, `faulthandler` has
+written the stack of every thread to the file the supervisor named.
 """
 
 from __future__ import annotations
@@ -24,8 +21,23 @@ from multiprocessing.connection import Connection
 from typing import Any, NoReturn
 
 from refimpl.contract._machine import ContractMachine
+from refimpl.contract._messages import (
+    Answer,
+    Check,
+    Crash,
+    Error,
+    Fail,
+    Ok,
+    Program,
+    Ready,
+    Refused,
+    Run,
+    RunAnswer,
+    Usable,
+)
 from refimpl.contract._probe import LIFELINE_THREAD
-from refimpl.contract._target import Refused, open_target
+from refimpl.contract._target import Refused as NotDrivable
+from refimpl.contract._target import open_target
 from refimpl.contract._violation import PropertyFailure, Unjudged
 from refimpl.support.frames import format_exception
 
@@ -37,16 +49,16 @@ real-time one where there are such, as code under test may take SIGUSR1 for itse
 reset it to its default, which ends the process)."""
 
 
-def check_factory(make: Callable[[], Any], mode: str) -> tuple[str, str]:
-    """`("ok", terms)` when what `make()` builds can be driven (a store, a mapping, an
-    API: see `open_target`), else `("refused", why)`."""
+def check_factory(make: Callable[[], Any], mode: str) -> Usable | Refused:
+    """`Usable(terms)` when what `make()` builds can be driven (a store, a mapping, an
+    API: see `open_target`), else `Refused(why)`."""
     try:
         opened = open_target(make, mode)
-    except Refused as error:
-        return ("refused", str(error))
+    except NotDrivable as error:
+        return Refused(str(error))
     with suppress(Exception):
         opened.close()
-    return ("ok", opened.terms)
+    return Usable(opened.terms)
 
 
 def serve(
@@ -61,10 +73,9 @@ def serve(
     progress: Any,
 ) -> None:
     """Answer the supervisor's messages on `pipe` (this end, and the supervisor's, which
-    the fork copied) until it closes: `("check",)` (can the factory be used?) and
-    `("run", program, judged, explains)` (one example: a fresh machine on a fresh store,
-    then the program's `(rule, arguments)` steps, with every check; `explains`: whether its
-    failure is the one reported, see `refimpl.contract._machine.explaining`)."""
+    the fork copied) until it closes: `Check` (can the factory be used?) and `Run` (one
+    example: a fresh machine on a fresh store, then the program's steps, with every
+    check)."""
     conn, supervisors_end = pipe
     supervisors_end.close()  # this process's copy: the pipe closes when the supervisor's does
     with suppress(OSError):  # the supervisor does it too: whichever runs first
@@ -92,7 +103,7 @@ def serve(
     machine_class.pulses = pulses
     machine_class.in_worker = True
     try:
-        conn.send(("ready",))
+        conn.send(Ready())
     except OSError:  # the supervisor died while this worker started: nobody to serve
         _end()
     while True:
@@ -100,11 +111,15 @@ def serve(
             message = conn.recv()
         except (EOFError, OSError):  # the supervisor is gone: so is the point of going on
             _end()
-        if message[0] == "check":
-            reply: tuple[Any, ...] = check_factory(factory, mode)
-        else:
-            machine_class.judged, machine_class.explains = message[2], message[3]
-            reply = _run(machine_class, message[1], progress, died, damaged)
+        reply: Answer
+        match message:
+            case Check():
+                reply = check_factory(factory, mode)
+            case Run(program, judged, explains):
+                machine_class.judged, machine_class.explains = judged, explains
+                reply = _run(machine_class, program, progress, died, damaged)
+            case _:
+                raise TypeError(f"the worker was sent {message!r}, which is no request")
         try:
             conn.send(reply)
         except OSError:
@@ -148,15 +163,15 @@ def _hold_on(lifeline: Connection, supervisors_end: Connection) -> None:
 
 def _run(
     machine_class: type[ContractMachine],
-    program: list[tuple[str, dict[str, Any]]],
+    program: Program,
     progress: Any,
     died: list[str],
     damaged: list[str],
-) -> tuple[Any, ...]:
+) -> RunAnswer:
     """Run one example's program: build the machine (step 0), then each step, stopping at
     the first failure. `progress.value` says which step runs, for a supervisor whose
-    worker died; `damaged` gets the over-releases the program saw. Answers `("ok",)` or
-    `(kind, step, ...)`."""
+    worker died; `damaged` gets the over-releases the program saw. Answers `Ok`, or
+    what broke, at which step."""
     machine: ContractMachine | None = None
     index = 0
     try:
@@ -166,14 +181,14 @@ def _run(
             progress.value = index
             getattr(machine, rule_name)(**arguments)
             if died:
-                return ("crash", index, died[0])
+                return Crash(index, died[0])
     except PropertyFailure as failure:
         story = failure.steps if index == 0 else None  # the fresh-store check tells its own
-        return ("fail", index, failure.property, failure.detail, story)
+        return Fail(index, failure.property, failure.detail, story)
     except Unjudged:  # a property this search does not judge broke first
-        return ("ok",)
+        return Ok()
     except BaseException as error:  # the store's SystemExit, KeyboardInterrupt, ...
-        return ("error", index, format_exception(error))
+        return Error(index, format_exception(error))
     finally:
         if machine is not None:
             progress.value = CLOSING - index  # closing the store, after step `index`
@@ -181,4 +196,4 @@ def _run(
                 machine.teardown()
             finally:
                 damaged.extend(machine.overreleased)
-    return ("crash", index, died[0]) if died else ("ok",)
+    return Crash(index, died[0]) if died else Ok()

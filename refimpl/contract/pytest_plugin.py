@@ -33,15 +33,20 @@ from collections.abc import Generator, Iterator
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+import hypothesis
 import pytest
+from hypothesis import Verbosity
+from hypothesis import settings as Settings
+from hypothesis.database import ExampleDatabase
 
-from refimpl.contract._machine import MAX_NAMES, NAMES_DEFAULT
-
-if TYPE_CHECKING:
-    from hypothesis import settings as Settings
-    from hypothesis.database import ExampleDatabase
+from refimpl.contract import ContractViolation, resolve_factory, run_contract
+from refimpl.contract._database import open_databases
+from refimpl.contract._names import MAX_NAMES, NAMES_DEFAULT
+from refimpl.contract._profiles import SOAK_PROFILE, profile_name
+from refimpl.contract._soak import parse_duration
+from refimpl.contract._soak import soak as run_soak
 
 __all__ = [
     "COLLECTOR_NAME",
@@ -183,8 +188,6 @@ MAX_SHARDS: Final = 1000
 
 def _duration(text: str) -> float:
     """`--store-soak`'s value, in seconds."""
-    from refimpl.contract._soak import parse_duration
-
     try:
         return parse_duration(text)
     except ValueError as error:
@@ -209,11 +212,6 @@ def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption("store")
     if spec is None:
         return
-    from hypothesis import Verbosity
-    from hypothesis import settings as Settings
-
-    from refimpl.contract._database import open_databases
-
     soak = config.getoption("store_soak")
     profile = _profile(config.getoption("hypothesis_profile", None), soak)
     chosen = Settings.get_profile(profile)
@@ -232,8 +230,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def _profile(option: str | None, soak: float | None) -> str:
     """The item's profile: `soak` with `--store-soak`, else as `profile_name` says (never
     `soak` then: it has no end). A one-line `pytest.UsageError` for a mismatch."""
-    from refimpl.contract._profiles import SOAK_PROFILE, profile_name
-
     if soak is not None:
         if option and option != SOAK_PROFILE:
             raise pytest.UsageError(
@@ -256,8 +252,6 @@ def _profile(option: str | None, soak: float | None) -> str:
 def _import_factory(spec: str, folder: Path) -> Any:
     """Resolve `spec` with `folder` first on `sys.path` (it stays there, as `python -m`
     leaves the current directory); raise a one-line `pytest.UsageError` when it fails."""
-    from refimpl.contract import resolve_factory
-
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     _import_in_a_child(spec)
@@ -366,8 +360,6 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     and a line naming the example database when there is one."""
     if _CONTRACT not in config.stash:
         return None
-    import hypothesis
-
     contract = config.stash[_CONTRACT]
     names = config.getoption("store_names")
     budget = (
@@ -460,11 +452,6 @@ class ContractItem(pytest.Item):
         return int.from_bytes(digest[:8], "big")
 
     def runtest(self) -> None:
-        from hypothesis import settings as Settings
-
-        from refimpl.contract import run_contract
-        from refimpl.contract._soak import soak
-
         contract = self.contract
         settings = contract.settings
         if self.shard is not None:
@@ -472,7 +459,7 @@ class ContractItem(pytest.Item):
         timeout = self.config.getoption("store_timeout")
         names = self.config.getoption("store_names")
         if contract.soak is not None:
-            run = soak(
+            run = run_soak(
                 contract.factory, seconds=contract.soak, settings=settings, timeout=timeout,
                 names=names, database=contract.database,
                 progress=lambda progress: self._say(progress.line()),
@@ -508,8 +495,6 @@ class ContractItem(pytest.Item):
             reporter.write_line(f"{self.nodeid}: {line}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        from refimpl.contract import ContractViolation
-
         violation = excinfo.value
         if isinstance(violation, TypeError):  # the factory was refused: the cause, no traceback
             return REFUSED_MESSAGE.format(spec=self.spec, problem=violation)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import settings
 
 import refimpl.contract
-import refimpl.contract._machine as contract_machine
+import refimpl.contract._properties as contract_machine
 from broken_variant.mutants import LeakyStore
 from refimpl import PluginContext, PluginContextBase
 from refimpl.contract import run_contract

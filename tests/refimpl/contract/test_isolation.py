@@ -28,7 +28,8 @@ from refimpl.contract import (
 )
 from refimpl.contract._evidence import CONTRACT_DIR
 from refimpl.contract._isolated import CLOSE_LINE
-from refimpl.contract._machine import NAMES
+from refimpl.contract._messages import Ok, Run
+from refimpl.contract._names import NAMES
 from refimpl.contract._supervisor import (
     Died,
     Worker,
@@ -252,15 +253,15 @@ def test_a_search_that_does_not_judge_released_ends_an_example_at_its_over_relea
     earlier = PROPERTIES[: PROPERTIES.index("released")]
     worker = Worker(DataOverReleaseStore, mode="store", setup_line="", timeout=None, names=NAMES)
     try:
-        assert worker.ask(("run", program, earlier, True)) == ("ok",)
+        assert worker.ask(Run(program, earlier, True)) == Ok()
         assert worker.progress.value == CLOSING - 2  # it ended at step 2, of 9
         assert worker.process is not None
         worker.process.join(5.0)
         assert worker.process.exitcode == DAMAGED
         restarts = worker.restarts
         with pytest.raises(Died):  # the next program finds it gone: the supervisor retries
-            worker.ask(("run", program[:1], earlier, True))
-        assert worker.ask(("run", program[:1], earlier, True)) == ("ok",)  # on a fresh worker
+            worker.ask(Run(program[:1], earlier, True))
+        assert worker.ask(Run(program[:1], earlier, True)) == Ok()  # on a fresh worker
         assert worker.restarts == restarts + 1
     finally:
         worker.close()
@@ -436,13 +437,13 @@ def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once() -> N
     )
     try:
         with pytest.raises(Died) as first:
-            worker.ask(("run", [store, remove], PROPERTIES, True))
+            worker.ask(Run([store, remove], PROPERTIES, True))
         assert first.value.how.startswith("no answer within 2 s"), first.value.how
         assert first.value.step == 2
         # Slow (0.1 s, past the early look) but elsewhere: waited for, and it answers.
-        assert worker.ask(("run", [slow], PROPERTIES, True)) == ("ok",)
+        assert worker.ask(Run([slow], PROPERTIES, True)) == Ok()
         with pytest.raises(Died) as again:
-            worker.ask(("run", [store, remove], PROPERTIES, True))
+            worker.ask(Run([store, remove], PROPERTIES, True))
         assert again.value.how.startswith(
             "the call hung: blocked where an earlier call gave no answer within 2 s"
         ), again.value.how

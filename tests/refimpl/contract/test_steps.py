@@ -20,7 +20,9 @@ from refimpl import ContextStore, PluginAPI
 from refimpl._names import check_name
 from refimpl.contract import check_store, run_contract
 from refimpl.contract._isolated import IsolatedMachine
-from refimpl.contract._machine import LOOKALIKES, ContractMachine, fresh
+from refimpl.contract._machine import ContractMachine
+from refimpl.contract._names import LOOKALIKES, fresh
+from refimpl.contract._rules import ContractRules
 from refimpl.contract._story import spell
 from refimpl.contract._target import abilities, open_target
 
@@ -107,19 +109,36 @@ def test_a_targets_abilities_are_its_optional_methods() -> None:
     assert abilities(open_target(lambda: PluginAPI(ContextStore()), "api").terms) == set()
 
 
-def _rules(machine: type[RuleBasedStateMachine]) -> dict[str, tuple[tuple[str, ...], int]]:
-    """Each rule's name, its drawn arguments and how many preconditions guard it."""
+def _rules(machine: type[RuleBasedStateMachine]) -> dict[str, tuple[Any, ...]]:
+    """Each rule by name: the very function, strategies and preconditions Hypothesis draws
+    it with (compared by identity: two equal-looking declarations are not one)."""
     return {
-        rule.function.__name__: (tuple(sorted(rule.arguments)), len(rule.preconditions))
+        rule.function.__name__: (
+            rule.function,
+            tuple((name, id(strategy)) for name, strategy in sorted(rule.arguments.items())),
+            tuple(rule.preconditions),
+        )
         for rule in machine.setup_state().rules
     }
 
 
 def test_the_isolated_machine_draws_the_same_rules_as_the_machine_that_runs_them() -> None:
-    """A rule declared on one machine only would never be drawn, or never run."""
-    running = _rules(ContractMachine)
-    drawing = _rules(IsolatedMachine)
-    assert drawing == running
+    """Both machines draw every rule from its one declaration in `ContractRules`: a rule
+    declared (or overridden) on one machine only would never be drawn, or never run, or
+    be drawn with other strategies or preconditions than it runs with."""
+    declared = _rules(ContractRules)
+    assert declared
+    assert _rules(ContractMachine) == declared
+    assert _rules(IsolatedMachine) == declared
+
+
+def test_every_rule_has_an_effect_in_the_machine_that_runs_it() -> None:
+    """`ContractMachine` runs a step as its `_do_<rule>` method: one missing would fail
+    only when a search first drew that rule."""
+    missing = [
+        name for name in _rules(ContractRules) if not hasattr(ContractMachine, f"_do_{name}")
+    ]
+    assert not missing, f"rules without an effect in ContractMachine: {missing}"
 
 
 # -- each new step, against one bug ---------------------------------------------------------

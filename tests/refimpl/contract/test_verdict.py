@@ -13,7 +13,7 @@ from hypothesis import settings
 
 from refimpl import PluginContextBase
 from refimpl.contract import ContractViolation, run_contract
-from refimpl.contract._machine import NOT_HELD_GET, NOT_HELD_REMOVE
+from refimpl.contract._properties import NOT_HELD_GET, NOT_HELD_REMOVE
 from tests.test_readme import readme_section
 
 
