@@ -1,7 +1,8 @@
 """A store whose bug needs a long program: every `PERIOD`th removal clears the whole table,
 so it loses the contexts of the other plugins (`survival`) only after that many removals.
-A fresh search takes thousands of examples to find it (see `tests/test_database.py`). It
-is not in the catalogue, whose mutants each show within a few steps."""
+A fresh search takes thousands of examples to find it (see
+`tests/refimpl/contract/test_database.py`). It is not in the catalogue, whose mutants each
+show within a few steps."""
 
 from __future__ import annotations
 

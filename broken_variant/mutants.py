@@ -1,7 +1,7 @@
 """The mutant catalogue: stores and APIs with exactly one ownership bug each.
 
 The contract is only as good as what it catches. Each `Mutant` names its bug
-in one line and the property that must catch it; `tests/test_mutants.py`
+in one line and the property that must catch it; `tests/refimpl/contract/test_contract.py`
 asserts that the contract does, with that property, in a short story.
 """
 
