@@ -13,6 +13,7 @@ from reports.output.files import (
 )
 from reports.output.provenance import (
     DEFAULT_OUT,
+    MEASURED,
     ROOT,
     commit_id,
     machine_fields,
@@ -24,6 +25,7 @@ from reports.output.text import anchor, first_line, http_link
 __all__ = [
     "DEFAULT_OUT",
     "LOCK_FILE",
+    "MEASURED",
     "ROOT",
     "UnusableFolder",
     "anchor",

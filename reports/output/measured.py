@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 from reports.output.files import write_text_atomically
-from reports.output.provenance import DEFAULT_OUT, ROOT, project_commit
+from reports.output.provenance import DEFAULT_OUT, MEASURED, ROOT, project_commit
 
 __all__ = ["MEASUREMENTS", "NotOurs", "machine", "read", "record", "record_run"]
 
-MEASUREMENTS = ROOT / "reports" / "MEASUREMENTS.md"
+MEASUREMENTS = ROOT / MEASURED
 """The document every command records its latest full run in (the README links it)."""
 _NAME = re.compile("[a-z0-9][a-z0-9-]*")
 _ANY_MARKER = re.compile(r"<!-- /?measured: ")

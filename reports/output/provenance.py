@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_OUT",
+    "MEASURED",
     "ROOT",
     "commit_id",
     "machine_fields",
@@ -27,19 +28,24 @@ DEFAULT_OUT = ROOT / "reports" / "out"
 _COMMIT = re.compile("[0-9a-f]{7,64}")
 
 
+MEASURED = "reports/MEASUREMENTS.md"
+"""The document the commands record their latest full runs in (see `reports.output.measured`):
+its own changes are their output, not a change to the code they measured."""
+
+
 def project_commit(root: Path = ROOT) -> tuple[str | None, bool | None]:
     """The commit checked out in `root` (`git rev-parse HEAD`) and whether the tree has
-    changes that commit does not name (`git status --porcelain` lists anything: a file
-    modified, staged, deleted or untracked); `(None, None)` when git is not installed or
-    `root` is not in a git checkout. What bench.json, native.json, survey.json and the
-    report record as their provenance."""
+    changes that commit does not name (`git status --porcelain` lists anything but `MEASURED`:
+    a file modified, staged, deleted or untracked); `(None, None)` when git is not installed
+    or `root` is not in a git checkout. What bench.json, native.json, survey.json, the
+    report and `MEASURED` record as their provenance."""
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--verify", "HEAD"],
             capture_output=True, text=True, timeout=30, check=True,
         ).stdout.strip()  # fmt: skip
         changes = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", ".", f":(exclude){MEASURED}"],
             capture_output=True, text=True, timeout=30, check=True,
         ).stdout  # fmt: skip
     except (OSError, subprocess.SubprocessError):

@@ -26,7 +26,7 @@ import reports.report
 import reports.report._build
 import reports.survey as survey_cli
 import reports.survey._cli
-from reports.output import ROOT, http_link, project_commit
+from reports.output import MEASURED, ROOT, http_link, project_commit
 from reports.report import Findings, build_report
 from tests.report_samples import tiny_findings
 
@@ -493,6 +493,24 @@ def test_project_commit_names_the_commit_and_whether_the_tree_has_changes(
     assert project_commit(tmp_path) == (head, True)
     (tmp_path / "b").unlink()
     (tmp_path / "a").write_text("2")
+    assert project_commit(tmp_path) == (head, True)
+
+
+def test_a_tree_changed_only_in_the_measurements_document_is_at_its_commit(
+    tmp_path: Path,
+) -> None:
+    """Each command records its run in `MEASURED`: the next one measures the same code."""
+    document = tmp_path / MEASURED
+    document.parent.mkdir(parents=True)
+    document.write_text("<!-- measured: bench -->\n<!-- /measured: bench -->\n")
+    (tmp_path / "code.py").write_text("1")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "a")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    document.write_text("<!-- measured: bench -->\nnew\n<!-- /measured: bench -->\n")
+    assert project_commit(tmp_path) == (head, False)
+    (tmp_path / "code.py").write_text("2")
     assert project_commit(tmp_path) == (head, True)
 
 
