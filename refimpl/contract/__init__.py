@@ -12,17 +12,15 @@ from refimpl.contract._check import (
     bare_cost,
     check_api,
     check_store,
-    factory_spec,
-    isolated_passes,
-    isolated_settings,
     replay,
-    resolve_factory,
     run_contract,
 )
 from refimpl.contract._database import DatabaseUnavailable
+from refimpl.contract._factories import factory_spec, resolve_factory
 from refimpl.contract._machine import ContractMachine
 from refimpl.contract._names import NAMES
 from refimpl.contract._profiles import load_profile, register_profiles
+from refimpl.contract._search import isolated_passes, isolated_settings
 from refimpl.contract._standalone import contract_machine
 from refimpl.contract._states import STATE_TYPES, Counter, Journal, Settings, Tally
 from refimpl.contract._violation import PROPERTIES, ContractViolation

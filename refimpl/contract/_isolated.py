@@ -49,7 +49,7 @@ class IsolatedMachine(ContractRules):
     clock: ClassVar[Any]
     judged: ClassVar[tuple[str, ...]] = PROPERTIES
     """The properties this search judges (`crash` always): a program whose first broken
-    check is another one counts as passing (see `refimpl.contract._check._verdict`)."""
+    check is another one counts as passing (see `refimpl.contract._search.verdict`)."""
 
     @classmethod
     def bind(

@@ -70,7 +70,7 @@ class PropertyChecks(ContractRules):
     judged: ClassVar[tuple[str, ...]] = PROPERTIES
     """The properties this search judges: the checks of the others are not run, and an
     example that breaks one of them inside a step ends there, as passing (rejected when
-    Hypothesis runs this machine; see `refimpl.contract._check._verdict`). Unless a search
+    Hypothesis runs this machine; see `refimpl.contract._search.verdict`). Unless a search
     or `replay(..., judged=...)` says otherwise, every property is judged."""
     in_worker: ClassVar[bool] = False
     """Whether a worker runs this machine, program by program (not Hypothesis: a worker

@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, Phase
 from hypothesis import settings as Settings
 from hypothesis.stateful import RuleBasedStateMachine
 
-from refimpl.contract._check import ISOLATED_STEPS, resolve_factory, setup_line
 from refimpl.contract._database import store_key
+from refimpl.contract._factories import resolve_factory, setup_line
 from refimpl.contract._isolated import IsolatedMachine
 from refimpl.contract._messages import Check, Refused, Usable
 from refimpl.contract._names import NAMES_DEFAULT, name_list
+from refimpl.contract._search import ISOLATED_STEPS
 from refimpl.contract._supervisor import Worker
 
 __all__ = ["MACHINE_NAME", "contract_machine"]

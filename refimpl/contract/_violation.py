@@ -54,4 +54,4 @@ FAILURES: Final[dict[str, type[PropertyFailure]]] = {
 
 class Unjudged(Exception):
     """A property the current search does not judge broke first: the example ends there
-    and counts as passing (see `refimpl.contract._check._verdict`)."""
+    and counts as passing (see `refimpl.contract._search.verdict`)."""

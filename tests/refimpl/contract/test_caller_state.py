@@ -22,8 +22,7 @@ import pytest
 from hypothesis import settings
 
 from refimpl import ContextStore, PluginContextBase
-from refimpl.contract import run_contract
-from refimpl.contract._check import factory_spec
+from refimpl.contract import factory_spec, run_contract
 from tests import configurable_store
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -25,7 +25,7 @@ from refimpl.contract import (
     check_store,
     run_contract,
 )
-from refimpl.contract._check import _verdict
+from refimpl.contract._search import verdict
 from refimpl.support.cmdline import Terminated, run_cli
 from tests.test_readme import mutant_rows
 
@@ -327,7 +327,7 @@ class InterruptedInsideHypothesis(RuleBasedStateMachine):
 
 def test_an_interruption_inside_hypothesis_stops_the_contract_as_itself() -> None:
     with pytest.raises(Terminated):
-        _verdict(InterruptedInsideHypothesis, [settings(max_examples=5, database=None)])
+        verdict(InterruptedInsideHypothesis, [settings(max_examples=5, database=None)])
 
 
 class _Token:

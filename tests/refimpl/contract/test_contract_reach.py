@@ -19,7 +19,7 @@ from hypothesis import Phase, settings
 from broken_variant.mutants import MUTANTS
 from refimpl import ContextStore, PluginContext
 from refimpl.contract import Counter, check_store, run_contract
-from refimpl.contract._check import ISOLATED_STEPS, SHORT_STEPS, isolated_passes
+from refimpl.contract._search import ISOLATED_STEPS, SHORT_STEPS, isolated_passes
 from refimpl.contract._states import CONTEXT_CLASSES, Tally
 
 FEW = settings(max_examples=30, derandomize=True, database=None, deadline=None)

@@ -244,9 +244,9 @@ def test_data_freed_under_its_living_context_is_released_at_the_step_that_freed_
 
 def test_a_search_that_does_not_judge_released_ends_an_example_at_its_over_release() -> None:
     """After its first violation the search judges only earlier properties (see
-    `_verdict`): an over-release it does not judge still ends the example, and the worker,
-    whose memory the store damaged, serves no other program, so no later crash of that
-    damage is blamed on the store as a `crash`."""
+    `refimpl.contract._search.verdict`): an over-release it does not judge still ends the
+    example, and the worker, whose memory the store damaged, serves no other program, so no
+    later crash of that damage is blamed on the store as a `crash`."""
     stored = {"state": "counter", "seed": 0, "keep": False}
     program = [("store", {"name": "a", **stored}), ("store", {"name": "a", **stored})]
     program += [("store", {"name": name, **stored}) for name in "bcdefgh"]

@@ -16,7 +16,7 @@ from hypothesis import settings
 import reports.survey as survey_cli
 import reports.survey._cli
 import reports.survey._run
-from refimpl.contract._check import factory_spec
+from refimpl.contract import factory_spec
 from reports.survey import (
     NOT_INSTALLED,
     REGISTRIES,
