@@ -10,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 # Hypothesis's own cache goes with the other generated files, not into the project root.
 export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
-.PHONY: report demo lessons bench stress native test lint fuzz bench-contract bench-fuzz survey clean
+.PHONY: report demo lessons bench stress native test test-slow test-all lint fuzz bench-contract bench-fuzz survey clean
 
 # uv (from PyPI, into the venv) installs in seconds what pip takes 40-60 s for. It reads none
 # of pip's configuration, so `python -c "$UV_PIP_PROGRAM" ARGUMENTS` runs `uv pip install
@@ -85,8 +85,16 @@ lessons: $(STAMP)
 # a store judged hung), and the extra worker runs while they do (82 s against 93 s on 2 cores).
 WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
-## test: the regression suite (deterministic Hypothesis profile 'ci', one worker per core, plus one)
+## test: the regression suite's quick tier, about a minute and a half on 2 cores (deterministic Hypothesis profile 'ci', one worker per core, plus one)
 test: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not slow"
+
+## test-slow: the rest of the suite, the tests marked slow (full-budget contract runs, reports, lessons, whole processes; about six minutes on 2 cores)
+test-slow: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile -m slow
+
+## test-all: the whole suite in one run (what CI runs, as make test then make test-slow)
+test-all: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile
 
 ## stress: the thread tests with the long run (8 threads x 20 000 operations each)

@@ -30,6 +30,12 @@ def _collected_heap() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
+        "markers",
+        "slow: a full-budget contract run, a report or lesson walkthrough, or a run of whole "
+        "processes, each seconds long: `make test` leaves these out, `make test-slow` runs "
+        "them, CI runs both",
+    )
+    config.addinivalue_line(
         "markers", "native: needs a Nim compiler and gcc (make installs Nim 2.2 from PyPI)"
     )
     config.addinivalue_line(

@@ -32,6 +32,7 @@ def block(section: str, body: str) -> str:
     return f"<!-- measured: {section} -->\n{body.rstrip(chr(10))}\n<!-- /measured: {section} -->"
 
 
+@pytest.mark.slow
 @given(
     st.dictionaries(st.sampled_from(SECTIONS), bodies, min_size=1),
     st.data(),
@@ -52,6 +53,7 @@ def test_recording_a_section_replaces_it_and_leaves_the_rest_byte_for_byte(
     assert old.count(block(section, before[section])) == 1
 
 
+@pytest.mark.slow
 @given(bodies, bodies)
 def test_a_missing_section_is_appended_after_everything_there(first: str, second: str) -> None:
     with tempfile.TemporaryDirectory() as folder:

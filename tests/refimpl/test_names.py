@@ -224,6 +224,7 @@ def test_a_str_subclass_reaches_exactly_the_context_its_characters_name(kind: ty
     assert store.get_plugin_data(kind("other")) is other
 
 
+@pytest.mark.slow
 @given(text=texts.filter(follows_the_rule), kind=st.sampled_from(RAISING_KINDS))
 def test_a_name_is_made_plain_before_its_hash_or_eq_could_run(text: str, kind: type[str]) -> None:
     store, context = stored_with(text)

@@ -70,6 +70,7 @@ def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -373,6 +374,7 @@ def _fake_run(work: str, out: Path, **popen: Any) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("work", "status"), [("passing", 0), ("failing", 1)])
 def test_a_closed_stdout_ends_quietly_with_the_works_exit_status(
     work: str, status: int, tmp_path: Path
@@ -387,6 +389,7 @@ def test_a_closed_stdout_ends_quietly_with_the_works_exit_status(
     assert (tmp_path / "index.html").is_file(), "the work was done"
 
 
+@pytest.mark.slow
 def test_a_real_bench_run_into_a_closed_pipe_ends_quietly_with_the_status_it_deserves(
     tmp_path: Path,
 ) -> None:
@@ -438,6 +441,7 @@ def _file_size_limit() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))  # index.html is larger
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("disk", "why"),
     [("disk full", "No space left on device"), ("file size limit", "File too large")],
@@ -456,6 +460,7 @@ def test_a_disk_that_refuses_a_write_is_one_line_and_keeps_the_previous_report(
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES)
 
 
+@pytest.mark.slow
 def test_a_file_the_file_system_refuses_to_replace_is_one_line_and_keeps_the_report(
     tmp_path: Path,
 ) -> None:
@@ -473,6 +478,7 @@ def test_a_file_the_file_system_refuses_to_replace_is_one_line_and_keeps_the_rep
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(FILES), "nothing left"
 
 
+@pytest.mark.slow
 def test_ctrl_c_that_python_ignores_in_a_gc_callback_still_stops_the_report(
     tmp_path: Path,
 ) -> None:
@@ -486,6 +492,7 @@ def test_ctrl_c_that_python_ignores_in_a_gc_callback_still_stops_the_report(
     assert report_in(tmp_path) == renders(tiny_findings("previous"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["0.5, isolated", "0.5, in-process"])
 def test_sigterm_during_a_contract_run_stops_the_report_with_one_line(
     when: str, tmp_path: Path
@@ -505,6 +512,7 @@ def test_sigterm_during_a_contract_run_stops_the_report_with_one_line(
     assert report_in(tmp_path) == renders(tiny_findings("previous"))
 
 
+@pytest.mark.slow
 def test_sigterm_while_the_files_are_written_leaves_the_previous_report_and_nothing_else(
     tmp_path: Path,
 ) -> None:

@@ -56,6 +56,7 @@ def test_the_environment_at_the_call_is_the_one_the_worker_sees(
     assert verdict(configurable_store.make_store) == "survival"
 
 
+@pytest.mark.slow
 def test_a_partial_and_a_bound_method_are_called_as_they_are() -> None:
     assert verdict(functools.partial(configurable_store.make_kind, "weak")) == "survival"
     configured = configurable_store.Configured()
@@ -79,6 +80,7 @@ class ForgetfulStore(ContextStore):
 """
 
 
+@pytest.mark.slow
 def test_a_store_loaded_from_a_file_is_judged_on_its_merits(tmp_path: Path) -> None:
     """As plugin loaders do: executed from a path, and registered under a name no fresh
     process can import. Its story asks for the factory by value (`replay(factory)`)."""
@@ -174,6 +176,7 @@ def wait_until_ended(pids: list[int], within: float) -> list[int]:
     return [pid for pid in pids if alive(pid)]
 
 
+@pytest.mark.slow
 def test_helpers_a_store_starts_end_with_its_worker(tmp_path: Path) -> None:
     """A hung store's worker is killed, so its `close()` never runs: the helper process it
     started ends with the worker's process group all the same."""
@@ -204,6 +207,7 @@ print(run_contract(lambda: HangingHelperStore(), settings=few, timeout=1.0).viol
     assert wait_until_ended(pids, within=5.0) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_terminal_stops_the_run_and_leaves_nothing_behind(tmp_path: Path) -> None:
     """A terminal sends SIGINT to its whole foreground process group: the caller stops
     (here, a script that catches it and says so), no worker prints a traceback, and
@@ -265,6 +269,7 @@ def test_ctrl_c_in_a_terminal_stops_the_run_and_leaves_nothing_behind(tmp_path: 
 # -- re-entrant -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_runs_in_threads_at_once_each_get_their_verdict_and_leave_main_alone() -> None:
     main = sys.modules["__main__"]
     factories = {
@@ -409,6 +414,7 @@ def _make_closure_store() -> type[ContextStore]:
 ClosureKeepingStore = _make_closure_store()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("store", "named"),
     [(LruCachingStore, "_remembered"), (ClosureKeepingStore, "closure variable 'kept'")],
@@ -421,6 +427,7 @@ def test_released_evidence_names_an_lru_cache_or_a_closure_cell(store: type, nam
     assert named in violation.detail, violation.detail
 
 
+@pytest.mark.slow
 def test_released_evidence_names_a_module_global_and_is_no_hang_of_the_store() -> None:
     """A module global made before the run is found among every survivor of earlier
     examples, a search that scans the whole heap for each link: in a big process it

@@ -11,6 +11,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -38,6 +39,18 @@ MAX_RULE_STEPS = 5
 """The longest story the catalogue tells (clearing-remove's `survival`: the shrinker keeps
 contexts where it can, so a story that needs one to die drops them with a step of its own,
 and it can end on a longer program than the shortest there is)."""
+
+
+QUICK = frozenset({"weakref", "copying", "unchecked-cast", "leaky", "segfault"})
+"""One mutant per property: `make test` runs these; the others are `slow` (`make test-slow`)."""
+
+
+def tiered(mutants: list[Mutant] | tuple[Mutant, ...]) -> list[Any]:
+    """`mutants` as parameters, each named, those outside `QUICK` marked `slow`."""
+    return [
+        pytest.param(m, id=m.name, marks=() if m.name in QUICK else pytest.mark.slow)
+        for m in mutants
+    ]
 
 
 def make_fixed_api() -> PluginAPI:
@@ -88,7 +101,7 @@ def named(name: str) -> Mutant:
     return next(mutant for mutant in MUTANTS if mutant.name == name)
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", tiered(MUTANTS))
 def test_mutant_is_caught_by_its_declared_property(
     mutant: Mutant, caught: Callable[[Mutant], ContractViolation]
 ) -> None:
@@ -97,7 +110,7 @@ def test_mutant_is_caught_by_its_declared_property(
     assert 1 <= len(violation.rule_steps) <= MAX_RULE_STEPS, violation
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", tiered(MUTANTS))
 def test_each_story_is_as_long_as_the_measured_table_says(
     mutant: Mutant, caught: Callable[[Mutant], ContractViolation]
 ) -> None:
@@ -110,9 +123,7 @@ def test_each_story_is_as_long_as_the_measured_table_says(
     assert abs(steps - said) <= 1, f"{mutant.name}: {steps} steps, MEASUREMENTS.md says {said}"
 
 
-@pytest.mark.parametrize(
-    "mutant", [m for m in MUTANTS if m.catches != "crash"], ids=lambda m: m.name
-)
+@pytest.mark.parametrize("mutant", tiered([m for m in MUTANTS if m.catches != "crash"]))
 def test_replaying_the_steps_shows_the_same_violation(
     mutant: Mutant, caught: Callable[[Mutant], ContractViolation]
 ) -> None:
@@ -122,6 +133,7 @@ def test_replaying_the_steps_shows_the_same_violation(
     assert replayed.value.property == violation.property
 
 
+@pytest.mark.slow
 def test_every_story_replays_in_a_fresh_process_to_the_property_named(
     caught: Callable[[Mutant], ContractViolation],
 ) -> None:
@@ -146,9 +158,7 @@ def test_every_story_replays_in_a_fresh_process_to_the_property_named(
         assert out.strip() == told[name].property, f"{name}: {out!r} {err[-2000:]}"
 
 
-@pytest.mark.parametrize(
-    "mutant", [m for m in MUTANTS if m.catches == "crash"], ids=lambda m: m.name
-)
+@pytest.mark.parametrize("mutant", tiered([m for m in MUTANTS if m.catches == "crash"]))
 def test_a_crash_story_replayed_ends_its_process_as_the_worker_ended(
     mutant: Mutant, caught: Callable[[Mutant], ContractViolation]
 ) -> None:
@@ -196,6 +206,7 @@ def test_violation_is_an_assertion_error_carrying_its_fields(
     assert "survival violated" in str(violation)
 
 
+@pytest.mark.slow
 def test_survival_detail_carries_the_sanitizer_report_of_the_untracked_store(
     caught: Callable[[Mutant], ContractViolation],
 ) -> None:
@@ -227,18 +238,21 @@ def test_a_crash_says_how_where_and_what_the_worker_said(
     assert "multiprocessing" not in detail
 
 
+@pytest.mark.slow
 def test_a_hang_says_no_answer_within_the_limit(
     caught: Callable[[Mutant], ContractViolation],
 ) -> None:
     assert "no answer within " in caught(named("hang")).detail
 
 
+@pytest.mark.slow
 def test_an_over_release_is_released_freed_while_still_referenced(
     caught: Callable[[Mutant], ContractViolation],
 ) -> None:
     assert "freed while still referenced" in caught(named("over-release")).detail
 
 
+@pytest.mark.slow
 def test_steps_of_an_unnamed_factory_replay_with_the_factory_given() -> None:
     weakref_store = named("weakref").factory
     run = run_contract(lambda: weakref_store())
@@ -305,7 +319,7 @@ def test_every_mutant_has_a_diagnosis_to_check() -> None:
     assert set(DIAGNOSES) == {m.name for m in MUTANTS}
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", tiered(MUTANTS))
 def test_each_mutant_detail_says_what_its_bug_is(
     mutant: Mutant, caught: Callable[[Mutant], ContractViolation]
 ) -> None:

@@ -62,6 +62,7 @@ class HistoryDict(dict[str, Any]):
         super().__setitem__(name, value)
 
 
+@pytest.mark.slow
 def test_a_mappings_leak_is_held_by_its_own_attribute_not_the_harnesss_adapter() -> None:
     violation = run_contract(HistoryDict, settings=DERANDOMIZED).violation
     assert violation is not None
@@ -99,6 +100,7 @@ class IndexAndPopOnly:
         return None  # forgets to remove: what was stored stays alive
 
 
+@pytest.mark.slow
 def test_a_mapping_is_emptied_with_del_the_form_a_dict_subclass_overrides() -> None:
     violation = run_contract(DelKeepsDict, settings=DERANDOMIZED).violation
     assert violation is not None
@@ -191,6 +193,7 @@ class CapacityDict(OrderedDict[str, Any]):
             self.popitem(last=False)
 
 
+@pytest.mark.slow
 def test_names_sets_how_large_a_bounded_cache_the_contract_overflows() -> None:
     assert run_contract(CapacityDict, settings=FEW, names=9).violation is None
     violation = run_contract(CapacityDict, settings=FEW, names=10).violation
@@ -239,6 +242,7 @@ class PrefilledDict(dict[str, Any]):
         super().__init__(a=object())
 
 
+@pytest.mark.slow
 def test_a_store_that_starts_full_is_said_to_be_not_empty_not_to_share_state() -> None:
     violation = run_contract(PrefilledDict, settings=DERANDOMIZED).violation
     assert violation is not None
@@ -288,6 +292,7 @@ class RaisesWhenEmpty(ContextStore):
         return super().get_plugin_data(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("factory", "prop", "said"),
     [
@@ -327,6 +332,7 @@ class BackupStore:
         self._backup.pop(name, None)
 
 
+@pytest.mark.slow
 def test_a_store_that_answers_a_copy_once_the_original_died_is_no_stale_not_survival() -> None:
     violation = run_contract(BackupStore, settings=DERANDOMIZED).violation
     assert violation is not None
@@ -354,6 +360,7 @@ class CompactingStore(ContextStore):
                 super().remove_plugin_data(other)
 
 
+@pytest.mark.slow
 def test_the_short_programs_come_first_and_the_long_ones_still_run() -> None:
     passes = isolated_passes(DERANDOMIZED)
     assert [chosen.stateful_step_count for chosen in passes] == [SHORT_STEPS, ISOLATED_STEPS]

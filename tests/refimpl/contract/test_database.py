@@ -91,6 +91,7 @@ HYPOTHESIS_KEY = b"\x00digest of the one machine class\x2e"
 SUB_KEYS = (b"", b".secondary", b".pareto")
 
 
+@pytest.mark.slow
 @given(
     st.lists(
         st.tuples(
@@ -181,6 +182,7 @@ class FailingDatabase(InMemoryExampleDatabase):
         raise ConnectionError("Error 111 connecting to localhost:6399. Connection refused.")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fetches", [0, 1])
 def test_a_database_that_fails_mid_run_costs_the_memory_never_the_verdict(fetches: int) -> None:
     with pytest.warns(DatabaseUnavailable, match="Connection refused.*goes on without it"):
@@ -200,6 +202,7 @@ def test_a_read_only_folder_that_is_not_there_is_a_typo_not_an_empty_memory(
 # -- replay ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_failure_found_once_replays_first_at_full_length(tmp_path: Path) -> None:
     """The saved program is the unshrunk one a search without shrinking found (well over five
     steps): a later run, whose first pass takes at most five steps, still replays it whole,
@@ -220,6 +223,7 @@ def test_a_failure_found_once_replays_first_at_full_length(tmp_path: Path) -> No
     assert later.violation.steps[1:] == first.violation.steps[1:]
 
 
+@pytest.mark.slow
 def test_another_stores_run_keeps_the_failures_and_a_fixed_store_clears_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -265,6 +269,7 @@ def test_what_is_saved_fails_a_fresh_run_even_when_the_search_met_it_after_earli
         assert replayed.first_failure_examples <= 3, "a saved failure fails a fresh run at once"
 
 
+@pytest.mark.slow
 def test_the_ci_profile_draws_the_same_examples_with_a_database_as_without(
     tmp_path: Path,
 ) -> None:
@@ -286,6 +291,7 @@ def test_the_ci_profile_draws_the_same_examples_with_a_database_as_without(
     assert broken_with.violation.steps == broken_without.violation.steps
 
 
+@pytest.mark.slow
 def test_a_factory_without_an_import_spec_keeps_no_database_and_says_so(tmp_path: Path) -> None:
     folder = tmp_path / "db"
     with pytest.warns(NoDatabaseKey, match="no import path"):
@@ -313,6 +319,7 @@ def test_a_factory_without_an_import_spec_keeps_no_database_and_says_so(tmp_path
 SECTION = re.compile(r"shard (\d) of (\d), seed (\d+)\): (\d+) examples")
 
 
+@pytest.mark.slow
 def test_shards_split_the_budget_with_their_own_seeds_and_one_key(
     pytester: pytest.Pytester,
 ) -> None:
@@ -359,6 +366,7 @@ def test_a_bad_shard_or_soak_value_is_one_usage_error_line(
     assert "Traceback" not in result.stderr.str()
 
 
+@pytest.mark.slow
 def test_auto_shards_are_one_item_without_xdist(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         "--store", "refimpl:ContextStore", "--store-shards", "auto", "--co", "-q"
@@ -385,6 +393,7 @@ def test_anything_else_is_no_duration(text: str) -> None:
         parse_duration(text)
 
 
+@pytest.mark.slow
 def test_a_soak_runs_until_its_time_limit_with_progress_on_the_way() -> None:
     seen: list[SoakProgress] = []
     run = soak(
@@ -404,6 +413,7 @@ def test_a_soak_runs_until_its_time_limit_with_progress_on_the_way() -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_soak_stops_at_its_first_violation() -> None:
     seen: list[SoakProgress] = []
     run = soak(deep.make_eager, seconds=600.0, settings=profile("soak"), progress=seen.append)
@@ -413,6 +423,7 @@ def test_a_soak_stops_at_its_first_violation() -> None:
     assert seen[-1].seconds < 600.0
 
 
+@pytest.mark.slow
 def test_store_soak_prints_its_progress_past_the_capture(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--store-soak", "2s")
     result.assert_outcomes(passed=1)
@@ -442,6 +453,7 @@ TestCorrect = contract_machine("refimpl:ContextStore").TestCase
 """
 
 
+@pytest.mark.slow
 def test_contract_machine_runs_under_plain_pytest_keyed_by_its_store(
     pytester: pytest.Pytester,
 ) -> None:
@@ -533,6 +545,7 @@ def steps_of(output: str) -> list[str]:
     return [line.strip() for line in lines[start + 1 :] if line.startswith("    state.")]
 
 
+@pytest.mark.slow
 def test_the_header_names_the_database_and_says_when_a_seed_turns_it_off(
     pytester: pytest.Pytester,
 ) -> None:

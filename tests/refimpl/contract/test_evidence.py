@@ -244,6 +244,7 @@ def test_held_by_lists_the_direct_referrers_without_a_chain_and_keeps_nothing() 
     assert alive() is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
 def test_who_holds_a_context_is_worked_out_for_the_reported_example_only(
     isolate: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from hypothesis import settings
 
 from refimpl import ContextStore, PluginContextBase
@@ -52,16 +53,19 @@ def in_process(factory: Callable[[], Any]) -> None:
     assert run.violation is None, run.violation
 
 
+@pytest.mark.slow
 def test_contract_holds_with_a_collection_at_every_step() -> None:
     in_process(CollectingStore)
 
 
+@pytest.mark.slow
 def test_contract_holds_with_the_collector_disabled() -> None:
     with gc_disabled():
         in_process(ContextStore)
     assert gc.isenabled()
 
 
+@pytest.mark.slow
 def test_contract_holds_with_a_collection_at_every_allocation() -> None:
     with gc_threshold(1):
         in_process(ContextStore)

@@ -229,6 +229,7 @@ class DataOverReleaseStore(ContextStore):
             ctypes.pythonapi.Py_DecRef(ctypes.py_object(old.data))  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_data_freed_under_its_living_context_is_released_at_the_step_that_freed_it() -> None:
     """Seen as it happens, not as a crash examples later in a damaged worker."""
     violation = run_contract(DataOverReleaseStore, settings=FEW).violation
@@ -332,6 +333,7 @@ class HelperThenSegfaultStore(ContextStore):
         ctypes.string_at(0)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_while_its_helper_holds_the_pipe_is_seen_dead_not_hung(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -367,6 +369,7 @@ class SignalTakingHangingStore(ContextStore):
         return None
 
 
+@pytest.mark.slow
 def test_a_hang_in_a_store_that_took_sigusr1_still_shows_where_it_hung() -> None:
     run = run_contract(lambda: SignalTakingHangingStore(), settings=FEW, timeout=HANG_LIMIT)
     assert run.violation is not None

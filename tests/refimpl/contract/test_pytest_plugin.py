@@ -37,6 +37,7 @@ def clean_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in hidden}
 
 
+@pytest.mark.slow
 def test_without_store_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_one():\n    assert sorted([2, 1]) == [1, 2]\n")
     result = pytester.runpytest_subprocess("-q")
@@ -58,6 +59,7 @@ def printed_steps(lines: list[str]) -> list[str]:
     return [line.removeprefix("    ") for line in steps]
 
 
+@pytest.mark.slow
 def test_untracked_store_fails_with_the_property_and_steps(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,6 +84,7 @@ def test_untracked_store_fails_with_the_property_and_steps(
     assert replayed.value.property == "survival"
 
 
+@pytest.mark.slow
 def test_header_names_the_store_and_the_hypothesis_settings(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co")
     result.stdout.fnmatch_lines(
@@ -89,6 +92,7 @@ def test_header_names_the_store_and_the_hypothesis_settings(pytester: pytest.Pyt
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
@@ -107,6 +111,7 @@ def test_a_bad_store_value_is_one_usage_error_line(
     assert "Traceback" not in result.stderr.str()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("spec", "how"),
     [
@@ -125,6 +130,7 @@ def test_a_store_that_ends_the_process_is_one_failed_item_naming_how(
     result.stdout.fnmatch_lines([head, "Steps:", "*state = replay(*", f"*{how}*"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("factory", "problem"),
     [
@@ -146,6 +152,7 @@ def test_a_factory_that_cannot_build_a_store_is_one_short_failure(
     assert "site-packages" not in result.stdout.str(), "no pytest internals in the report"
 
 
+@pytest.mark.slow
 def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         "--store", "refimpl:ContextStore", "--store-timeout", "soon", "--co"
@@ -154,6 +161,7 @@ def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None
     result.stderr.fnmatch_lines(["*--store-timeout*'soon' is not a number of seconds*"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "problem"),
     [("0", "'0' is not from 1 to 1000"), ("many", "'many' is not a whole number")],
@@ -195,6 +203,7 @@ def run_console_script(folder: Path, *args: str) -> subprocess.CompletedProcess[
     )
 
 
+@pytest.mark.slow
 def test_the_factory_module_is_imported_from_the_invocation_directory(tmp_path: Path) -> None:
     # A function, not a re-export: it names itself `mymod:make`, so the contract's worker
     # process imports mymod too, from the sys.path the plugin left.
@@ -206,6 +215,7 @@ def test_the_factory_module_is_imported_from_the_invocation_directory(tmp_path: 
     assert "1 passed" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_module_not_found_is_one_line_saying_where_it_was_looked_for(tmp_path: Path) -> None:
     result = run_console_script(tmp_path, "--store", "missing_mod:make", "--co")
     assert result.returncode == pytest.ExitCode.USAGE_ERROR
@@ -227,6 +237,7 @@ def test_a_module_that_raises_on_import_is_one_usage_error_line(
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "said"),
     [
@@ -260,6 +271,7 @@ def make():
 """
 
 
+@pytest.mark.slow
 def test_a_module_that_starts_a_manager_on_import_is_checked_without_waiting_for_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,6 +313,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_helper_started_on_import_is_stopped_with_the_import_check(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -330,6 +343,7 @@ def test_a_helper_started_on_import_is_stopped_with_the_import_check(
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_the_item_has_a_node_id_and_is_counted(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_one():\n    pass\n")
     listed = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "--co", "-q")
@@ -342,6 +356,7 @@ def test_the_item_has_a_node_id_and_is_counted(pytester: pytest.Pytester) -> Non
     header.stdout.fnmatch_lines(["collected 2 items", "<ContractCollector ownership-contract>"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("selection", "listed"),
     [
@@ -370,6 +385,7 @@ def test_k_deselecting_the_only_item_is_exit_5(pytester: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(["collected 1 item / 1 deselected / 0 selected", "*1 deselected*"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "variable", "on_ci_service", "expected"),
     [
@@ -402,6 +418,7 @@ def test_the_profile_is_ci_unless_one_is_named(
     )
 
 
+@pytest.mark.slow
 def test_the_item_runs_on_the_named_profile_and_says_so(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -421,6 +438,7 @@ def test_the_item_runs_on_the_named_profile_and_says_so(
     assert examples < 50, "the item ran on the profile it names (7 examples; default 100)"
 
 
+@pytest.mark.slow
 def test_an_unknown_profile_is_one_usage_error_line(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         "--store", "refimpl:ContextStore", "--hypothesis-profile", "nosuch", "--co"
@@ -462,6 +480,7 @@ def test_check_store_leaves_no_hypothesis_directory_in_the_working_directory(
     assert sorted(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_check_store_keeps_no_example_database_unless_one_is_chosen(tmp_path: Path) -> None:
     # A failure is saved in Hypothesis's default database, in the storage directory (here
     # a chosen one, which the contract uses); the search alone is enough to save it.

@@ -215,6 +215,7 @@ def replay_on_laptop(tmp_path: Path, url: str) -> subprocess.CompletedProcess[st
     return laptop
 
 
+@pytest.mark.slow
 def test_a_failure_saved_by_ci_replays_at_once_on_a_laptop_that_only_reads(
     tmp_path: Path, redis_url: str
 ) -> None:
@@ -230,6 +231,7 @@ def test_a_failure_saved_by_ci_replays_at_once_on_a_laptop_that_only_reads(
     assert contents(redis_url) == before, "a read-only run changes nothing"
 
 
+@pytest.mark.slow
 def test_another_stores_run_leaves_the_saved_failure(tmp_path: Path, redis_url: str) -> None:
     fill(tmp_path, redis_url)
     before = contents(redis_url)

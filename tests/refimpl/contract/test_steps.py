@@ -43,6 +43,7 @@ def test_every_look_alike_is_a_valid_plugin_name_and_differs_from_its_pair() -> 
         assert first != second
 
 
+@pytest.mark.slow
 @given(st.text() | st.tuples(st.text(), st.text()))
 def test_a_spelled_value_is_a_literal_of_itself_in_ascii(value: str | tuple[str, str]) -> None:
     spelled = spell(value)
@@ -89,6 +90,7 @@ FOLDS: dict[str, tuple[Callable[[str], str], tuple[str, str]]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", FOLDS)
 def test_a_store_that_folds_names_together_is_caught_by_the_pair_it_folds(kind: str) -> None:
     fold, pair = FOLDS[kind]
@@ -186,6 +188,7 @@ class ForgetfulSetdefaultDict(dict[str, Any]):
         return default
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("mapping", "spelled", "prop"),
     [
@@ -206,6 +209,7 @@ def test_a_mappings_mutator_is_driven_and_spelled_in_the_story_as_called(
     assert spelled in "\n".join(violation.steps), violation
 
 
+@pytest.mark.slow
 def test_the_fixed_store_and_api_hold_through_every_new_step() -> None:
     check_store(ContextStore, settings=FEW)
     check_store(dict, settings=FEW)
@@ -213,6 +217,7 @@ def test_the_fixed_store_and_api_hold_through_every_new_step() -> None:
     assert run.violation is None, run.violation
 
 
+@pytest.mark.slow
 def test_a_store_that_rebinds_its_getter_holds_under_the_contract() -> None:
     """The contract's own wrapper asks the store through its getter as it is at each call."""
     check_store(WarmingUpStore, settings=FEW)
@@ -234,6 +239,7 @@ class RefusingMutatorsDict(dict[str, Any]):
         raise NotImplementedError("no clear here")
 
 
+@pytest.mark.slow
 def test_a_mutator_the_mapping_refuses_is_no_verdict_and_the_run_stays_in_step() -> None:
     """The store is removed from through the protocol instead, in the worker and in the
     supervisor's model alike (a model that drifted made the harness itself fail)."""

@@ -42,6 +42,7 @@ def test_fixed_store_costs_what_a_bare_dict_costs_at_the_same_count() -> None:
     )
 
 
+@pytest.mark.slow
 def test_broken_store_costs_far_more_than_the_floor_at_the_same_count() -> None:
     floor = memory_per_context(_FloorStore, COUNT)
     broken = memory_per_context(UntrackedStore, COUNT)

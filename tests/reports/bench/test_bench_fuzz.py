@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow
 def test_a_quick_run_writes_the_three_measurements_and_judges_every_budget(
     tmp_path: Path,
 ) -> None:

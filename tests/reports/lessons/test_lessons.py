@@ -25,6 +25,7 @@ def test_broken_half_fails_and_fixed_half_does_not(lesson: Lesson) -> None:
     assert not fixed.failed, f"{lesson.name}: the fixed half failed: {fixed.summary}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "lesson", [lesson for lesson in LESSONS if lesson.contract], ids=lambda lesson: lesson.name
 )
@@ -41,6 +42,7 @@ def test_lesson_shows_real_source_for_both_halves(lesson: Lesson) -> None:
     assert 2 <= lesson.pitfall.count(". ") + 1 <= 4, "two or three plain sentences"
 
 
+@pytest.mark.slow
 def test_walkthrough_runs_every_lesson_and_ends_with_one_summary_line_each() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "reports.lessons"], capture_output=True, text=True, timeout=120
@@ -58,6 +60,7 @@ def test_walkthrough_runs_every_lesson_and_ends_with_one_summary_line_each() -> 
     assert "NOT shown" not in last
 
 
+@pytest.mark.slow
 def test_walkthrough_verbose_prints_every_lesson_in_full() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "reports.lessons", "--verbose", "leak", "cycles"],
@@ -69,6 +72,7 @@ def test_walkthrough_verbose_prints_every_lesson_in_full() -> None:
         assert f"## {number}. {lesson.title}" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_lesson_whose_halves_run_the_same_code_shows_it_once_and_every_block_is_named() -> None:
     from reports.lessons._lesson import Lesson, LessonRun, Outcome
     from reports.lessons._render import render_lesson
@@ -110,6 +114,7 @@ def test_walkthrough_lists_and_refuses_unknown_names() -> None:
     assert "unknown lesson 'no-such-lesson'" in unknown.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("closed", ["stdout", "stdout and stderr"])
 def test_walkthrough_into_a_closed_pipe_ends_quietly_with_its_status(closed: str) -> None:
     reader, writer = os.pipe()
@@ -128,6 +133,7 @@ def test_walkthrough_into_a_closed_pipe_ends_quietly_with_its_status(closed: str
     assert "Traceback" not in (done.stderr or ""), done.stderr
 
 
+@pytest.mark.slow
 def test_a_command_leaves_nothing_in_the_directory_it_is_run_from(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
     done = subprocess.run(

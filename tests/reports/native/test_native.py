@@ -374,6 +374,7 @@ TWO_TESTS = [
 ]
 
 
+@pytest.mark.slow
 def test_without_a_compiler_the_native_tests_are_left_out_in_one_line() -> None:
     done = _pytest(TWO_TESTS, NATIVE_NIM="none", REQUIRE_NATIVE="0")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -381,6 +382,7 @@ def test_without_a_compiler_the_native_tests_are_left_out_in_one_line() -> None:
     assert "1 passed, 1 deselected" in done.stdout, "left out and said so, not skipped"
 
 
+@pytest.mark.slow
 def test_without_a_compiler_require_native_is_a_usage_error() -> None:
     done = _pytest(TWO_TESTS, NATIVE_NIM="none", REQUIRE_NATIVE="1")
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr

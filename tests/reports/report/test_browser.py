@@ -178,6 +178,7 @@ OUTSIDE = """() => [...document.querySelectorAll('body *')]
     .map(el => el.tagName + '.' + el.className + ': ' + el.textContent.slice(0, 40))"""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", sorted(WIDTHS))
 @pytest.mark.parametrize("kind", ["passing", "failing"])
 def test_the_page_reads_in_a_browser_at_phone_and_desktop_width(
@@ -218,6 +219,7 @@ def test_the_page_reads_in_a_browser_at_phone_and_desktop_width(
     assert [url for url in requests if not url.startswith(LOCAL)] == [], "requests left"
 
 
+@pytest.mark.slow
 def test_a_failing_page_is_red_where_it_fails(browser: Browser, pages: dict[str, Path]) -> None:
     """The escaped mutant's declared property is red ESCAPED, its "as expected" a red NO,
     and a broken build that ran on silently is amber, not green: as the browser paints them."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -598,6 +599,7 @@ def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str
     return problems
 
 
+@pytest.mark.slow
 def test_a_hostile_value_in_any_field_is_escaped_in_every_file() -> None:
     problems = [
         f"{field} = {marker!r}: {problem}"

@@ -269,6 +269,7 @@ def _pixels(figure: Figure) -> np.ndarray:
     return np.asarray(figure.canvas.buffer_rgba())[..., :3].astype(int)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_every_line_of_the_plot_is_visible(figure: Figure) -> None:
     """Hiding any one line changes clearly what the plot shows: no line lies fully
     under another."""

@@ -37,11 +37,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Findings, Path]:
     return build_report(out, max_examples=20, frames=8, only=ONE_PER_PROPERTY), out
 
 
+@pytest.mark.slow
 def test_report_writes_the_four_files(built: tuple[Findings, Path]) -> None:
     _, out = built
     assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
 
 
+@pytest.mark.slow
 def test_matrix_holds_for_the_fixed_and_catches_each_mutant_on_its_property(
     built: tuple[Findings, Path],
 ) -> None:
@@ -56,6 +58,7 @@ def test_matrix_holds_for_the_fixed_and_catches_each_mutant_on_its_property(
     assert data["ok"] is True
 
 
+@pytest.mark.slow
 def test_every_lesson_is_run_and_shown(built: tuple[Findings, Path]) -> None:
     """Every lesson that can run here is shown; one that needs the native toolchain where
     there is none is not run, for that reason, and is the only kind allowed not to run."""
@@ -72,6 +75,7 @@ def test_every_lesson_is_run_and_shown(built: tuple[Findings, Path]) -> None:
     assert 'id="lessons"' in (built[1] / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
     built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,6 +118,7 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
     jsonschema.validate(data, json.loads(SCHEMA.read_text()), cls=jsonschema.Draft202012Validator)
 
 
+@pytest.mark.slow
 def test_json_validates_against_its_schema(built: tuple[Findings, Path]) -> None:
     schema = json.loads(SCHEMA.read_text())
     data = json.loads((built[1] / "report.json").read_text())
@@ -140,6 +145,7 @@ class _Page(HTMLParser):
                 self.ids.append(value)
 
 
+@pytest.mark.slow
 def test_html_is_one_offline_page_showing_every_picture(built: tuple[Findings, Path]) -> None:
     findings, out = built
     page = _Page()
@@ -153,6 +159,7 @@ def test_html_is_one_offline_page_showing_every_picture(built: tuple[Findings, P
     assert len(page.ids) == len(set(page.ids)), "an id used twice on the page"
 
 
+@pytest.mark.slow
 def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
     built: tuple[Findings, Path],
 ) -> None:
@@ -182,6 +189,7 @@ def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
     assert (root.get("tests"), root.get("failures")) == (str(sum(map(len, expected.values()))), "0")
 
 
+@pytest.mark.slow
 def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(
     built: tuple[Findings, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,6 +202,7 @@ def test_without_a_graphviz_renderer_the_page_embeds_the_dot_source(
     assert "digraph ObjectGraph {" in html
 
 
+@pytest.mark.slow
 def test_a_new_report_keeps_other_files_and_shows_the_benchmarks(
     built: tuple[Findings, Path], tmp_path: Path
 ) -> None:
@@ -221,6 +230,7 @@ def test_a_new_report_keeps_other_files_and_shows_the_benchmarks(
     assert "test cpu" in (out / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_the_native_section_shows_each_compiler_and_what_ended_each_cell(
     built: tuple[Findings, Path],
 ) -> None:
@@ -266,6 +276,7 @@ def _text(html: str) -> str:
     return " ".join(reader.words)
 
 
+@pytest.mark.slow
 def test_a_failed_write_leaves_the_previous_report_intact(
     built: tuple[Findings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -291,6 +302,7 @@ def _stable(data: Any) -> Any:
     return data
 
 
+@pytest.mark.slow
 def test_two_runs_give_the_same_json_apart_from_timings(tmp_path: Path) -> None:
     """Not `id-dedup`: it loses a context only when CPython happens to give a new one a
     freed address, and where that happens shifts with Hypothesis's own allocations, which
@@ -312,6 +324,7 @@ def test_two_runs_give_the_same_json_apart_from_timings(tmp_path: Path) -> None:
     assert _stable(first) == _stable(second)
 
 
+@pytest.mark.slow
 def test_a_failing_run_exits_non_zero_and_says_why(
     built: tuple[Findings, Path],
     monkeypatch: pytest.MonkeyPatch,
@@ -327,11 +340,13 @@ def test_a_failing_run_exits_non_zero_and_says_why(
     assert f"mutant {escaped.name} escaped: {escaped.expected} should catch it" in printed
 
 
+@pytest.mark.slow
 def test_the_page_stays_under_its_size_budget(built: tuple[Findings, Path]) -> None:
     """Two ownership pictures and the plot, inline, and every section: under 2 MB."""
     assert (built[1] / "index.html").stat().st_size < 2_000_000
 
 
+@pytest.mark.slow
 def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
     built: tuple[Findings, Path],
 ) -> None:
@@ -418,6 +433,7 @@ def _failing(findings: Findings) -> Findings:
     )
 
 
+@pytest.mark.slow
 def test_a_failing_report_is_red_where_it_fails(built: tuple[Findings, Path]) -> None:
     """An escaped mutant: its declared property reads ESCAPED (red, linking to why), never
     a green "held"; its "as expected" a red NO; the violations section says it escaped."""
@@ -438,6 +454,7 @@ def test_a_failing_report_is_red_where_it_fails(built: tuple[Findings, Path]) ->
     assert f"### {_md(escaped.name)}: ESCAPED" in markdown
 
 
+@pytest.mark.slow
 def test_a_mutant_caught_where_it_declares_is_green_and_its_other_cells_plain(
     built: tuple[Findings, Path],
 ) -> None:
@@ -463,6 +480,7 @@ def test_with_no_violation_the_section_says_none() -> None:
     )
 
 
+@pytest.mark.slow
 def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]) -> None:
     """The command with its profile and options, the commit, the date, and the versions of
     Python, Hypothesis and Nim ("not run" without native.json)."""
@@ -509,6 +527,7 @@ def _sample_environment(command: str) -> Findings:
     )
 
 
+@pytest.mark.slow
 def test_descriptions_show_code_as_code_and_count_steps_right(
     built: tuple[Findings, Path],
 ) -> None:
@@ -529,6 +548,7 @@ def test_descriptions_show_code_as_code_and_count_steps_right(
     assert "(1 step):" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_lessons_show_the_nim_they_start_from(built: tuple[Findings, Path]) -> None:
     from reports.lessons import LESSONS
 
@@ -565,6 +585,7 @@ def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() ->
     assert native_verdict(cell("broken", not_run="no valgrind"), 120) == ("-", "not-run", "not run")
 
 
+@pytest.mark.slow
 def test_a_description_shows_its_code_as_code_in_both_files(built: tuple[Findings, Path]) -> None:
     """ "Keeps only the address (`id()`)": a code span in report.md as on the page, not
     escaped backticks; a span holding what Markdown or HTML reads stays escaped text."""

@@ -97,6 +97,7 @@ def _make(path: Path, kind: str, data: bytes) -> None:
         os.mknod(path, stat.S_IFSOCK | 0o600)
 
 
+@pytest.mark.slow
 @settings(max_examples=max(20, settings().max_examples // 10))  # ci: 50, deep: 500
 @given(
     entries=st.dictionaries(_NAMES, st.tuples(st.sampled_from(_KINDS), st.binary(max_size=32))),
@@ -250,6 +251,7 @@ print("the process outlived its SIGTERM")
 """
 
 
+@pytest.mark.slow
 def test_sigterm_during_the_commit_ends_the_process_once_the_report_is_whole(
     tmp_path: Path,
 ) -> None:
