@@ -229,11 +229,15 @@ def test_ctrl_c_in_a_terminal_stops_the_run_and_leaves_nothing_behind(tmp_path: 
     )
     script = textwrap.dedent(
         """
-        import sys
+        import signal, sys
         from hypothesis import settings
         from refimpl.contract import run_contract
         from slow_store import SlowStore  # by name: a worker may import it afresh
 
+        # Ctrl-C raising KeyboardInterrupt, as in a terminal's foreground job. A shell's
+        # background job (`make test &`) ignores SIGINT, and a process inherits an ignored
+        # signal: there, this script would never see the Ctrl-C, and run on.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             run_contract(SlowStore, settings=settings(max_examples=10_000, derandomize=True))
         except KeyboardInterrupt:
