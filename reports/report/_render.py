@@ -76,14 +76,29 @@ def _svg_img(svg: str | None, alt: str) -> Markup | None:
 
 
 _CODE_SPAN = re.compile("`([^`]+)`")
+_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]*?[^\s*\\])\*(?![\w*])")
+"""`*word*` or `*a few words*`, as Markdown emphasises them: no space just inside either
+asterisk, no word character just outside (`2*3*4` and `a * b * c` stay as they are)."""
 
 
-def _code_spans(text: object) -> Markup:
-    """`text` escaped for HTML, then each pair of backticks made a `<code>` element, as
-    Markdown shows them: "Keeps `id()`" -> "Keeps <code>id()</code>". The escaping comes
-    first, so what a span holds is text; a lone backtick stays a backtick."""
+def _inline(text: object) -> Markup:
+    """`text` escaped for HTML, then its inline Markdown shown as Markdown shows it: each
+    pair of backticks a `<code>` element, each `*emphasis*` outside them an `<em>`:
+    "Checks the *data* with `isinstance`" -> "Checks the <em>data</em> with
+    <code>isinstance</code>". The escaping comes first, so what a span holds is text; a
+    lone backtick or asterisk stays as it is.
+
+    >>> str(_inline("a *b* `*c*` <d>"))
+    'a <em>b</em> <code>*c*</code> &lt;d&gt;'
+    """
     escaped = str(escape(str(text)))
-    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
+    parts, last = [], 0
+    for match in _CODE_SPAN.finditer(escaped):
+        parts.append(_EMPHASIS.sub(r"<em>\1</em>", escaped[last : match.start()]))
+        parts.append(f"<code>{match.group(1)}</code>")
+        last = match.end()
+    parts.append(_EMPHASIS.sub(r"<em>\1</em>", escaped[last:]))
+    return Markup("".join(parts))
 
 
 class _Verbatim(str):
@@ -104,7 +119,7 @@ def _md(value: object) -> str:
 _PLAIN_CODE = re.compile(r"[^\\|<>&\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
-def _md_code_spans(text: object) -> _Verbatim:
+def _md_inline(text: object) -> _Verbatim:
     """`text` safe in Markdown (see `_md`), with each pair of backticks around plain text
     kept as a code span, as the HTML page shows it; a span holding anything Markdown
     or HTML could read (`<`, `&`, `|`, a backslash, a line break) is escaped as text."""
@@ -136,8 +151,8 @@ def _templates(autoescape: bool) -> Templates:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    code_spans = _code_spans if autoescape else _md_code_spans
-    templates.filters.update(svg_img=_svg_img, fence=_fence, code_spans=code_spans)
+    inline = _inline if autoescape else _md_inline
+    templates.filters.update(svg_img=_svg_img, fence=_fence, inline=inline)
     return templates
 
 

@@ -414,20 +414,25 @@ def _everywhere(f: Findings, text: str) -> Findings:
     return f
 
 
+TEXT_MARKUP = frozenset({"code", "em"})
+"""Tags a value's own inline Markdown becomes on the page (`_inline`)."""
+
+
 class _Page(HTMLParser):
     """What the markup of a page is, apart from its text: tags and attribute names in order,
     and the attribute values that could run or fetch something.
 
-    A bare `<code>` is text's own markup, not the page's: a description's backtick pairs
-    are shown as code (`code_spans`), so a value may add some by design. They are left out
-    of `structure`; `spans` lists how each is wrong (an attribute, a tag inside, nesting,
-    left open or closed unopened), and must stay empty."""
+    A bare `<code>` or `<em>` is text's own markup, not the page's: a description's
+    backtick pairs are shown as code and its `*emphasis*` as emphasis (`_inline`), so a
+    value may add some by design. They are left out of `structure`; `spans` lists how each
+    is wrong (an attribute, a tag inside, nesting, left open or closed unopened), and must
+    stay empty."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.structure: list[str] = []
         self.spans: list[str] = []
-        self._in_code = False
+        self._in_span: str | None = None
         self.links: list[str] = []
         self.handlers: list[str] = []
         self.ids: list[str] = []
@@ -436,12 +441,12 @@ class _Page(HTMLParser):
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._in_code:
-            self.spans.append(f"<{tag}> inside a <code>")
-        if tag == "code":
+        if self._in_span is not None:
+            self.spans.append(f"<{tag}> inside a <{self._in_span}>")
+        if tag in TEXT_MARKUP:
             if attrs:
-                self.spans.append("a <code> with attributes")
-            self._in_code = True
+                self.spans.append(f"a <{tag}> with attributes")
+            self._in_span = tag
             if not attrs:
                 return
         self.structure.append(f"<{tag} {' '.join(name for name, _ in attrs)}>")
@@ -456,19 +461,19 @@ class _Page(HTMLParser):
             self.images.append(dict(attrs).get("src") or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "code":
-            if not self._in_code:
-                self.spans.append("a </code> with no <code>")
-            self._in_code = False
+        if tag in TEXT_MARKUP:
+            if self._in_span != tag:
+                self.spans.append(f"a </{tag}> with no <{tag}>")
+            self._in_span = None
             return
-        if self._in_code:
-            self.spans.append(f"</{tag}> inside a <code>")
+        if self._in_span is not None:
+            self.spans.append(f"</{tag}> inside a <{self._in_span}>")
         self.structure.append(f"</{tag}>")
 
     def close(self) -> None:
         super().close()
-        if self._in_code:
-            self.spans.append("a <code> left open")
+        if self._in_span is not None:
+            self.spans.append(f"a <{self._in_span}> left open")
 
     def handle_comment(self, data: str) -> None:
         self.structure.append("<!-- -->")
