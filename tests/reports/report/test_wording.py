@@ -14,8 +14,8 @@ from tests.report_samples import tiny_findings
 
 
 class _Prose(HTMLParser):
-    """The text a reader reads on a page, outside code (`<code>`, `<pre>`), styles and
-    pictures, one string per block; and the cells of the environment table, by row."""
+    """The text a reader reads on a page, outside code (`<code>`, `<pre>`) and styles,
+    one string per block; and the environment table's cells (code included), by row."""
 
     BLOCKS = frozenset({"p", "li", "td", "th", "h1", "h2", "h3", "figcaption", "summary"})
     SKIPPED = frozenset({"code", "pre", "style", "script"})
@@ -25,6 +25,7 @@ class _Prose(HTMLParser):
         self.blocks: list[str] = []
         self.environment: list[list[str]] = []
         self._text: list[str] = []
+        self._cell: list[str] = []
         self._skipping = 0
         self._in_environment = False
         self.feed(html)
@@ -39,27 +40,28 @@ class _Prose(HTMLParser):
             self.environment.append([])
         if tag in self.BLOCKS:
             self._flush()
+            self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIPPED:
             self._skipping -= 1
         if tag in self.BLOCKS:
-            text = self._flush()
+            self._flush()
             if tag in ("td", "th") and self._in_environment and self.environment:
-                self.environment[-1].append(text)
+                self.environment[-1].append(" ".join("".join(self._cell).split()))
         if tag == "table":
             self._in_environment = False
 
     def handle_data(self, data: str) -> None:
+        self._cell.append(data)
         if not self._skipping:
             self._text.append(data)
 
-    def _flush(self) -> str:
+    def _flush(self) -> None:
         text = " ".join("".join(self._text).split())
         if text:
             self.blocks.append(text)
         self._text = []
-        return text
 
 
 def _markdown_prose(markdown: str) -> list[str]:
@@ -103,3 +105,34 @@ def test_an_asterisk_that_is_not_emphasis_stays_an_asterisk() -> None:
     page = render_html(findings)
     said = "<strong>The bug:</strong> keeps 2*3*4 and a * b, <code>*c*</code> and *d</p>"
     assert said in page, "an asterisk Markdown would not read is shown as it is"
+
+
+def _as_made_by_make_report(findings: Findings) -> Findings:
+    """`findings` with the environment `python -m reports` records on the `ci` profile."""
+    from hypothesis import settings
+
+    from reports.report._collect import environment
+
+    made = environment(settings(derandomize=True), "HYPOTHESIS_PROFILE=ci python -m reports", "ci")
+    return dataclasses.replace(findings, environment=made)
+
+
+def test_no_parenthesis_is_doubled_in_the_prose_of_either_file() -> None:
+    """The seed "derived from the state machine's source (derandomize=True)" is said
+    without a parenthesis around it: no "...True))." on the page or in report.md."""
+    findings = _as_made_by_make_report(tiny_findings("parentheses"))
+    seed = findings.environment.hypothesis["seed"]
+    assert seed.endswith(")"), "the case this guards: a seed that ends in a parenthesis"
+    prose = _Prose(render_html(findings)).blocks + _markdown_prose(render_markdown(findings))
+    assert [text for text in prose if "))" in text or "((" in text] == []
+    assert any(f"Hypothesis seed: {seed}." in text for text in prose)
+
+
+def test_the_environment_table_gives_hypothesiss_version_and_profile_once() -> None:
+    findings = _as_made_by_make_report(tiny_findings("environment"))
+    rows = _Prose(render_html(findings)).environment
+    version = findings.environment.packages["hypothesis"]
+    assert [row for row in rows if any(version in cell for cell in row[1:])] == [
+        ["Hypothesis", f"{version}, profile ci"]
+    ]
+    assert [row for row in rows if any(cell == "ci" for cell in row[1:])] == []
