@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import platform
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import redirect_stdout
@@ -240,20 +241,22 @@ def collect_sessions(frames: int, progress: Progress) -> list[Session]:
 def collect_lessons(
     progress: Progress, lessons: Sequence[Lesson] | None = None
 ) -> list[LessonResult]:
-    """Run every lesson (or those given) live, as `python -m reports.lessons` does. A
-    lesson that cannot run here comes back with `not_run` saying why."""
+    """Run every lesson (or those given) live, as `python -m reports.lessons` does, each
+    timed. A lesson that cannot run here comes back with `not_run` saying why."""
     chosen = LESSONS if lessons is None else tuple(lessons)
     results = []
     for number, lesson in enumerate(chosen, 1):
         progress(f"[{number}/{len(chosen)}] lesson {lesson.name}")
+        started = time.perf_counter()
         run = lesson.run()
+        seconds = time.perf_counter() - started
         if run.not_run is not None:
             progress(f"lesson {lesson.name} not run: {run.not_run}")
         results.append(LessonResult(
             lesson.name, lesson.title, lesson.pitfall, run.holds,
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
-            run.not_run, lesson.nim, lesson.python, tuple(lesson.notes),
+            run.not_run, lesson.nim, lesson.python, tuple(lesson.notes), seconds,
         ))  # fmt: skip
     return results
 

@@ -28,9 +28,10 @@ __all__ = [
     "Violation",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped whenever report.json changes shape; `reports/report/report.schema.json` describes it.
-3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale)."""
+3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale).
+4: each lesson's `timings`."""
 
 
 LessonState = Literal["shown", "not-shown", "not-run"]
@@ -169,6 +170,7 @@ class LessonResult:
     nim: str | None = None  # the seed's Nim the lesson starts from, when it has one
     python: str | None = None  # its Python equivalent in this project
     notes: tuple[str, ...] = ()  # what else it says (`Lesson.notes`), a paragraph each
+    seconds: float | None = None  # how long its run took (both halves, the contract's)
 
     @property
     def state(self) -> LessonState:

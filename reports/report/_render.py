@@ -214,6 +214,9 @@ def to_data(findings: Findings) -> dict[str, Any]:
                 "contract_property": lesson.contract_property,
                 "not_run": lesson.not_run,
                 "volatile": {"broken": lesson.broken, "fixed": lesson.fixed},
+                "timings": {
+                    "seconds": None if lesson.seconds is None else round(lesson.seconds, 3)
+                },
             }
             for lesson in findings.lessons
         ],
