@@ -1,5 +1,5 @@
-"""Render findings as HTML (one self-contained page), Markdown and JSON (JUnit XML:
-`reports.report._junit`).
+"""Render findings as HTML (one self-contained page), Markdown (the summary and the full
+report) and JSON (JUnit XML: `reports.report._junit`).
 
 Whatever a name, message or detail holds, it reaches a file only through that format's
 escaping: HTML through Jinja's autoescape, Markdown through `_md` on every expression
@@ -31,8 +31,12 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_summary",
     "to_data",
 ]
+
+SUMMARY_PROBLEMS = 5
+"""The problems report.md lists one by one; the rest it counts (each is a row marked NO)."""
 
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
@@ -153,6 +157,7 @@ def _templates(autoescape: bool) -> Templates:
     )
     inline = _inline if autoescape else _md_inline
     templates.filters.update(svg_img=_svg_img, fence=_fence, inline=inline)
+    templates.globals.update(PROBLEMS=SUMMARY_PROBLEMS)
     return templates
 
 
@@ -163,7 +168,17 @@ def render_html(findings: Findings) -> str:
 
 
 def render_markdown(findings: Findings) -> str:
-    """The report as Markdown for a code review."""
+    """The whole report as Markdown (report-full.md): everything the page says, but its
+    pictures."""
+    text = _templates(autoescape=False).get_template("report-full.md.j2").render(f=findings)
+    return printable(text)
+
+
+def render_summary(findings: Findings) -> str:
+    """The report's summary as Markdown (report.md), short enough for a pull-request
+    comment: the verdict and the first `SUMMARY_PROBLEMS` problems, the command that made
+    it, and the matrix with one line per implementation, its violation's diagnosis in it.
+    Under 80 lines for the catalogue of today (tests/reports/report/test_summary.py)."""
     text = _templates(autoescape=False).get_template("report.md.j2").render(f=findings)
     return printable(text)
 

@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from refimpl.contract import PROPERTIES
 from reports.output import commit_id, http_link
-from reports.report import Findings, render_html, render_json, render_junit, render_markdown
+from reports.report import (
+    Findings,
+    render_html,
+    render_json,
+    render_junit,
+    render_markdown,
+    render_summary,
+)
 from reports.report._model import (
     Environment,
     Graph,
@@ -535,18 +542,23 @@ def _junit_structure(junit: str) -> list[str]:
     return [f"{element.tag} {sorted(element.attrib)}" for element in root.iter()]
 
 
-def _renders(findings: Findings) -> tuple[str, str, str, str]:
+def _renders(findings: Findings) -> tuple[str, str, str, str, str]:
+    """The files, in the order of `_FILES`."""
     return (
         render_html(findings),
         render_markdown(findings),
+        render_summary(findings),
         render_json(findings),
         render_junit(findings),
     )
 
 
+_FILES = ("html", "md", "summary", "json", "junit")
+
+
 @functools.cache
-def _plain(field: str | None) -> tuple[str, str, str, str]:
-    """The four files with the placeholder in `field` (in every field for `None`)."""
+def _plain(field: str | None) -> tuple[str, str, str, str, str]:
+    """The files with the placeholder in `field` (in every field for `None`)."""
     if field is None:
         return _renders(_everywhere(SAMPLE, PLACEHOLDER))
     return _renders(FIELDS[field](SAMPLE, PLACEHOLDER))
@@ -573,9 +585,10 @@ def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str
     field for `None`): each file must keep the shape it has with a placeholder there, and
     no markup may pass unescaped."""
     problems = []
-    rendered = dict(zip(("html", "md", "json", "junit"), _renders(hostile), strict=True))
-    html, markdown, junit = rendered["html"], rendered["md"], rendered["junit"]
-    plain_html, plain_markdown, _, plain_junit = _plain(field)
+    rendered = dict(zip(_FILES, _renders(hostile), strict=True))
+    plain = dict(zip(_FILES, _plain(field), strict=True))
+    html, junit = rendered["html"], rendered["junit"]
+    plain_html, plain_junit = plain["html"], plain["junit"]
     for name, text_of_file in rendered.items():
         try:
             text_of_file.encode("utf-8")
@@ -590,12 +603,14 @@ def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str
     problems += _active(page)
     if any(c in text for c in "<>\"'&") and _raw(html).count(text) > _raw(plain_html).count(text):
         problems.append("the value reached the page unescaped")
-    if len(_prose(markdown)) != len(_prose(plain_markdown)):
-        problems.append("the value broke a Markdown line")
-    if _markdown_rows(markdown) != _markdown_rows(plain_markdown):
-        problems.append("the value broke a Markdown table row or opened a code span")
-    if any("<" in line for line in _prose(markdown)):
-        problems.append("raw HTML in the Markdown")
+    for name in ("md", "summary"):
+        markdown, plain_markdown = rendered[name], plain[name]
+        if len(_prose(markdown)) != len(_prose(plain_markdown)):
+            problems.append(f"the value broke a Markdown line ({name})")
+        if _markdown_rows(markdown) != _markdown_rows(plain_markdown):
+            problems.append(f"the value broke a Markdown table row or opened a code span ({name})")
+        if any("<" in line for line in _prose(markdown)):
+            problems.append(f"raw HTML in the Markdown ({name})")
     try:
         if _junit_structure(junit) != _junit_structure(plain_junit):
             problems.append("the value changed the JUnit XML's elements")

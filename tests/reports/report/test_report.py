@@ -1,4 +1,4 @@
-"""The report: four files that tell the same findings, escaped, atomic and reproducible."""
+"""The report: files that tell the same findings, escaped, atomic and reproducible."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Findings, Path]:
 
 
 @pytest.mark.slow
-def test_report_writes_the_four_files(built: tuple[Findings, Path]) -> None:
+def test_report_writes_its_files(built: tuple[Findings, Path]) -> None:
     _, out = built
     assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
 
@@ -95,7 +95,7 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
     reports.report.write_report(findings, tmp_path)
     assert findings.ok, findings.problems
     page = (tmp_path / "index.html").read_text()
-    markdown = (tmp_path / "report.md").read_text()
+    markdown = (tmp_path / "report-full.md").read_text()
     data = json.loads((tmp_path / "report.json").read_text())
     junit = ElementTree.parse(tmp_path / "junit.xml").getroot()
     for lesson in native:
@@ -363,10 +363,12 @@ def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
     built: tuple[Findings, Path],
 ) -> None:
     """One sentence, in plain words, before the evidence: on the page, right under the
-    violation's heading and outside any `<details>`; in report.md, as a quote."""
+    violation's heading and outside any `<details>`; in report-full.md, as a quote; in
+    report.md, on its implementation's row."""
     findings, out = built
     page = (out / "index.html").read_text()
-    markdown = (out / "report.md").read_text()
+    markdown = (out / "report-full.md").read_text()
+    summary = (out / "report.md").read_text()
     violated = [impl for impl in findings.implementations if impl.violation is not None]
     assert {impl.name for impl in violated} >= ONE_PER_PROPERTY
     for impl in violated:
@@ -381,6 +383,7 @@ def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
         assert diagnosis < evidence, f"{impl.name}: the diagnosis comes first, outside <details>"
         assert page.rfind("</details>", heading, diagnosis) == -1
         assert f"\n> {_md(said)}\n" in markdown, impl.name
+        assert f" | {impl.violation.property}: {_md(said)} |\n" in summary, impl.name
 
 
 def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> None:
@@ -516,6 +519,7 @@ def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]
     assert findings.environment.commit is not None, "the suite runs in a git checkout"
     assert f"commit {findings.environment.commit}" in page
     assert f"{command}\n" in (out / "report.md").read_text()
+    assert f"{command}\n" in (out / "report-full.md").read_text()
 
 
 def test_make_report_is_named_for_what_it_runs() -> None:
@@ -557,7 +561,7 @@ def test_descriptions_show_code_as_code_and_count_steps_right(
     assert one_step, "a story of one step (and its setup line)"
     assert "(1 step)" in page
     assert "(1 steps)" not in page
-    assert "(1 step):" in (out / "report.md").read_text()
+    assert "(1 step):" in (out / "report-full.md").read_text()
 
 
 @pytest.mark.slow
@@ -599,12 +603,12 @@ def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() ->
 
 @pytest.mark.slow
 def test_a_description_shows_its_code_as_code_in_both_files(built: tuple[Findings, Path]) -> None:
-    """ "Keeps only the address (`id()`)": a code span in report.md as on the page, not
+    """ "Keeps only the address (`id()`)": a code span in report-full.md as on the page, not
     escaped backticks; a span holding what Markdown or HTML reads stays escaped text."""
     findings, out = built
     untracked = next(impl for impl in findings.implementations if impl.name == "untracked")
     assert "`id()`" in untracked.bug
-    assert untracked.bug in (out / "report.md").read_text()
+    assert untracked.bug in (out / "report-full.md").read_text()
     assert "<code>id()</code>" in (out / "index.html").read_text()
     hostile = dataclasses.replace(untracked, bug="a `<b>` and `x|y` and `ok`")
     markdown = render_markdown(dataclasses.replace(findings, implementations=[hostile]))
