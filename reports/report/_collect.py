@@ -210,17 +210,28 @@ def _frames(host: Host, name: str, description: str, frames: int) -> Session:
         try:
             host.run(frames=1)
         except MemorySafetyViolation as crash:
-            outcome = f"crashed at frame {frame}: {crash.kind}"
             numbers.append(frame)
             live.append(_live_contexts())
             counter.append(None)
-            break
+            outcome = f"crashed at frame {frame}: {crash.kind}"
+            return Session(name, description, numbers, live, counter, outcome, frame, _cause(crash))
         numbers.append(frame)
         live.append(_live_contexts())
         counter.append(_counter(host))
-    else:
-        outcome += f"; the screen reads {host.screen_text().splitlines()[0]!r}"
+    outcome += f"; the screen reads {host.screen_text().splitlines()[0]!r}"
     return Session(name, description, numbers, live, counter, outcome)
+
+
+_SIZE = re.compile(r" \(\d+ bytes\)$")
+
+
+def _cause(crash: MemorySafetyViolation) -> str:
+    """A crash in a few words, from its sanitizer report: what happened to what, and
+    where that was freed: "heap-use-after-free on a PluginContext[CounterState] of plugin
+    'simple_counter', freed in init"."""
+    report = crash.report
+    freed = f", freed in {report.freed[0].function}" if report.freed else ""
+    return f"{report.kind} on {_SIZE.sub('', report.accessed)}{freed}"
 
 
 def collect_sessions(frames: int, progress: Progress) -> list[Session]:

@@ -31,7 +31,7 @@ __all__ = [
 SCHEMA_VERSION = 4
 """Bumped whenever report.json changes shape; `reports/report/report.schema.json` describes it.
 3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale).
-4: each lesson's `timings`."""
+4: each lesson's `timings`; each session's `crashed_at` and `crash`."""
 
 
 LessonState = Literal["shown", "not-shown", "not-run"]
@@ -128,7 +128,8 @@ class Implementation:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A short run of one host: live contexts and the counter on screen, per frame."""
+    """A short run of one host: live contexts and the counter on screen, per frame; for a
+    host that crashed, the frame it died in (the last of `frames`) and why, in a few words."""
 
     host: str
     description: str
@@ -136,6 +137,8 @@ class Session:
     live_contexts: list[int]
     counter: list[int | None]
     outcome: str
+    crashed_at: int | None = None
+    crash: str | None = None  # "heap-use-after-free on a PluginContext[...], freed in init"
 
 
 @dataclass(frozen=True, slots=True)

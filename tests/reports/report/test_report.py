@@ -21,7 +21,7 @@ import reports.report
 from broken_variant.mutants import MUTANTS
 from refimpl.contract import PROPERTIES
 from reports.report import FILES, Findings, build_report, render_html, render_markdown
-from reports.report._collect import collect_lessons
+from reports.report._collect import collect_lessons, collect_sessions
 from reports.report._ownership import ownership_graphs
 from reports.report._render import _md
 
@@ -613,3 +613,15 @@ def test_a_description_shows_its_code_as_code_in_both_files(built: tuple[Finding
     hostile = dataclasses.replace(untracked, bug="a `<b>` and `x|y` and `ok`")
     markdown = render_markdown(dataclasses.replace(findings, implementations=[hostile]))
     assert "a \\`&lt;b&gt;\\` and \\`x\\|y\\` and `ok`" in markdown
+
+
+def test_the_broken_hosts_session_records_the_frame_it_died_in_and_why() -> None:
+    """What the plot marks: the frame the broken host crashed in and the cause its
+    sanitizer report gives; a host that ran to the end has neither."""
+    fixed, broken, weakref = collect_sessions(3, lambda line: None)
+    assert (broken.crashed_at, broken.frames[-1]) == (1, 1)
+    assert broken.crash == (
+        "heap-use-after-free on a PluginContext[CounterState] of plugin 'simple_counter', "
+        "freed in init"
+    )
+    assert (fixed.crashed_at, fixed.crash, weakref.crashed_at, weakref.crash) == (None,) * 4
