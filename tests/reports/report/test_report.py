@@ -299,7 +299,8 @@ def test_a_failed_write_leaves_the_previous_report_intact(
     def broken(findings: Findings) -> str:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("reports.report._build.render_junit", broken)
+    renderers = {**reports.report.RENDERERS, "junit.xml": broken}
+    monkeypatch.setattr("reports.report._build.RENDERERS", renderers)
     with pytest.raises(RuntimeError, match="disk full"):
         reports.report.write_report(built[0], out)
     assert {name: (out / name).read_bytes() for name in FILES} == before
