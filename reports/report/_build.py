@@ -1,5 +1,5 @@
 """Build the report: collect the findings (with bench.json, native.json and survey.json when
-they can be read), render four files, and write them into the output folder as one unit."""
+they can be read), render its files, and write them into the output folder as one unit."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import os
 import reprlib
 import shlex
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from hypothesis import settings as Settings
 
@@ -32,13 +32,14 @@ from reports.report._junit import render_junit
 from reports.report._model import Findings
 from reports.report._ownership import ownership_graphs
 from reports.report._plots import sessions_svg
-from reports.report._render import render_html, render_json, render_markdown
+from reports.report._render import render_html, render_json, render_markdown, render_summary
 from reports.report._validate import bench_from_json, native_from_json
 from reports.survey import Survey
 
 __all__ = [
     "DEFAULT_OUT",
     "FILES",
+    "RENDERERS",
     "build_report",
     "collect",
     "read_extra",
@@ -46,8 +47,16 @@ __all__ = [
     "write_report",
 ]
 
-FILES = ("index.html", "report.md", "report.json", "junit.xml")
-"""What a report directory holds."""
+RENDERERS: Final[Mapping[str, Callable[[Findings], str]]] = {
+    "index.html": render_html,
+    "report.md": render_summary,
+    "report-full.md": render_markdown,
+    "report.json": render_json,
+    "junit.xml": render_junit,
+}
+"""Each file of a report, by name, and what renders it."""
+FILES = tuple(RENDERERS)
+"""What a report directory holds: the files `write_report` writes, and nothing else."""
 DEFAULT_FRAMES = 60
 
 
@@ -120,22 +129,22 @@ def collect(
 
 
 def write_report(findings: Findings, out: Path) -> None:
-    """Write index.html, report.md, report.json and junit.xml into `out` (made if missing;
-    its parent must exist), replacing the previous report as one unit: all four are
-    rendered first, then written with `write_texts_atomically`, which says what holds.
+    """Write the report's `FILES` (index.html, report.md, report-full.md, report.json,
+    junit.xml) into `out` (made if missing; its parent must exist), replacing the previous
+    report as one unit: all are rendered first, then written with `write_texts_atomically`,
+    which says what holds.
 
-    In short: two runs into one folder leave the four files of one of them, never a mix;
+    In short: two runs into one folder leave the files of one of them, never a mix;
     an error or interrupt (Ctrl-C, SIGTERM) leaves the previous report whole or the new
     one complete; the folder itself and everything else in it are left exactly as they
     were. A SIGKILL or power cut during the microseconds of the final renames can mix old
     and new files.
 
     Raises `OSError` naming the file when one cannot be written (its errno kept: ENOSPC
-    stays ENOSPC), `IsADirectoryError` when a folder has one of the four names,
+    stays ENOSPC), `IsADirectoryError` when a folder has one of their names,
     `FileNotFoundError` when the parent of `out` does not exist.
     """
-    renders = (render_html, render_markdown, render_json, render_junit)
-    texts = {name: render(findings) for name, render in zip(FILES, renders, strict=True)}
+    texts = {name: render(findings) for name, render in RENDERERS.items()}
     out.mkdir(exist_ok=True)
     write_texts_atomically(out, texts)
 

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import platform
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import redirect_stdout
@@ -209,17 +210,28 @@ def _frames(host: Host, name: str, description: str, frames: int) -> Session:
         try:
             host.run(frames=1)
         except MemorySafetyViolation as crash:
-            outcome = f"crashed at frame {frame}: {crash.kind}"
             numbers.append(frame)
             live.append(_live_contexts())
             counter.append(None)
-            break
+            outcome = f"crashed at frame {frame}: {crash.kind}"
+            return Session(name, description, numbers, live, counter, outcome, frame, _cause(crash))
         numbers.append(frame)
         live.append(_live_contexts())
         counter.append(_counter(host))
-    else:
-        outcome += f"; the screen reads {host.screen_text().splitlines()[0]!r}"
+    outcome += f"; the screen reads {host.screen_text().splitlines()[0]!r}"
     return Session(name, description, numbers, live, counter, outcome)
+
+
+_SIZE = re.compile(r" \(\d+ bytes\)$")
+
+
+def _cause(crash: MemorySafetyViolation) -> str:
+    """A crash in a few words, from its sanitizer report: what happened to what, and
+    where that was freed: "heap-use-after-free on a PluginContext[CounterState] of plugin
+    'simple_counter', freed in init"."""
+    report = crash.report
+    freed = f", freed in {report.freed[0].function}" if report.freed else ""
+    return f"{report.kind} on {_SIZE.sub('', report.accessed)}{freed}"
 
 
 def collect_sessions(frames: int, progress: Progress) -> list[Session]:
@@ -240,20 +252,22 @@ def collect_sessions(frames: int, progress: Progress) -> list[Session]:
 def collect_lessons(
     progress: Progress, lessons: Sequence[Lesson] | None = None
 ) -> list[LessonResult]:
-    """Run every lesson (or those given) live, as `python -m reports.lessons` does. A
-    lesson that cannot run here comes back with `not_run` saying why."""
+    """Run every lesson (or those given) live, as `python -m reports.lessons` does, each
+    timed. A lesson that cannot run here comes back with `not_run` saying why."""
     chosen = LESSONS if lessons is None else tuple(lessons)
     results = []
     for number, lesson in enumerate(chosen, 1):
         progress(f"[{number}/{len(chosen)}] lesson {lesson.name}")
+        started = time.perf_counter()
         run = lesson.run()
+        seconds = time.perf_counter() - started
         if run.not_run is not None:
             progress(f"lesson {lesson.name} not run: {run.not_run}")
         results.append(LessonResult(
             lesson.name, lesson.title, lesson.pitfall, run.holds,
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
-            run.not_run, lesson.nim, lesson.python, tuple(lesson.notes),
+            run.not_run, lesson.nim, lesson.python, tuple(lesson.notes), seconds,
         ))  # fmt: skip
     return results
 

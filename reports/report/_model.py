@@ -28,9 +28,10 @@ __all__ = [
     "Violation",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped whenever report.json changes shape; `reports/report/report.schema.json` describes it.
-3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale)."""
+3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale).
+4: each lesson's `timings`; each session's `crashed_at` and `crash`."""
 
 
 LessonState = Literal["shown", "not-shown", "not-run"]
@@ -127,7 +128,8 @@ class Implementation:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A short run of one host: live contexts and the counter on screen, per frame."""
+    """A short run of one host: live contexts and the counter on screen, per frame; for a
+    host that crashed, the frame it died in (the last of `frames`) and why, in a few words."""
 
     host: str
     description: str
@@ -135,6 +137,8 @@ class Session:
     live_contexts: list[int]
     counter: list[int | None]
     outcome: str
+    crashed_at: int | None = None
+    crash: str | None = None  # "heap-use-after-free on a PluginContext[...], freed in init"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ class LessonResult:
     nim: str | None = None  # the seed's Nim the lesson starts from, when it has one
     python: str | None = None  # its Python equivalent in this project
     notes: tuple[str, ...] = ()  # what else it says (`Lesson.notes`), a paragraph each
+    seconds: float | None = None  # how long its run took (both halves, the contract's)
 
     @property
     def state(self) -> LessonState:

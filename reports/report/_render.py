@@ -1,5 +1,5 @@
-"""Render findings as HTML (one self-contained page), Markdown and JSON (JUnit XML:
-`reports.report._junit`).
+"""Render findings as HTML (one self-contained page), Markdown (the summary and the full
+report) and JSON (JUnit XML: `reports.report._junit`).
 
 Whatever a name, message or detail holds, it reaches a file only through that format's
 escaping: HTML through Jinja's autoescape, Markdown through `_md` on every expression
@@ -31,8 +31,12 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_summary",
     "to_data",
 ]
+
+SUMMARY_PROBLEMS = 5
+"""The problems report.md lists one by one; the rest it counts (each is a row marked NO)."""
 
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
@@ -76,14 +80,29 @@ def _svg_img(svg: str | None, alt: str) -> Markup | None:
 
 
 _CODE_SPAN = re.compile("`([^`]+)`")
+_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]*?[^\s*\\])\*(?![\w*])")
+"""`*word*` or `*a few words*`, as Markdown emphasises them: no space just inside either
+asterisk, no word character just outside (`2*3*4` and `a * b * c` stay as they are)."""
 
 
-def _code_spans(text: object) -> Markup:
-    """`text` escaped for HTML, then each pair of backticks made a `<code>` element, as
-    Markdown shows them: "Keeps `id()`" -> "Keeps <code>id()</code>". The escaping comes
-    first, so what a span holds is text; a lone backtick stays a backtick."""
+def _inline(text: object) -> Markup:
+    """`text` escaped for HTML, then its inline Markdown shown as Markdown shows it: each
+    pair of backticks a `<code>` element, each `*emphasis*` outside them an `<em>`:
+    "Checks the *data* with `isinstance`" -> "Checks the <em>data</em> with
+    <code>isinstance</code>". The escaping comes first, so what a span holds is text; a
+    lone backtick or asterisk stays as it is.
+
+    >>> str(_inline("a *b* `*c*` <d>"))
+    'a <em>b</em> <code>*c*</code> &lt;d&gt;'
+    """
     escaped = str(escape(str(text)))
-    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
+    parts, last = [], 0
+    for match in _CODE_SPAN.finditer(escaped):
+        parts.append(_EMPHASIS.sub(r"<em>\1</em>", escaped[last : match.start()]))
+        parts.append(f"<code>{match.group(1)}</code>")
+        last = match.end()
+    parts.append(_EMPHASIS.sub(r"<em>\1</em>", escaped[last:]))
+    return Markup("".join(parts))
 
 
 class _Verbatim(str):
@@ -104,7 +123,7 @@ def _md(value: object) -> str:
 _PLAIN_CODE = re.compile(r"[^\\|<>&\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
-def _md_code_spans(text: object) -> _Verbatim:
+def _md_inline(text: object) -> _Verbatim:
     """`text` safe in Markdown (see `_md`), with each pair of backticks around plain text
     kept as a code span, as the HTML page shows it; a span holding anything Markdown
     or HTML could read (`<`, `&`, `|`, a backslash, a line break) is escaped as text."""
@@ -136,8 +155,9 @@ def _templates(autoescape: bool) -> Templates:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    code_spans = _code_spans if autoescape else _md_code_spans
-    templates.filters.update(svg_img=_svg_img, fence=_fence, code_spans=code_spans)
+    inline = _inline if autoescape else _md_inline
+    templates.filters.update(svg_img=_svg_img, fence=_fence, inline=inline)
+    templates.globals.update(PROBLEMS=SUMMARY_PROBLEMS)
     return templates
 
 
@@ -148,7 +168,17 @@ def render_html(findings: Findings) -> str:
 
 
 def render_markdown(findings: Findings) -> str:
-    """The report as Markdown for a code review."""
+    """The whole report as Markdown (report-full.md): everything the page says, but its
+    pictures."""
+    text = _templates(autoescape=False).get_template("report-full.md.j2").render(f=findings)
+    return printable(text)
+
+
+def render_summary(findings: Findings) -> str:
+    """The report's summary as Markdown (report.md), short enough for a pull-request
+    comment: the verdict and the first `SUMMARY_PROBLEMS` problems, the command that made
+    it, and the matrix with one line per implementation, its violation's diagnosis in it.
+    Under 80 lines for the catalogue of today (tests/reports/report/test_summary.py)."""
     text = _templates(autoescape=False).get_template("report.md.j2").render(f=findings)
     return printable(text)
 
@@ -199,6 +229,9 @@ def to_data(findings: Findings) -> dict[str, Any]:
                 "contract_property": lesson.contract_property,
                 "not_run": lesson.not_run,
                 "volatile": {"broken": lesson.broken, "fixed": lesson.fixed},
+                "timings": {
+                    "seconds": None if lesson.seconds is None else round(lesson.seconds, 3)
+                },
             }
             for lesson in findings.lessons
         ],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import io
 import json
 import os
 import re
@@ -31,7 +32,10 @@ from broken_variant import BrokenHost, UseAfterFree
 from refimpl import Host
 from refimpl.plugins import simple_counter
 from reports.native import (
+    CHECKERS,
     FRAMES,
+    HOSTS,
+    MMS,
     MODULES,
     NIM_HIDDEN,
     SCHEMA_VERSION,
@@ -42,6 +46,7 @@ from reports.native import (
     build,
     find_compilers,
     gcc_version,
+    outcome,
     run_cells,
 )
 from reports.native._crash import Abort, Symbol, parse_abort, parse_asan, parse_valgrind, symbol
@@ -457,6 +462,61 @@ def test_make_native_prints_each_compilers_matrix_and_where_they_differ(
         "  broken/arc/malloc: Nim 2.2.6: SIGABRT (exit 134): free(): invalid pointer "
         "(bad-free) in update; Nim 1.6.10: exit 0, Frame: 120"
     ]
+
+
+_PLACES = [(host, mm, checker) for host in HOSTS for mm in MMS for checker in CHECKERS]
+"""Each host, memory manager and checker, in the order `make native` runs them."""
+
+
+def _reporting(specs: Sequence[CellSpec], **options: Any) -> list[Cell]:
+    """`_as_measured`, telling `progress` of each cell as it is run, as `run_cells` does."""
+    cells = _as_measured(specs)
+    for cell in cells:
+        options["progress"](cell)
+    return cells
+
+
+def test_make_native_prints_each_cell_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each cell's outcome once, in its compiler's matrix: not also as a line while it
+    runs (off a terminal, nothing is said while the cells run)."""
+    assert _make_native(monkeypatch, tmp_path, _reporting) == 0
+    printed = capsys.readouterr()
+    cells = _as_measured([(c, *where, (), ()) for c in TWO_COMPILERS for where in _PLACES])
+    said = printed.out + printed.err
+    for compiler in TWO_COMPILERS:
+        matrix = said.split(f"Nim {compiler.version} ({compiler.origin})\n")[1].split("\n\n")[0]
+        assert matrix.splitlines()[1:] == [
+            f"{c.host:7} {c.mm:4} {c.checker:9} {outcome(c)}"
+            for c in cells
+            if c.compiler == compiler.version
+        ]
+    rows = {f"{c.host:7} {c.mm:4} {c.checker:9} {outcome(c)}" for c in cells}
+    assert sum(line in rows for line in said.splitlines()) == len(cells), "a cell said twice"
+    assert "Frame: 120" not in printed.err, "an outcome said while the cells ran"
+    assert len(printed.err.splitlines()) <= 2, printed.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_cells_running_are_counted_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert _make_native(monkeypatch, tmp_path, _reporting) == 0
+    said = terminal.getvalue()
+    counted = [f"\rnative: {n} of 32 cells run" for n in range(1, 33)]
+    assert "".join(counted) + "\n" in said
+    assert "Frame: 120" not in said, "an outcome said while the cells ran"
+    cells = _as_measured([(c, *where, (), ()) for c in TWO_COMPILERS for where in _PLACES])
+    rows = {f"{c.host:7} {c.mm:4} {c.checker:9} {outcome(c)}" for c in cells}
+    printed = capsys.readouterr().out.splitlines()
+    assert sum(line in rows for line in printed) == len(cells), "once each, in the matrix"
 
 
 def test_native_json_carries_its_provenance_and_the_report_reads_it(

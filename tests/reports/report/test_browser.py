@@ -2,8 +2,10 @@
 download), opens a generated page at a phone's 420 px and a desktop's 1400 px.
 
 Each page is checked for what a reader needs: nothing wider than the screen (a wide table
-or picture scrolls inside its own box), no request leaving the file, every in-page link
-leading somewhere, every violation's diagnosis readable without opening anything. The
+or picture scrolls inside its own box), no table cut off at its box's edge (at 1400 px
+every table fits; at 420 px only the tables made to scroll sideways do, with a hint that
+says so), no request leaving the file, every in-page link leading somewhere, every
+violation's diagnosis readable without opening anything. The
 screenshots land in reports/out/ (`screenshot-420.png`, from the verdict down to the first
 violation's diagnosis; `...-full.png`, the whole page; `screenshot-failing-420.png`, the
 failing report's, down to its first diagnosis).
@@ -21,10 +23,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from broken_variant.mutants import MUTANTS
 from refimpl.contract import PROPERTIES
 from reports.report import Findings, build_report, write_report
 from reports.report._model import Implementation
+from reports.survey import Survey
 from tests.conftest import chromium
+from tests.reports.report.test_extra_files import _row, _survey
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, FloatRect, Page, Route
@@ -85,8 +90,59 @@ def _native(frames: int = 120) -> dict[str, object]:
     }  # fmt: skip
 
 
+WIDE = frozenset({"matrix", "native", "survey"})
+"""The tables made to scroll sideways on a narrow screen (class `wide`, with a hint)."""
+REGISTRIES = (
+    "weakref.WeakValueDictionary", "shelve.open(path, writeback=True)",
+    "requests.structures.CaseInsensitiveDict", "blinker.Signal.connect(weak=True)",
+)  # fmt: skip
+"""The survey's longest names."""
+
+
+def _bench() -> dict[str, object]:
+    """bench.json's operations and targets, as `make bench` measured them."""
+    operations = [
+        {"operation": operation, "implementation": variant, "median_ns": median,
+         "ops_per_second": 1e9 / median, "ratio_to_floor": ratio}
+        for operation, variant, median, ratio in (
+            ("get_plugin_data", "broken", 2692.6, 10.11), ("get_plugin_data", "floor", 266.3, 1.0),
+            ("set_plugin_data", "fixed", 775.1, 5.21), ("get_context", "broken", 3971.7, 26.67),
+        )
+    ]  # fmt: skip
+    target = {"target": "typed get_context on the fixed store <= 3x the floor",
+              "value": 1.65, "limit": 3.0, "met": True}  # fmt: skip
+    machine = {"cpu": "Intel(R) Xeon(R) Processor", "python": "3.11.7"}
+    return {"date": "2026-12-07", "machine": machine, "operations": operations, "targets": [target]}
+
+
+def _whole_catalogue(findings: Findings) -> list[Implementation]:
+    """A row for every mutant of the catalogue, caught by the property it declares, as in
+    `make report`: the matrix as wide as it is there (the longest names included)."""
+    shown = {impl.name for impl in findings.implementations}
+    model = next(impl for impl in findings.implementations if impl.name == "untracked")
+    assert model.violation is not None
+    rows = []
+    for mutant in MUTANTS:
+        if mutant.name in shown:
+            continue
+        broken = PROPERTIES.index(mutant.catches)
+        cells = {
+            prop: "held" if at < broken else "violated" if at == broken else "not-judged"
+            for at, prop in enumerate(PROPERTIES)
+        }
+        if mutant.kind == "store":
+            cells["checked-downcast"] = "not-applicable"
+        violation = dataclasses.replace(model.violation, property=mutant.catches)
+        rows.append(dataclasses.replace(
+            model, name=mutant.name, target=mutant.kind, bug=mutant.bug, expected=mutant.catches,
+            cells=cells, violation=violation,
+        ))  # fmt: skip
+    return rows
+
+
 def _failing(findings: Findings) -> Findings:
-    """`findings` with one mutant escaped (no property broke) and native results."""
+    """`findings` with one mutant escaped (no property broke), a row for every other mutant
+    of the catalogue, and native, survey and benchmark results beside it."""
 
     def escaped(impl: Implementation) -> Implementation:
         if impl.name != ESCAPES:
@@ -100,8 +156,17 @@ def _failing(findings: Findings) -> Findings:
         )  # fmt: skip
 
     implementations = [escaped(impl) for impl in findings.implementations]
+    implementations += _whole_catalogue(findings)
     native = {**_native(), "commit": findings.environment.commit}
-    return dataclasses.replace(findings, implementations=implementations, native=native)
+    commit = {"commit": findings.environment.commit, "dirty": False}
+    survey = Survey.from_json(
+        _survey([_row(name, status) for name, status in zip(REGISTRIES, ("agrees", "disagrees",
+                 "not-installed", "error"), strict=True)], **commit)
+    )  # fmt: skip
+    return dataclasses.replace(
+        findings, implementations=implementations, native=native, survey=survey,
+        bench={**_bench(), **commit},
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +237,30 @@ CLIPPED = """() => [...document.querySelectorAll('pre, p, h2, h3, li, figcaption
     .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1
                   && getComputedStyle(el).overflowX !== 'auto')
     .map(el => el.tagName + ': ' + el.textContent.slice(0, 60))"""
+TABLES = """() => [...document.querySelectorAll('table')]
+    .filter(table => table.offsetParent !== null)
+    .map(table => {
+        const box = table.closest('.scroll') || table.parentElement;
+        const hint = box.previousElementSibling;
+        const wider = Math.max(box.scrollWidth, table.getBoundingClientRect().width);
+        box.scrollLeft = box.scrollWidth;
+        const right = Math.max(...[...table.rows].map(
+            row => row.cells[row.cells.length - 1].getBoundingClientRect().right));
+        const reached = right <= box.getBoundingClientRect().right + 1;
+        box.scrollLeft = 0;
+        return {
+            table: table.className || table.id || table.rows[0].cells[0].textContent.trim(),
+            overflows: wider > box.clientWidth + 1,
+            scrolls: box.classList.contains('wide')
+                     && ['auto', 'scroll'].includes(getComputedStyle(box).overflowX),
+            hinted: hint !== null && hint.classList.contains('scroll-hint')
+                    && hint.offsetParent !== null,
+            reached: reached,
+            cut: [...table.querySelectorAll('th, td')]
+                .filter(cell => cell.scrollWidth > cell.clientWidth + 1)
+                .map(cell => cell.textContent.trim().slice(0, 30)),
+        };
+    })"""
 OUTSIDE = """() => [...document.querySelectorAll('body *')]
     .filter(el => el.offsetParent !== null && !el.parentElement.closest('.scroll'))
     .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
@@ -217,6 +306,35 @@ def test_the_page_reads_in_a_browser_at_phone_and_desktop_width(
     finally:
         page.context.close()
     assert [url for url in requests if not url.startswith(LOCAL)] == [], "requests left"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("kind", ["passing", "failing"])
+def test_no_table_is_cut_off_at_its_boxs_edge(
+    browser: Browser, pages: dict[str, Path], kind: str, width: int
+) -> None:
+    """At 1400 px every table fits its box. At 420 px a table fits its box, or it is one
+    made to scroll sideways (`WIDE`): its box scrolls, a hint above it says so, and
+    scrolled to the end it shows its last column whole. No cell is wider than itself."""
+    page, _ = _open(browser, pages[kind], width)
+    try:
+        tables = page.evaluate(TABLES)
+    finally:
+        page.context.close()
+    assert {"matrix", "performance"} <= {table["table"] for table in tables}
+    if kind == "failing":
+        assert WIDE | {"facts"} <= {table["table"] for table in tables}
+    wider = [table["table"] for table in tables if table["overflows"]]
+    if width == 1400:
+        assert wider == [], "tables wider than their box on a desktop"
+    assert set(wider) <= WIDE, "a table cut off at its box's edge"
+    for table in tables:
+        if table["overflows"]:
+            assert table["scrolls"], f"{table['table']} is cut off, and its box does not scroll"
+            assert table["hinted"], f"{table['table']} scrolls with no hint that it does"
+            assert table["reached"], f"{table['table']}'s last column cannot be reached"
+        assert table["cut"] == [], f"cells of {table['table']} cut off"
 
 
 @pytest.mark.slow

@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from refimpl.contract import PROPERTIES
 from reports.output import commit_id, http_link
-from reports.report import Findings, render_html, render_json, render_junit, render_markdown
+from reports.report import (
+    Findings,
+    render_html,
+    render_json,
+    render_junit,
+    render_markdown,
+    render_summary,
+)
 from reports.report._model import (
     Environment,
     Graph,
@@ -414,20 +421,25 @@ def _everywhere(f: Findings, text: str) -> Findings:
     return f
 
 
+TEXT_MARKUP = frozenset({"code", "em"})
+"""Tags a value's own inline Markdown becomes on the page (`_inline`)."""
+
+
 class _Page(HTMLParser):
     """What the markup of a page is, apart from its text: tags and attribute names in order,
     and the attribute values that could run or fetch something.
 
-    A bare `<code>` is text's own markup, not the page's: a description's backtick pairs
-    are shown as code (`code_spans`), so a value may add some by design. They are left out
-    of `structure`; `spans` lists how each is wrong (an attribute, a tag inside, nesting,
-    left open or closed unopened), and must stay empty."""
+    A bare `<code>` or `<em>` is text's own markup, not the page's: a description's
+    backtick pairs are shown as code and its `*emphasis*` as emphasis (`_inline`), so a
+    value may add some by design. They are left out of `structure`; `spans` lists how each
+    is wrong (an attribute, a tag inside, nesting, left open or closed unopened), and must
+    stay empty."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.structure: list[str] = []
         self.spans: list[str] = []
-        self._in_code = False
+        self._in_span: str | None = None
         self.links: list[str] = []
         self.handlers: list[str] = []
         self.ids: list[str] = []
@@ -436,12 +448,12 @@ class _Page(HTMLParser):
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._in_code:
-            self.spans.append(f"<{tag}> inside a <code>")
-        if tag == "code":
+        if self._in_span is not None:
+            self.spans.append(f"<{tag}> inside a <{self._in_span}>")
+        if tag in TEXT_MARKUP:
             if attrs:
-                self.spans.append("a <code> with attributes")
-            self._in_code = True
+                self.spans.append(f"a <{tag}> with attributes")
+            self._in_span = tag
             if not attrs:
                 return
         self.structure.append(f"<{tag} {' '.join(name for name, _ in attrs)}>")
@@ -456,19 +468,19 @@ class _Page(HTMLParser):
             self.images.append(dict(attrs).get("src") or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "code":
-            if not self._in_code:
-                self.spans.append("a </code> with no <code>")
-            self._in_code = False
+        if tag in TEXT_MARKUP:
+            if self._in_span != tag:
+                self.spans.append(f"a </{tag}> with no <{tag}>")
+            self._in_span = None
             return
-        if self._in_code:
-            self.spans.append(f"</{tag}> inside a <code>")
+        if self._in_span is not None:
+            self.spans.append(f"</{tag}> inside a <{self._in_span}>")
         self.structure.append(f"</{tag}>")
 
     def close(self) -> None:
         super().close()
-        if self._in_code:
-            self.spans.append("a <code> left open")
+        if self._in_span is not None:
+            self.spans.append(f"a <{self._in_span}> left open")
 
     def handle_comment(self, data: str) -> None:
         self.structure.append("<!-- -->")
@@ -530,18 +542,23 @@ def _junit_structure(junit: str) -> list[str]:
     return [f"{element.tag} {sorted(element.attrib)}" for element in root.iter()]
 
 
-def _renders(findings: Findings) -> tuple[str, str, str, str]:
+def _renders(findings: Findings) -> tuple[str, str, str, str, str]:
+    """The files, in the order of `_FILES`."""
     return (
         render_html(findings),
         render_markdown(findings),
+        render_summary(findings),
         render_json(findings),
         render_junit(findings),
     )
 
 
+_FILES = ("html", "md", "summary", "json", "junit")
+
+
 @functools.cache
-def _plain(field: str | None) -> tuple[str, str, str, str]:
-    """The four files with the placeholder in `field` (in every field for `None`)."""
+def _plain(field: str | None) -> tuple[str, str, str, str, str]:
+    """The files with the placeholder in `field` (in every field for `None`)."""
     if field is None:
         return _renders(_everywhere(SAMPLE, PLACEHOLDER))
     return _renders(FIELDS[field](SAMPLE, PLACEHOLDER))
@@ -568,9 +585,10 @@ def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str
     field for `None`): each file must keep the shape it has with a placeholder there, and
     no markup may pass unescaped."""
     problems = []
-    rendered = dict(zip(("html", "md", "json", "junit"), _renders(hostile), strict=True))
-    html, markdown, junit = rendered["html"], rendered["md"], rendered["junit"]
-    plain_html, plain_markdown, _, plain_junit = _plain(field)
+    rendered = dict(zip(_FILES, _renders(hostile), strict=True))
+    plain = dict(zip(_FILES, _plain(field), strict=True))
+    html, junit = rendered["html"], rendered["junit"]
+    plain_html, plain_junit = plain["html"], plain["junit"]
     for name, text_of_file in rendered.items():
         try:
             text_of_file.encode("utf-8")
@@ -585,12 +603,14 @@ def _shape_problems(hostile: Findings, field: str | None, text: str) -> list[str
     problems += _active(page)
     if any(c in text for c in "<>\"'&") and _raw(html).count(text) > _raw(plain_html).count(text):
         problems.append("the value reached the page unescaped")
-    if len(_prose(markdown)) != len(_prose(plain_markdown)):
-        problems.append("the value broke a Markdown line")
-    if _markdown_rows(markdown) != _markdown_rows(plain_markdown):
-        problems.append("the value broke a Markdown table row or opened a code span")
-    if any("<" in line for line in _prose(markdown)):
-        problems.append("raw HTML in the Markdown")
+    for name in ("md", "summary"):
+        markdown, plain_markdown = rendered[name], plain[name]
+        if len(_prose(markdown)) != len(_prose(plain_markdown)):
+            problems.append(f"the value broke a Markdown line ({name})")
+        if _markdown_rows(markdown) != _markdown_rows(plain_markdown):
+            problems.append(f"the value broke a Markdown table row or opened a code span ({name})")
+        if any("<" in line for line in _prose(markdown)):
+            problems.append(f"raw HTML in the Markdown ({name})")
     try:
         if _junit_structure(junit) != _junit_structure(plain_junit):
             problems.append("the value changed the JUnit XML's elements")
@@ -628,7 +648,11 @@ def test_junit_writes_each_forbidden_character_as_its_escape() -> None:
     text = "\x00|\x1b[2J|\ud800|\udfff|\ufffe|\x7f\x9b|\x0b\x0c|\t\u2028\U0001f600"
     written = "\\x00|\\x1b[2J|\\ud800|\\udfff|\\ufffe|\\x7f\\x9b|\\x0b\\x0c|\t\u2028\U0001f600"
     root = ElementTree.fromstring(render_junit(FIELDS["implementation name"](SAMPLE, text)))
-    assert [suite.get("name") for suite in root.iter("testsuite")][:2] == [written, written]
+    named = [
+        case.get("name", "") for case in root.iter("testcase") if case.get("classname") != "lessons"
+    ]
+    assert named
+    assert all(name.startswith(f"{written}: ") for name in named)
 
 
 BREAKERS = ("a\rb", "a\nb", "a\r\nb", "a\u2028b", "a\u2029b", "a|b", "a\\|b", "a`b", "a```b")

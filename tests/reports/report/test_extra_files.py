@@ -147,7 +147,7 @@ def _build(out: Path, **extras: dict[str, Any] | str) -> Built:
     return Built(
         findings,
         (out / "index.html").read_text(),
-        (out / "report.md").read_text(),
+        (out / "report-full.md").read_text(),
         json.loads((out / "report.json").read_text()),
         lines,
     )
@@ -456,7 +456,7 @@ def test_report_json_with_a_survey_and_stale_extras_validates_against_the_schema
     schema = json.loads(SCHEMA.read_text())
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(built.data)) == []
-    assert built.data["schema_version"] == reports.report.SCHEMA_VERSION == 3
+    assert built.data["schema_version"] == reports.report.SCHEMA_VERSION == 4
     assert [built.data["extras"][name]["stale"] for name in ("bench", "native", "survey")] == [
         True, False, True,
     ]  # fmt: skip
@@ -601,7 +601,7 @@ def test_an_extra_of_the_wrong_shape_is_left_out_with_one_line_and_its_reason_sh
     name: str, content: dict[str, Any], why: str, out: Path, quick: None
 ) -> None:
     """The right schema version, the wrong shape: left out as a cut-short file is, with one
-    line saying why, and the page and report.md say why in its place (the templates would
+    line saying why, and the page and report-full.md say why in its place (the templates would
     otherwise stop at the first field that is not there, after all the work)."""
     built = _build(out, **{name: content})
     said = [line for line in built.lines if f"{name}.json" in line]

@@ -1,7 +1,9 @@
 """junit.xml reads the right way round in a CI viewer, which shows `classname.name` and
 pass, fail or skip: a fixed implementation's case is named for its promise and fails when
-broken; a mutant's one case is named for what happened and fails when it escaped or was
-caught by another property than it declares; a lesson passes when shown.
+broken, or for why it was skipped; a mutant's one case is named for what happened and fails
+when it escaped or was caught by another property than it declares; a lesson passes when
+shown. Three suites hold them (fixed implementations, mutants, lessons), and each case has
+its own measured time, or none, and says which.
 
 Every test renders findings built by hand, so none runs the contract.
 """
@@ -16,7 +18,7 @@ import pytest
 
 from refimpl.contract import PROPERTIES
 from reports.report import render_junit
-from reports.report._junit import NOT_APPLICABLE
+from reports.report._junit import NOT_APPLICABLE, SUITES
 from reports.report._model import Environment, Findings, Implementation, LessonResult, Violation
 
 ORDER = "crash, survival, no-stale, checked-downcast, released"
@@ -45,11 +47,11 @@ def _impl(
     )  # fmt: skip
 
 
-def _lesson(name: str, state: str) -> LessonResult:
+def _lesson(name: str, state: str, seconds: float | None = 0.25) -> LessonResult:
     return LessonResult(
         name, f"The {name} lesson", "A pitfall.", state == "shown", "it crashed", "it ran",
         "survival", "def broken(): ...", "def fixed(): ...",
-        "nim is not installed" if state == "not-run" else None,
+        "nim is not installed" if state == "not-run" else None, seconds=seconds,
     )  # fmt: skip
 
 
@@ -83,6 +85,9 @@ def _stated(element: ElementTree.Element) -> dict[str, int]:
     return {key: int(element.attrib[key]) for key in ("tests", "failures", "errors", "skipped")}
 
 
+FIXED, MUTANTS, LESSONS_SUITE = SUITES["fixed"], SUITES["mutants"], SUITES["lessons"]
+
+
 def _outcome(case: ElementTree.Element) -> tuple[str, str | None]:
     """A case's outcome, as a CI viewer shows it, and its message."""
     verdicts = [child for child in case if child.tag in ("failure", "error", "skipped")]
@@ -103,16 +108,23 @@ def _suite(root: ElementTree.Element, name: str) -> list[tuple[str, str, str, st
     ]
 
 
-def _only_case(root: ElementTree.Element, name: str) -> ElementTree.Element:
-    suite = root.find(f"./testsuite[@name='{name}']")
-    assert suite is not None
-    (case,) = suite.findall("testcase")
+def _only_case(root: ElementTree.Element, suite: str) -> ElementTree.Element:
+    found = root.find(f"./testsuite[@name='{suite}']")
+    assert found is not None
+    (case,) = found.findall("testcase")
     return case
+
+
+def _covers(case: ElementTree.Element) -> str:
+    """What a case's time covers, as it says in its `time` property."""
+    said = [prop.get("value", "") for prop in case.iterfind("properties/property[@name='time']")]
+    assert len(said) == 1, "each case says once what its time covers"
+    return said[0]
 
 
 def test_a_fixed_implementation_that_holds_passes_a_case_named_for_each_promise() -> None:
     root = _render(_findings(_impl("PluginAPI", "api", None)))
-    assert _suite(root, "PluginAPI") == [
+    assert _suite(root, FIXED) == [
         ("fixed", "PluginAPI: never crashes", "passed", None),
         ("fixed", "PluginAPI: survival holds", "passed", None),
         ("fixed", "PluginAPI: no-stale holds", "passed", None),
@@ -122,12 +134,15 @@ def test_a_fixed_implementation_that_holds_passes_a_case_named_for_each_promise(
     assert _stated(root) == {"tests": 5, "failures": 0, "errors": 0, "skipped": 0}
 
 
-def test_a_not_applicable_property_is_skipped_with_its_reason() -> None:
-    """A bare store has no typed fetch: its `checked-downcast` case is skipped, saying why;
-    it does not pass, as if something had been checked."""
+def test_a_not_applicable_property_is_skipped_named_as_not_applicable() -> None:
+    """A bare store has no typed fetch: its `checked-downcast` case is skipped, saying why,
+    and named for it; it does not pass, as if something had been checked, nor is it named
+    as a promise that holds."""
     root = _render(_findings(_impl("ContextStore", "store", None)))
-    cases = _suite(root, "ContextStore")
-    assert cases[3] == ("fixed", "ContextStore: checked-downcast holds", "skipped", NOT_APPLICABLE)
+    cases = _suite(root, FIXED)
+    assert cases[3] == (
+        "fixed", "ContextStore: checked-downcast not applicable", "skipped", NOT_APPLICABLE
+    )  # fmt: skip
     assert NOT_APPLICABLE == "not applicable: a bare store has no typed fetch to check"
     assert [outcome for _, _, outcome, _ in cases] == ["passed"] * 3 + ["skipped", "passed"]
     assert _stated(root) == {"tests": 5, "failures": 0, "errors": 0, "skipped": 1}
@@ -139,13 +154,13 @@ def test_a_fixed_implementation_that_breaks_a_property_fails_that_promise() -> N
     order the contract judges."""
     root = _render(_findings(_impl("ContextStore", "store", None, broken="no-stale")))
     diagnosis = "the store returned an equal copy, not the object stored"
-    assert _suite(root, "ContextStore") == [
+    assert _suite(root, FIXED) == [
         ("fixed", "ContextStore: never crashes", "passed", None),
         ("fixed", "ContextStore: survival holds", "passed", None),
         ("fixed", "ContextStore: no-stale holds", "failed",
          f"the fixed ContextStore broke no-stale: {diagnosis}"),
-        ("fixed", "ContextStore: checked-downcast holds", "skipped", NOT_APPLICABLE),
-        ("fixed", "ContextStore: released holds", "skipped",
+        ("fixed", "ContextStore: checked-downcast not applicable", "skipped", NOT_APPLICABLE),
+        ("fixed", "ContextStore: released not judged", "skipped",
          f"{NOT_JUDGED}; ContextStore broke no-stale"),
     ]  # fmt: skip
     failure = root.find(".//failure")
@@ -159,9 +174,9 @@ def test_a_mutant_caught_as_declared_is_one_passing_case_named_for_what_happened
     of their own (none is a promise), but its output gives each one's cell and why those
     not judged were not."""
     root = _render(_findings(_impl("weakref", "store", "survival", broken="survival")))
-    assert _suite(root, "weakref") == [("mutants", "weakref: caught by survival", "passed", None)]
+    assert _suite(root, MUTANTS) == [("mutants", "weakref: caught by survival", "passed", None)]
     assert _stated(root) == {"tests": 1, "failures": 0, "errors": 0, "skipped": 0}
-    output = _only_case(root, "weakref").findtext("system-out")
+    output = _only_case(root, MUTANTS).findtext("system-out")
     assert output is not None
     assert output.startswith(
         "crash: held\nsurvival: violated\nno-stale: not judged\n"
@@ -175,7 +190,7 @@ def test_an_escaped_mutant_fails_saying_what_the_contract_found_instead() -> Non
     found = (
         "crash held, survival held, no-stale held, checked-downcast not applicable, released held"
     )
-    assert _suite(root, "weakref") == [
+    assert _suite(root, MUTANTS) == [
         ("mutants", "weakref: ESCAPED, survival did not catch it", "failed",
          f"survival did not catch weakref: the contract found no broken property ({found})"),
     ]  # fmt: skip
@@ -194,7 +209,7 @@ def test_a_mutant_caught_by_another_property_fails_naming_both(
     declared: str, broken: str, said: str
 ) -> None:
     root = _render(_findings(_impl("copying", "api", declared, broken=broken)))
-    assert _suite(root, "copying") == [
+    assert _suite(root, MUTANTS) == [
         ("mutants", f"copying: caught by {broken}, not by {declared}", "failed",
          f"copying declares {declared}, but the contract found {broken} broken; {said}"),
     ]  # fmt: skip
@@ -211,7 +226,7 @@ def test_lessons_pass_when_shown_fail_when_not_and_are_skipped_when_not_run() ->
         _lesson(f"lesson-{state}", state) for state in ("shown", "not-shown", "not-run")
     )
     root = _render(_findings(lessons=lessons))
-    assert _suite(root, "lessons") == [
+    assert _suite(root, LESSONS_SUITE) == [
         ("lessons", "lesson-shown: shows what it claims", "passed", None),
         ("lessons", "lesson-not-shown: shows what it claims", "failed",
          "lesson lesson-not-shown did not show what it claims: The lesson-not-shown lesson"),
@@ -230,7 +245,7 @@ def test_a_cell_the_report_does_not_know_is_an_error_not_a_pass() -> None:
     impl = _impl("PluginAPI", "api", None)
     impl = dataclasses.replace(impl, cells={**impl.cells, "released": "maybe"})
     root = _render(_findings(impl))
-    assert _suite(root, "PluginAPI")[-1] == (
+    assert _suite(root, FIXED)[-1] == (
         "fixed", "PluginAPI: released holds", "error", "no verdict: the cell is maybe"
     )  # fmt: skip
     assert _stated(root) == {"tests": 5, "failures": 0, "errors": 1, "skipped": 0}
@@ -265,3 +280,75 @@ def test_junit_fails_exactly_when_the_report_does(chosen: tuple[str, ...]) -> No
     root = _render(findings)
     assert int(root.attrib["failures"]) == len(findings.problems)
     assert int(root.attrib["errors"]) == 0
+
+
+def test_the_cases_are_grouped_in_three_suites_by_what_they_judge() -> None:
+    """Not a suite per implementation (32 for the catalogue): the fixed implementations'
+    promises, the mutants' verdicts and the lessons, each suite holding its own kind."""
+    findings = _findings(
+        *IMPLEMENTATIONS.values(), _impl("copying", "store", "no-stale", broken="no-stale"),
+        lessons=tuple(LESSONS.values()),
+    )  # fmt: skip
+    root = _render(findings)
+    suites = root.findall("testsuite")
+    assert [suite.get("name") for suite in suites] == [FIXED, MUTANTS, LESSONS_SUITE]
+    classnames = {suite.get("name"): {case.get("classname") for case in suite} for suite in suites}
+    assert classnames == {FIXED: {"fixed"}, MUTANTS: {"mutants"}, LESSONS_SUITE: {"lessons"}}
+    assert [len(suite) for suite in suites] == [2 * len(PROPERTIES), 4, 3]
+
+
+def test_a_suite_with_no_case_is_left_out() -> None:
+    root = _render(_findings(_impl("PluginAPI", "api", None)))
+    assert [suite.get("name") for suite in root.findall("testsuite")] == [FIXED]
+
+
+def test_a_mutants_case_has_its_own_runs_time_and_says_what_it_covers() -> None:
+    caught = dataclasses.replace(
+        _impl("weakref", "store", "survival", broken="survival"), seconds=4.383
+    )
+    escaped = dataclasses.replace(_impl("leaky", "store", "released"), seconds=1.25)
+    root = _render(_findings(caught, escaped))
+    first, second = root.findall("./testsuite/testcase")
+    assert (first.get("time"), second.get("time")) == ("4.383", "1.250")
+    assert _covers(first) == (
+        "the contract's whole run on weakref: 10 examples, the first violation seen at "
+        "example 3 after 0.100 s, then shrunk"
+    )
+    assert _covers(second) == "the contract's whole run on leaky: 10 examples"
+    suite = root.find(f"./testsuite[@name='{MUTANTS}']")
+    assert suite is not None
+    assert suite.get("time") == "5.633", "a suite's time is the sum of its runs"
+
+
+def test_a_fixed_promise_is_not_given_a_share_of_the_run_it_was_judged_in() -> None:
+    """The contract judges every property of an implementation in one run: no promise has
+    a time of its own, so none gets one (not the run's time divided by five); each says
+    why. A broken promise has its own: how long until the contract first saw it."""
+    holds = dataclasses.replace(_impl("ContextStore", "store", None), seconds=4.5)
+    broken = _impl("PluginAPI", "api", None, broken="no-stale")
+    root = _render(_findings(holds, broken))
+    cases = root.findall(f"./testsuite[@name='{FIXED}']/testcase")
+    timed = {case.get("name"): case.get("time") for case in cases if case.get("time")}
+    assert timed == {"PluginAPI: no-stale holds": "0.100"}
+    assert _covers(cases[0]) == (
+        "not timed alone: one contract run judged every property of ContextStore at once "
+        "(10 examples, 4.500 s, counted once in the suite's time)"
+    )
+    assert _covers(cases[7]).startswith(
+        "until the contract first saw no-stale broken, at example 3 of a run"
+    )
+    suite = root.find(f"./testsuite[@name='{FIXED}']")
+    assert suite is not None
+    assert (suite.get("time"), root.get("time")) == ("5.000", "5.000")
+
+
+def test_a_lessons_case_has_its_runs_time() -> None:
+    lessons = (_lesson("shown", "shown", 1.5), _lesson("unmeasured", "shown", None))
+    root = _render(_findings(lessons=lessons))
+    measured, unmeasured = root.findall("./testsuite/testcase")
+    assert measured.get("time") == "1.500"
+    assert _covers(measured) == (
+        "the lesson's live run: both halves, and the contract where it has one"
+    )
+    assert unmeasured.get("time") is None
+    assert _covers(unmeasured) == "not measured"

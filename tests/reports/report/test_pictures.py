@@ -1,7 +1,8 @@
 """The report's pictures teach: the ownership graphs show only the chain that matters,
 whole labels, the stale address marked, one colour per role, unique ids and readable
-tooltips; the plot keeps its legend off the data, shows every line, and reads at a
-phone's width."""
+tooltips; the plot gives each host a row of its own on the same axes, marks where the
+broken host died and why, shows every line, is the same for the same sessions, and reads
+at a phone's width."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -29,11 +31,14 @@ HEAP_INTERNALS = frozenset(
 )
 PHONE_PX = 400
 """The width a phone shows a picture at."""
+CAUSE = (
+    "heap-use-after-free on a PluginContext[CounterState] of plugin 'simple_counter', freed in init"
+)
 SESSIONS = [
     Session("fixed", "refimpl.Host on ContextStore", list(range(61)), [2] * 61,
             [None, *range(1, 61)], "ran 60 frames; the screen reads 'Frame: 60'"),
     Session("broken", "BrokenHost on UntrackedStore (the seed)", [0, 1], [0, 0], [None, None],
-            "crashed at frame 1: heap-use-after-free"),
+            "crashed at frame 1: heap-use-after-free", 1, CAUSE),
     Session("weakref", "refimpl.Host on a weakref store", list(range(61)), [0] * 61,
             [None] + [0] * 60, "ran 60 frames; the screen reads 'Frame: 0'"),
 ]  # fmt: skip
@@ -255,13 +260,64 @@ def figure() -> Iterator[Figure]:
     plt.close(drawn)
 
 
-def test_the_legend_sits_outside_the_data(figure: Figure) -> None:
-    legends = [*figure.legends, *(axes.get_legend() for axes in figure.axes)]
-    boxes = [legend.get_window_extent() for legend in legends if legend is not None]
-    assert boxes, "the plot has a legend"
-    for box in boxes:
-        for axes in figure.axes:
-            assert not box.overlaps(axes.bbox), "the legend covers data"
+def _panels(figure: Figure) -> dict[str, list[Axes]]:
+    """The panels each host's lines are drawn in, by host (a line's label starts with it)."""
+    found: dict[str, list[Axes]] = {}
+    for axes in figure.axes:
+        hosts = {str(line.get_label()).split(":")[0] for line in axes.get_lines()}
+        assert len(hosts) <= 1, f"hosts {sorted(hosts)} share a panel"
+        for host in hosts:
+            found.setdefault(host, []).append(axes)
+    return found
+
+
+def test_each_host_has_panels_of_its_own_on_the_same_axes(figure: Figure) -> None:
+    """No host's line lies on another's (the broken host's one frame was a mark on the
+    weakref host's line): each host its row, live contexts beside the counter, and every
+    row's panels span the same frames and counts, so rows compare at a glance."""
+    panels = _panels(figure)
+    assert sorted(panels) == sorted(session.host for session in SESSIONS)
+    for host, drawn in panels.items():
+        assert [axes.get_title(loc="left") for axes in drawn] == [
+            "live context objects", "counter on screen"
+        ], host  # fmt: skip
+    for column in (0, 1):
+        limits = {(panels[host][column].get_xlim(), panels[host][column].get_ylim())
+                  for host in panels}  # fmt: skip
+        assert len(limits) == 1, "rows on different axes"
+    low, high = panels["broken"][0].get_xlim()
+    assert low <= 0 < 60 == high, "the broken host's row spans every frame"
+
+
+def test_the_fixed_hosts_live_contexts_are_drawn_over_every_frame(figure: Figure) -> None:
+    fixed = SESSIONS[0]
+    (line,) = _panels(figure)["fixed"][0].get_lines()
+    assert line.get_label() == "fixed: live contexts"
+    assert np.asarray(line.get_xdata()).tolist() == fixed.frames
+    assert np.asarray(line.get_ydata()).tolist() == fixed.live_contexts
+
+
+def test_the_broken_hosts_crash_is_marked_where_it_died_with_its_cause(figure: Figure) -> None:
+    """An X at the frame the broken host died in, in both its panels; the frames it never
+    ran shaded; its cause written in them, whole; its row titled with what happened."""
+    live, counter = _panels(figure)["broken"]
+    for axes in (live, counter):
+        (mark,) = [line for line in axes.get_lines() if line.get_marker() == "X"]
+        assert np.asarray(mark.get_xdata()).tolist() == [1], "the X where it died"
+        assert str(mark.get_label()) == "broken: crashed at frame 1"
+        shades = [patch for patch in axes.patches if patch.get_label() == "broken: never ran"]
+        assert len(shades) == 1, "the frames it never ran, shaded"
+    said = [" ".join(text.get_text().split()) for text in live.texts]
+    assert said == [f"died: {CAUSE}"], "the cause, whole, where the frames it never ran are"
+    titles = [sub.get_suptitle() for sub in figure.subfigs]
+    assert "broken host: crashed at frame 1" in titles
+    assert "fixed host: ran 60 frames; the screen reads 'Frame: 60'" in [
+        " ".join(title.split()) for title in titles
+    ]
+
+
+def test_the_same_sessions_give_the_same_svg() -> None:
+    assert sessions_svg(SESSIONS) == sessions_svg(SESSIONS)
 
 
 def _pixels(figure: Figure) -> np.ndarray:
@@ -275,7 +331,7 @@ def test_every_line_of_the_plot_is_visible(figure: Figure) -> None:
     under another."""
     full = _pixels(figure)
     lines = [line for axes in figure.axes for line in axes.get_lines()]
-    assert len(lines) >= 5
+    assert len(lines) >= 7
     for line in lines:
         line.set_visible(False)
         changed = int((np.abs(_pixels(figure) - full).max(axis=2) > 60).sum())

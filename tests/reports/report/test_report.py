@@ -1,4 +1,4 @@
-"""The report: four files that tell the same findings, escaped, atomic and reproducible."""
+"""The report: files that tell the same findings, escaped, atomic and reproducible."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import reports.report
 from broken_variant.mutants import MUTANTS
 from refimpl.contract import PROPERTIES
 from reports.report import FILES, Findings, build_report, render_html, render_markdown
-from reports.report._collect import collect_lessons
+from reports.report._collect import collect_lessons, collect_sessions
 from reports.report._ownership import ownership_graphs
 from reports.report._render import _md
 
@@ -38,7 +38,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Findings, Path]:
 
 
 @pytest.mark.slow
-def test_report_writes_the_four_files(built: tuple[Findings, Path]) -> None:
+def test_report_writes_its_files(built: tuple[Findings, Path]) -> None:
     _, out = built
     assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
 
@@ -95,7 +95,7 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
     reports.report.write_report(findings, tmp_path)
     assert findings.ok, findings.problems
     page = (tmp_path / "index.html").read_text()
-    markdown = (tmp_path / "report.md").read_text()
+    markdown = (tmp_path / "report-full.md").read_text()
     data = json.loads((tmp_path / "report.json").read_text())
     junit = ElementTree.parse(tmp_path / "junit.xml").getroot()
     for lesson in native:
@@ -106,9 +106,9 @@ def test_without_nim_the_report_shows_the_lesson_not_run_in_every_file(
         name = f"{lesson.name}: shows what it claims"
         case = junit.find(f"./testsuite[@name='lessons']/testcase[@name='{name}']")
         assert case is not None
-        assert [(child.tag, child.get("message")) for child in case] == [
-            ("skipped", f"not run: {reason}")
-        ]
+        assert [
+            (child.tag, child.get("message")) for child in case if child.tag != "properties"
+        ] == [("skipped", f"not run: {reason}")]
     assert "NOT shown" not in page
     assert "**NO**" not in markdown
     assert markdown.startswith("# Ownership contract report\n\n**PASS**")
@@ -163,9 +163,10 @@ def test_html_is_one_offline_page_showing_every_picture(built: tuple[Findings, P
 def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
     built: tuple[Findings, Path],
 ) -> None:
-    """A suite per implementation: a fixed one has a case per property, named for its
-    promise; a mutant one case, named for what happened; then a case per lesson. A green
-    run has no failing case (tests/reports/report/test_junit.py checks each outcome and count)."""
+    """Three suites: the fixed implementations, a case per property named for its promise
+    (a bare store's `checked-downcast` named not applicable); the mutants, one case each,
+    named for what happened; the lessons, a case each. A green run has no failing case
+    (tests/reports/report/test_junit.py checks each outcome, count and time)."""
     findings, out = built
     root = ElementTree.parse(out / "junit.xml").getroot()
     cases = {
@@ -173,20 +174,31 @@ def test_junit_has_a_case_per_fixed_promise_and_one_verdict_per_mutant(
         for suite in root.findall("testsuite")
     }
     promises = [{"crash": "never crashes"}.get(prop, f"{prop} holds") for prop in PROPERTIES]
+    fixed = [impl for impl in findings.implementations if impl.expected is None]
     expected = {
-        impl.name: [("fixed", f"{impl.name}: {promise}") for promise in promises]
-        if impl.expected is None
-        else [("mutants", f"{impl.name}: caught by {impl.expected}")]
-        for impl in findings.implementations
+        "fixed implementations": [
+            ("fixed", f"{impl.name}: {promise}") for impl in fixed for promise in promises
+        ],
+        "mutants": [
+            ("mutants", f"{impl.name}: caught by {impl.expected}")
+            for impl in findings.implementations
+            if impl.expected is not None
+        ],
+        "lessons": [
+            ("lessons", f"{lesson.name}: shows what it claims") for lesson in findings.lessons
+        ],
     }
-    expected["lessons"] = [
-        ("lessons", f"{lesson.name}: shows what it claims") for lesson in findings.lessons
+    bare = "ContextStore: checked-downcast"
+    expected["fixed implementations"] = [
+        ("fixed", f"{bare} not applicable") if name == f"{bare} holds" else (kind, name)
+        for kind, name in expected["fixed implementations"]
     ]
     assert cases == expected
-    assert len(cases["ContextStore"]) == len(PROPERTIES)
-    assert {*ONE_PER_PROPERTY, "lessons"} <= cases.keys(), "a mutant per property, lessons"
+    assert len(expected["mutants"]) == len(ONE_PER_PROPERTY)
     assert root.findall(".//failure") == [], "a green run has no failing case"
     assert (root.get("tests"), root.get("failures")) == (str(sum(map(len, expected.values()))), "0")
+    timed = [case.get("time") for case in root.iterfind("testsuite[@name='lessons']/testcase")]
+    assert None not in timed, "every lesson's run is timed"
 
 
 @pytest.mark.slow
@@ -287,7 +299,8 @@ def test_a_failed_write_leaves_the_previous_report_intact(
     def broken(findings: Findings) -> str:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("reports.report._build.render_junit", broken)
+    renderers = {**reports.report.RENDERERS, "junit.xml": broken}
+    monkeypatch.setattr("reports.report._build.RENDERERS", renderers)
     with pytest.raises(RuntimeError, match="disk full"):
         reports.report.write_report(built[0], out)
     assert {name: (out / name).read_bytes() for name in FILES} == before
@@ -351,10 +364,12 @@ def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
     built: tuple[Findings, Path],
 ) -> None:
     """One sentence, in plain words, before the evidence: on the page, right under the
-    violation's heading and outside any `<details>`; in report.md, as a quote."""
+    violation's heading and outside any `<details>`; in report-full.md, as a quote; in
+    report.md, on its implementation's row."""
     findings, out = built
     page = (out / "index.html").read_text()
-    markdown = (out / "report.md").read_text()
+    markdown = (out / "report-full.md").read_text()
+    summary = (out / "report.md").read_text()
     violated = [impl for impl in findings.implementations if impl.violation is not None]
     assert {impl.name for impl in violated} >= ONE_PER_PROPERTY
     for impl in violated:
@@ -369,6 +384,7 @@ def test_every_violation_leads_with_its_diagnosis_in_the_page_and_in_markdown(
         assert diagnosis < evidence, f"{impl.name}: the diagnosis comes first, outside <details>"
         assert page.rfind("</details>", heading, diagnosis) == -1
         assert f"\n> {_md(said)}\n" in markdown, impl.name
+        assert f" | {impl.violation.property}: {_md(said)} |\n" in summary, impl.name
 
 
 def test_the_diagnosis_is_the_first_sentence_with_what_holds_the_object() -> None:
@@ -504,6 +520,7 @@ def test_the_page_says_exactly_how_to_make_it_again(built: tuple[Findings, Path]
     assert findings.environment.commit is not None, "the suite runs in a git checkout"
     assert f"commit {findings.environment.commit}" in page
     assert f"{command}\n" in (out / "report.md").read_text()
+    assert f"{command}\n" in (out / "report-full.md").read_text()
 
 
 def test_make_report_is_named_for_what_it_runs() -> None:
@@ -545,7 +562,7 @@ def test_descriptions_show_code_as_code_and_count_steps_right(
     assert one_step, "a story of one step (and its setup line)"
     assert "(1 step)" in page
     assert "(1 steps)" not in page
-    assert "(1 step):" in (out / "report.md").read_text()
+    assert "(1 step):" in (out / "report-full.md").read_text()
 
 
 @pytest.mark.slow
@@ -587,13 +604,25 @@ def test_the_native_section_shows_what_was_expected_and_colours_the_verdict() ->
 
 @pytest.mark.slow
 def test_a_description_shows_its_code_as_code_in_both_files(built: tuple[Findings, Path]) -> None:
-    """ "Keeps only the address (`id()`)": a code span in report.md as on the page, not
+    """ "Keeps only the address (`id()`)": a code span in report-full.md as on the page, not
     escaped backticks; a span holding what Markdown or HTML reads stays escaped text."""
     findings, out = built
     untracked = next(impl for impl in findings.implementations if impl.name == "untracked")
     assert "`id()`" in untracked.bug
-    assert untracked.bug in (out / "report.md").read_text()
+    assert untracked.bug in (out / "report-full.md").read_text()
     assert "<code>id()</code>" in (out / "index.html").read_text()
     hostile = dataclasses.replace(untracked, bug="a `<b>` and `x|y` and `ok`")
     markdown = render_markdown(dataclasses.replace(findings, implementations=[hostile]))
     assert "a \\`&lt;b&gt;\\` and \\`x\\|y\\` and `ok`" in markdown
+
+
+def test_the_broken_hosts_session_records_the_frame_it_died_in_and_why() -> None:
+    """What the plot marks: the frame the broken host crashed in and the cause its
+    sanitizer report gives; a host that ran to the end has neither."""
+    fixed, broken, weakref = collect_sessions(3, lambda line: None)
+    assert (broken.crashed_at, broken.frames[-1]) == (1, 1)
+    assert broken.crash == (
+        "heap-use-after-free on a PluginContext[CounterState] of plugin 'simple_counter', "
+        "freed in init"
+    )
+    assert (fixed.crashed_at, fixed.crash, weakref.crashed_at, weakref.crash) == (None,) * 4

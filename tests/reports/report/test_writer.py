@@ -1,5 +1,6 @@
-"""The report writer: four files replaced as one unit, in a folder that is otherwise left
-exactly as it was; bench.json and native.json join only when they can be read."""
+"""The report writer: its files (`FILES`: index.html, report.md, report-full.md,
+report.json, junit.xml) replaced as one unit, in a folder that is otherwise left exactly as
+it was; bench.json and native.json join only when they can be read."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import signal
 import stat
 import subprocess
@@ -61,7 +63,7 @@ def _snapshot(folder: Path) -> Snapshot:
 
 
 def _others(folder: Path) -> Snapshot:
-    """The snapshot of `folder` without the report's own four files."""
+    """The snapshot of `folder` without the report's own files."""
     return {name: item for name, item in _snapshot(folder).items() if name not in FILES}
 
 
@@ -70,7 +72,7 @@ def _folder_itself(folder: Path) -> tuple[int, int, int, int]:
     return status.st_ino, status.st_mode, status.st_uid, status.st_gid
 
 
-# What a user may keep in an output folder. The report's four names are the writer's to
+# What a user may keep in an output folder. The report's names are the writer's to
 # replace; LOCK_FILE is used only where a folder cannot be locked (NFS), not here.
 _NAMES = st.text(
     st.characters(codec="utf-8", exclude_characters="/\0"), min_size=1, max_size=16
@@ -127,18 +129,42 @@ def test_everything_else_in_the_folder_is_left_exactly_as_it_was(
         assert report_in(out) == renders(tiny_findings("new"))
 
 
+def test_every_file_of_the_report_is_written_by_the_atomic_writer_as_one_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The design's four names and the full Markdown report beside the summary: all staged
+    and moved into place together by `write_texts_atomically`, none written in place."""
+    from reports.output import write_texts_atomically
+
+    written: list[tuple[Path, tuple[str, ...]]] = []
+
+    def recorded(folder: Path, texts: dict[str, str]) -> None:
+        written.append((folder, tuple(texts)))
+        write_texts_atomically(folder, texts)
+
+    monkeypatch.setattr("reports.report._build.write_texts_atomically", recorded)
+    out = tmp_path / "out"
+    write_report(tiny_findings("new"), out)
+    assert written == [(out, FILES)], "one unit, every file"
+    assert {"index.html", "report.md", "report-full.md", "report.json", "junit.xml"} == set(FILES)
+    assert sorted(os.listdir(out)) == sorted(FILES)
+    assert report_in(out) == renders(tiny_findings("new"))
+
+
 def test_a_folder_with_a_report_files_name_stops_the_write_before_anything_is_replaced(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "out"
-    write_report(tiny_findings("previous"), out)
-    (out / "junit.xml").unlink()
-    (out / "junit.xml").mkdir()
-    (out / "junit.xml" / "mine").write_text("a user's file")
-    before = _snapshot(out)
-    with pytest.raises(IsADirectoryError, match=r"junit\.xml"):
-        write_report(tiny_findings("new"), out)
-    assert _snapshot(out) == before
+    for name in ("junit.xml", "report-full.md"):
+        out = tmp_path / name / "out"
+        out.parent.mkdir()
+        write_report(tiny_findings("previous"), out)
+        (out / name).unlink()
+        (out / name).mkdir()
+        (out / name / "mine").write_text("a user's file")
+        before = _snapshot(out)
+        with pytest.raises(IsADirectoryError, match=re.escape(name)):
+            write_report(tiny_findings("new"), out)
+        assert _snapshot(out) == before, name
 
 
 def _lock_files_only(monkeypatch: pytest.MonkeyPatch) -> None:
