@@ -9,6 +9,7 @@
 from reports.lessons import (
     address_reuse,
     asyncio_tasks,
+    blinker_disconnect,
     ctypes_uaf,
     cycles,
     double_free,
@@ -17,6 +18,7 @@ from reports.lessons import (
     unchecked_downcast,
     untracked_pointer,
     weak_callbacks,
+    zope_utility,
 )
 from reports.lessons._glossary import explain_story
 from reports.lessons._lesson import (
@@ -42,6 +44,8 @@ LESSONS: tuple[Lesson, ...] = (
     cycles.LESSON,
     asyncio_tasks.LESSON,
     weak_callbacks.LESSON,
+    blinker_disconnect.LESSON,
+    zope_utility.LESSON,
     ctypes_uaf.LESSON,
     real_thing.LESSON,
 )

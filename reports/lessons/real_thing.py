@@ -1,4 +1,4 @@
-"""Lesson 10: the real thing, the seed's Nim host compiled and run (needs a Nim compiler)."""
+"""Lesson 12: the real thing, the seed's Nim host compiled and run (needs a Nim compiler)."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def test_walkthrough_ends_with_a_table_within_100_columns_and_a_summary_in_plain
 
 @pytest.mark.slow
 def test_walkthrough_verbose_prints_every_lesson_in_full_and_no_markdown() -> None:
-    chosen = ("untracked-pointer", "unchecked-downcast", "leak", "cycles")
+    chosen = ("untracked-pointer", "unchecked-downcast", "leak", "cycles", "zope-utility")
     done = subprocess.run(
         [sys.executable, "-m", "reports.lessons", "--verbose", *chosen],
         capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": ""},
@@ -101,7 +101,7 @@ def test_walkthrough_verbose_prints_every_lesson_in_full_and_no_markdown() -> No
 
 @pytest.mark.slow
 def test_the_story_words_are_explained_once_at_the_first_story() -> None:
-    chosen = ("untracked-pointer", "unchecked-downcast", "leak")
+    chosen = ("untracked-pointer", "unchecked-downcast", "leak", "zope-utility")
     runs = [lesson_named(name).run() for name in chosen]
     walkthrough = Walkthrough()
     shown = [walkthrough.lesson(number, run) for number, run in enumerate(runs, 1)]
@@ -114,7 +114,7 @@ def test_the_story_words_are_explained_once_at_the_first_story() -> None:
     assert len(explained) == len(set(explained)), "a word explained twice"
     first = {word for b in shown[0] if b.kind == "terms" for word, _ in b.terms}
     assert {"state.", "seed=", "state="} <= first
-    assert {"keep="} <= set(explained)
+    assert {"keep=", "judged="} <= set(explained)
     for run in runs:  # every step of every story is explained somewhere
         steps = {line.split("(")[0][len("state.") :] for line in run.contract_steps[1:]}
         assert steps <= set(explained), steps - set(explained)
