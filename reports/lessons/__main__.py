@@ -1,18 +1,22 @@
 """`python -m reports.lessons [--list] [--verbose] [--full] [NAME ...]`: the lessons, run
-live, in the terminal."""
+live, in the terminal; `python -m reports.lessons --notebooks [--out DIR] [NAME ...]`:
+written as Jupyter notebooks."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from refimpl.support.cmdline import run_cli
 from reports.lessons import LESSONS, Lesson, LessonRun
 from reports.lessons._lesson import Verdicts
+from reports.lessons._notebook import DEFAULT_FOLDER, NotOurs, write_notebooks
 from reports.lessons._summary import LEGEND, summary_line, summary_table
 from reports.lessons._terminal import Block, Terminal, wants_color
 from reports.lessons._walkthrough import FULL_FLAG, INTRODUCTION, PROG, Walkthrough
+from reports.output import DEFAULT_OUT, UnusableFolder, output_folder
 
 
 def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
@@ -36,15 +40,30 @@ def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
         default="auto",
         help="highlight code: auto (default) where stdout is a terminal and NO_COLOR is unset",
     )
+    parser.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="write each lesson as a Jupyter notebook into --out and exit, running nothing; "
+        "a notebook of the same name is replaced only if this command wrote it and it was "
+        "not edited since",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="with --notebooks, the folder to write them into; made if missing, but not its "
+        "parent (default: reports/out/notebooks)",
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"one of: {', '.join(names)}")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the named lessons (all by default) and print them; exit 0 when each one that ran
-    showed what it claims, 1 otherwise, 2 for an unknown name. A
+    showed what it claims, 1 otherwise, 2 for an unknown name or an unusable folder. A
     lesson that could not run (its toolchain or library is missing) says so in one line
-    and fails nothing."""
+    and fails nothing. With `--notebooks`, write the notebooks instead and exit 0 (2 when
+    the folder is unusable or holds a file of a notebook's name that may not be
+    replaced: then nothing is written)."""
     names = [lesson.name for lesson in LESSONS]
     parser = _parser(names)
     args = parser.parse_args(argv)
@@ -60,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for number, lesson in enumerate(LESSONS, 1)
         if not args.names or lesson.name in args.names
     ]
+    if args.notebooks:
+        return _notebooks(parser, args.out or str(DEFAULT_FOLDER), chosen)
+    if args.out is not None:
+        parser.error("argument --out: only with --notebooks")
     runs = _walk(chosen, verbose=args.verbose or args.full, full=args.full, color=args.color)
     for run in runs:
         if run.state == "not-run":
@@ -98,6 +121,22 @@ def _walk(
             [Block("text", f"Each lesson in full: {PROG} --verbose, with lesson names for some.")]
         )
     return runs
+
+
+def _notebooks(
+    parser: argparse.ArgumentParser, folder: str, chosen: Sequence[tuple[int, Lesson]]
+) -> int:
+    try:
+        if Path(folder).resolve() == DEFAULT_FOLDER.resolve():
+            output_folder(str(DEFAULT_OUT))  # reports/out/, made if missing
+        out = output_folder(folder)
+        written = write_notebooks(out, chosen)
+    except (UnusableFolder, NotOurs) as refused:
+        parser.error(f"argument --out: {refused}; nothing was written")
+    for path in written:
+        print(path)
+    print(f"lessons: wrote {len(written)} notebooks into {out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
