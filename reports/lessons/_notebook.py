@@ -153,20 +153,17 @@ def _setup(lesson: Lesson) -> str:
 def _half(lesson: Lesson, which: str, half: Callable[[], Outcome]) -> list[Any]:
     shown = lesson.source(which)
     if which == "broken":
-        said = f"## The broken half\n\nIt runs {describe_runs(lesson.broken_code)}:"
+        said = f"It runs {describe_runs(lesson.broken_code)}:\n\n{fence(shown, 'python')}"
+    elif shown == lesson.source("broken"):
+        said = "The same code as the broken half, run as the fix runs it."
     elif shown == lesson.source("fixed", full=True):
-        said = "## The fixed half\n\nWhat fixes it:"
+        said = f"What fixes it:\n\n{fence(shown, 'python')}"
     else:
-        said = (
-            "## The fixed half\n\nOnly the lines that fix it (all of it: "
-            f"`{PROG} {FULL_FLAG} {lesson.name}`):"
-        )
-    if shown == lesson.source("broken") and which == "fixed":
-        said = "## The fixed half\n\nThe same code as the broken half, run as the fix runs it."
-        code = ""
-    else:
-        code = fence(shown, "python")
-    text = f"{said}\n\n{code}\n\nThe cell below is the lesson's own {which} half: run it."
+        whole = f"`{PROG} {FULL_FLAG} {lesson.name}`"
+        said = f"Only the lines that fix it (all of it: {whole}):\n\n{fence(shown, 'python')}"
+    text = (
+        f"## The {which} half\n\n{said}\n\nThe cell below is the lesson's own {which} half: run it."
+    )
     name = f"{which}_outcome"
     run = [
         f"{name} = lesson.attempt({half.__name__})",
