@@ -42,6 +42,18 @@ def test_the_contract_catches_what_the_lesson_teaches(lesson: Lesson) -> None:
     assert run.state == "shown", run.verdict
 
 
+@pytest.mark.parametrize(("found", "said"), [("survival", "survival"), (None, "nothing")])
+def test_a_lesson_is_not_shown_when_the_contract_does_not_catch_it_as_claimed(
+    found: str | None, said: str
+) -> None:
+    leak = lesson_named("leak")
+    run = LessonRun(leak, Outcome(True, "grew"), Outcome(False, "held"), found, ())
+    assert run.state == "not-shown"
+    assert run.verdict == f"NOT shown: the contract found {said}, where the lesson claims released"
+    right = LessonRun(leak, Outcome(True, "grew"), Outcome(False, "held"), "released", ())
+    assert right.state == "shown"
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.name)
 def test_lesson_shows_real_source_for_both_halves(lesson: Lesson) -> None:
     assert "def " in lesson.source("broken") or "class " in lesson.source("broken")
