@@ -10,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 # Hypothesis's own cache goes with the other generated files, not into the project root.
 export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
-.PHONY: report demo lessons bench stress native test test-slow test-all lint fuzz bench-contract bench-fuzz survey clean
+.PHONY: report demo lessons notebooks bench stress native test test-slow test-all lint fuzz bench-contract bench-fuzz survey clean
 
 # uv (from PyPI, into the venv) installs in seconds what pip takes 40-60 s for. It reads none
 # of pip's configuration, so `python -c "$UV_PIP_PROGRAM" ARGUMENTS` runs `uv pip install
@@ -47,7 +47,7 @@ INSTALL = install() { if $(PY) -c 'import uv' 2>/dev/null; then $(PY) -c "$$UV_P
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, $(PYTHON) is " + sys.version.split()[0])'
-	@echo "setting up $(VENV) (first run only, under a minute): the project with Hypothesis, objgraph, pytest; [report]: Jinja2, matplotlib, graphviz-pure; [dev]: the redis client, pytest-xdist, pytest-benchmark, playwright (no browser download), jsonschema, ruff, mypy, setuptools; from PyPI, with uv"
+	@echo "setting up $(VENV) (first run only, under a minute): the project with Hypothesis, objgraph, pytest; [report]: Jinja2, matplotlib, graphviz-pure, rich, nbformat; [dev]: the redis client, pytest-xdist, pytest-benchmark, playwright (no browser download), jsonschema, ruff, mypy, setuptools, nbclient, ipykernel, and the lessons' blinker and zope.interface; from PyPI, with uv"
 	$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv \
 	  || echo "uv could not be installed from PyPI: pip installs everything instead (40-60 s more)"
@@ -77,9 +77,13 @@ demo: $(STAMP)
 	@echo
 	@echo "demo: both hosts behaved as expected (broken: exit 139, fixed: exit 0)"
 
-## lessons: every memory-ownership lesson, run live, in the terminal
+## lessons: every memory-ownership lesson, run live, in the terminal (the table; make lessons ARGS=--verbose for each in full)
 lessons: $(STAMP)
-	$(PY) -m reports.lessons
+	$(PY) -m reports.lessons $(ARGS)
+
+## notebooks: each lesson as a Jupyter notebook in reports/out/notebooks/ (run them with .venv/bin/jupyter-execute)
+notebooks: $(STAMP)
+	$(PY) -m reports.lessons --notebooks
 
 # One worker more than there are cores: many tests wait (on a worker process, a subprocess,
 # a store judged hung), and the extra worker runs while they do (82 s against 93 s on 2 cores).

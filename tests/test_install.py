@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_NEEDS = {"hypothesis", "objgraph", "pytest"}
-REPORT_ONLY = {"jinja2", "matplotlib", "numpy", "graphviz-pure"}
+REPORT_ONLY = {"jinja2", "matplotlib", "numpy", "graphviz-pure", "rich", "nbformat"}
 REPOSITORY_ONLY = {"reports", "broken_variant"}
 
 USER_STORES = '''\

@@ -1,13 +1,15 @@
 """Memory-ownership pitfalls, each shown failing and fixed, live.
 
-`LESSONS` is the catalogue, in teaching order; `python -m reports.lessons`
-walks through it (`--list`, or lesson names to run some), and `render_markdown`
-writes it up from a live run.
+`LESSONS` is the catalogue, in teaching order (`lesson_named` finds one);
+`python -m reports.lessons` walks through it in the terminal (`--list`, `--verbose`,
+`--full`, or lesson names to run some) and writes it as notebooks (`--notebooks`);
+`render_markdown` writes it up from a live run.
 """
 
 from reports.lessons import (
     address_reuse,
     asyncio_tasks,
+    blinker_disconnect,
     ctypes_uaf,
     cycles,
     double_free,
@@ -16,16 +18,22 @@ from reports.lessons import (
     unchecked_downcast,
     untracked_pointer,
     weak_callbacks,
+    zope_utility,
 )
+from reports.lessons._glossary import explain_story
 from reports.lessons._lesson import (
+    CONTRACT_EXAMPLES,
     REQUIRE_NATIVE,
     ContractCheck,
     Lesson,
     LessonRun,
     Outcome,
+    contract_settings,
     native_missing,
 )
+from reports.lessons._library import LESSONS_WITHOUT, Library
 from reports.lessons._render import render_markdown
+from reports.lessons._source import Excerpt
 
 LESSONS: tuple[Lesson, ...] = (
     untracked_pointer.LESSON,
@@ -36,18 +44,38 @@ LESSONS: tuple[Lesson, ...] = (
     cycles.LESSON,
     asyncio_tasks.LESSON,
     weak_callbacks.LESSON,
+    blinker_disconnect.LESSON,
+    zope_utility.LESSON,
     ctypes_uaf.LESSON,
     real_thing.LESSON,
 )
 """Every lesson, in the order they are taught."""
 
+
+def lesson_named(name: str) -> Lesson:
+    """The lesson called `name` (`untracked-pointer`); `KeyError` naming the choices when
+    there is none."""
+    for lesson in LESSONS:
+        if lesson.name == name:
+            return lesson
+    choices = ", ".join(lesson.name for lesson in LESSONS)
+    raise KeyError(f"no lesson {name!r}; choose from {choices}")
+
+
 __all__ = [
+    "CONTRACT_EXAMPLES",
     "LESSONS",
+    "LESSONS_WITHOUT",
     "REQUIRE_NATIVE",
     "ContractCheck",
+    "Excerpt",
     "Lesson",
     "LessonRun",
+    "Library",
     "Outcome",
+    "contract_settings",
+    "explain_story",
+    "lesson_named",
     "native_missing",
     "render_markdown",
 ]

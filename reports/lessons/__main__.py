@@ -1,33 +1,71 @@
-"""`python -m reports.lessons [--list] [NAME ...]`: the lessons, run live, in the terminal."""
+"""`python -m reports.lessons [--list] [--verbose] [--full] [NAME ...]`: the lessons, run
+live, in the terminal; `python -m reports.lessons --notebooks [--out DIR] [NAME ...]`:
+written as Jupyter notebooks."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from refimpl.support.cmdline import run_cli
-from reports.lessons import LESSONS
-from reports.lessons._render import TITLE, render_lesson, summary_line, summary_table
+from reports.lessons import LESSONS, Lesson, LessonRun
+from reports.lessons._lesson import Verdicts
+from reports.lessons._notebook import DEFAULT_FOLDER, NotOurs, write_notebooks
+from reports.lessons._summary import LEGEND, summary_line, summary_table
+from reports.lessons._terminal import Block, Terminal, wants_color
+from reports.lessons._walkthrough import FULL_FLAG, INTRODUCTION, PROG, Walkthrough
+from reports.output import DEFAULT_OUT, UnusableFolder, output_folder
 
-PROG = "python -m reports.lessons"
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the named lessons (all by default) and print them; exit 0 when each one that ran
-    showed what it claims, 1 otherwise, 2 for an unknown name. A lesson that could not run
-    (its toolchain is missing) says so in one line and fails nothing."""
-    names = [lesson.name for lesson in LESSONS]
+def _parser(names: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("--list", action="store_true", help="list the lessons and exit")
     parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
-        help="print each lesson in full (pitfall, code, story, what ran) as it runs; "
-        "default: only the summary table at the end",
+        help="print each lesson in full (pitfall, code, what ran, the contract's story) as it "
+        "runs; default: only the table at the end",
+    )
+    parser.add_argument(
+        FULL_FLAG,
+        action="store_true",
+        help="as --verbose, with each fixed half shown whole, not only the lines that fix it",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="highlight code: auto (default) where stdout is a terminal and NO_COLOR is unset",
+    )
+    parser.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="write each lesson as a Jupyter notebook into --out and exit, running nothing; "
+        "a notebook of the same name is replaced only if this command wrote it and it was "
+        "not edited since",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="with --notebooks, the folder to write them into; made if missing, but not its "
+        "parent (default: reports/out/notebooks)",
     )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"one of: {', '.join(names)}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the named lessons (all by default) and print them; exit 0 when each one that ran
+    showed what it claims, 1 otherwise, 2 for an unknown name or an unusable folder. A
+    lesson that could not run (its toolchain or library is missing) says so in one line
+    and fails nothing. With `--notebooks`, write the notebooks instead and exit 0 (2 when
+    the folder is unusable or holds a file of a notebook's name that may not be
+    replaced: then nothing is written)."""
+    names = [lesson.name for lesson in LESSONS]
+    parser = _parser(names)
     args = parser.parse_args(argv)
     if args.list:
         for number, lesson in enumerate(LESSONS, 1):
@@ -36,30 +74,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in args.names if name not in names]
     if unknown:
         parser.error(f"unknown lesson {unknown[0]!r}; choose from {', '.join(names)}")
-    chosen = [lesson for lesson in LESSONS if not args.names or lesson.name in args.names]
-    runs = []
-    if args.verbose:
-        print(f"{TITLE}\n", flush=True)
-    for number, lesson in enumerate(chosen, 1):
-        print(f"[{number}/{len(chosen)}] running {lesson.name} ...", file=sys.stderr, flush=True)
-        run = lesson.run()
-        runs.append(run)
-        if args.verbose:
-            print(render_lesson(number, run), flush=True)  # each lesson as soon as it has run
-    print(summary_table(runs))
-    if not args.verbose:
-        print("\n(each lesson in full: python -m reports.lessons --verbose, or make report)")
+    chosen = [
+        (number, lesson)
+        for number, lesson in enumerate(LESSONS, 1)
+        if not args.names or lesson.name in args.names
+    ]
+    if args.notebooks:
+        return _notebooks(parser, args.out or str(DEFAULT_FOLDER), chosen)
+    if args.out is not None:
+        parser.error("argument --out: only with --notebooks")
+    runs = _walk(chosen, verbose=args.verbose or args.full, full=args.full, color=args.color)
     for run in runs:
         if run.state == "not-run":
             print(f"lessons: {run.lesson.name} not run: {run.not_run}", file=sys.stderr)
         elif run.state == "not-shown":
-            print(
-                f"lessons: {run.lesson.name} FAILED, it did not show what it claims "
-                f"(broken: {run.broken.summary}; fixed: {run.fixed.summary})",
-                file=sys.stderr,
-            )
-    print(f"summary: {summary_line(runs)}", file=sys.stderr)
+            print(f"lessons: {run.lesson.name} FAILED, {run.verdict}", file=sys.stderr)
+    print(summary_line(runs))
     return 1 if any(run.state == "not-shown" for run in runs) else 0
+
+
+def _walk(
+    chosen: Sequence[tuple[int, Lesson]], *, verbose: bool, full: bool, color: str
+) -> list[LessonRun]:
+    """Run each lesson, printing it in full as soon as it has run when `verbose`; then the
+    closing table."""
+    terminal = Terminal(sys.stdout, color=wants_color(sys.stdout, color))
+    walkthrough = Walkthrough(full=full)
+    verdicts: Verdicts = {}
+    runs = []
+    if verbose:
+        terminal.write([Block("heading", "Memory-ownership lessons"), Block("text", INTRODUCTION)])
+    for count, (number, lesson) in enumerate(chosen, 1):
+        print(f"[{count}/{len(chosen)}] running {lesson.name} ...", file=sys.stderr, flush=True)
+        run = lesson.run(verdicts=verdicts)
+        runs.append(run)
+        if verbose:
+            terminal.write(walkthrough.lesson(number, run))
+    numbers = [number for number, _ in chosen]
+    table = summary_table(runs, width=terminal.width, numbers=numbers).splitlines()
+    terminal.line(table[0], bold=True)
+    for row in [*table[1:], ""]:
+        terminal.line(row)
+    terminal.write([Block("text", LEGEND)])
+    if not verbose:
+        terminal.write(
+            [Block("text", f"Each lesson in full: {PROG} --verbose, with lesson names for some.")]
+        )
+    return runs
+
+
+def _notebooks(
+    parser: argparse.ArgumentParser, folder: str, chosen: Sequence[tuple[int, Lesson]]
+) -> int:
+    try:
+        if Path(folder).resolve() == DEFAULT_FOLDER.resolve():
+            output_folder(str(DEFAULT_OUT))  # reports/out/, made if missing
+        out = output_folder(folder)
+        written = write_notebooks(out, chosen)
+    except (UnusableFolder, NotOurs) as refused:
+        parser.error(f"argument --out: {refused}; nothing was written")
+    for path in written:
+        print(path)
+    print(f"lessons: wrote {len(written)} notebooks into {out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from broken_variant import UntrackedStore, UseAfterFree
-from broken_variant.mutants import IdDedupStore
 from refimpl import ContextStore, PluginContext, PluginStore, context_class
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
@@ -47,8 +46,8 @@ def broken() -> Outcome:
         if answer is log_context:
             return Outcome(
                 True,
-                f"'simple_counter' now answers {type(answer).__name__} of plugin "
-                f"{getattr(answer, 'plugin_name', '?')!r}: another plugin's state",
+                "the counter's name now answers another plugin's context (a "
+                f"{type(answer).__name__} of {getattr(answer, 'plugin_name', '?')!r})",
                 "the counter's address was reused by the log's context",
             )
     if crash is not None:
@@ -81,13 +80,15 @@ LESSON = Lesson(
     ),
     run_broken=broken,
     run_fixed=fixed,
-    broken_code=(UntrackedStore.get_plugin_data, IdDedupStore.set_plugin_data),
-    fixed_code=(ContextStore.get_plugin_data,),
+    broken_code=(UntrackedStore.get_plugin_data,),
+    fixed_code=(ContextStore.set_plugin_data,),
     nim="let ctx = cast[PluginContext[CounterState]](api.pluginData[name])  # whatever is there",
     python="found = self.heap.deref(address)  # the live object at that address, whoever it is",
-    contract=ContractCheck(IdDedupStore),
+    contract=ContractCheck(UntrackedStore, "survival"),
     notes=(
-        "The contract's `recycle` step lands a new context on the address just freed, so "
-        "a store that takes `id()` for identity is caught deterministically.",
+        "The contract names `survival`, as in lesson 1: the counter's context is dead "
+        "before anything takes its address, and a dead context comes first. Its `recycle` "
+        "step lands a new context on an address just freed, so a store that takes `id()` "
+        "for identity is caught too (`IdDedupStore` in `make bench-contract`).",
     ),
 )

@@ -1,4 +1,4 @@
-"""Lesson 9: a real use-after-free in CPython, through ctypes, in a child process."""
+"""Lesson 11: a real use-after-free in CPython, through ctypes, in a child process."""
 
 from __future__ import annotations
 

