@@ -1,5 +1,5 @@
 """The benchmark file `python -m reports.bench` times (`reports/bench/bench_ownership.py`)
-runs once each, as a smoke test, in `make test`: a benchmark that breaks shows here, not
+runs once each, as a smoke test, in `make test-slow`: a benchmark that breaks shows here, not
 first in `make bench`.
 
 It runs in its own pytest process, as `reports.bench` runs it (`BENCH_FILE`), rather than
@@ -12,10 +12,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from reports.bench import BENCH_FILE
 from reports.output import ROOT
 
 
+@pytest.mark.slow
 def test_every_benchmark_runs_once_and_passes() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "pytest", str(BENCH_FILE), "-q", "-p", "no:cacheprovider",

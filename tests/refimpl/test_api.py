@@ -238,6 +238,7 @@ def test_the_api_asks_a_store_through_its_getter_as_it_is_at_each_call() -> None
     assert store.get_plugin_data("simple_counter") is fresh
 
 
+@pytest.mark.slow
 def test_the_contract_holds_on_a_store_that_rebinds_its_getter() -> None:
     """Before `PluginAPI` asked the getter as it is at each call, the contract's typed
     fetches read the old table and named this correct store `released`."""

@@ -350,11 +350,19 @@ def test_shards_split_the_budget_with_their_own_seeds_and_one_key(
     ("options", "problem"),
     [
         (["--store-shards", "0"], "--store-shards: '0' is not from 1 to 1000"),
-        (["--store-shards", "two"], "--store-shards: 'two' is not a whole number or auto"),
-        (["--store-soak", "soon"], "is not a duration such as 4h"),
-        (["--store-soak", "0s"], "is no time at all"),
-        (["--hypothesis-profile", "soak"], "give --store-soak DURATION"),
-        (["--store-soak", "1m", "--hypothesis-profile", "dev"], "--store-soak runs the soak"),
+        *(  # each a pytest run of its own: `make test` runs the first, `make test-slow` these
+            pytest.param(*case, marks=pytest.mark.slow)
+            for case in [
+                (["--store-shards", "two"], "--store-shards: 'two' is not a whole number or auto"),
+                (["--store-soak", "soon"], "is not a duration such as 4h"),
+                (["--store-soak", "0s"], "is no time at all"),
+                (["--hypothesis-profile", "soak"], "give --store-soak DURATION"),
+                (
+                    ["--store-soak", "1m", "--hypothesis-profile", "dev"],
+                    "--store-soak runs the soak",
+                ),
+            ]
+        ),
     ],
 )
 def test_a_bad_shard_or_soak_value_is_one_usage_error_line(

@@ -226,6 +226,7 @@ def test_a_module_not_found_is_one_line_saying_where_it_was_looked_for(tmp_path:
     ]
 
 
+@pytest.mark.slow
 def test_a_module_that_raises_on_import_is_one_usage_error_line(
     pytester: pytest.Pytester,
 ) -> None:
@@ -379,6 +380,7 @@ def test_k_and_m_select_the_item_like_any_other(
     result.stdout.fnmatch_lines([*listed, "1/2 tests collected (1 deselected) in *"])
 
 
+@pytest.mark.slow
 def test_k_deselecting_the_only_item_is_exit_5(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--store", "refimpl:ContextStore", "-k", "nothing")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
@@ -472,6 +474,7 @@ def run_check_store(folder: Path, call: str, env: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow
 def test_check_store_leaves_no_hypothesis_directory_in_the_working_directory(
     tmp_path: Path,
 ) -> None:

@@ -242,6 +242,7 @@ def test_another_stores_run_leaves_the_saved_failure(tmp_path: Path, redis_url: 
     replay_on_laptop(tmp_path, redis_url)
 
 
+@pytest.mark.slow
 def test_a_redis_server_that_cannot_be_reached_is_one_usage_error_line(tmp_path: Path) -> None:
     # Bound but not listening: connecting is refused, and no other process can take the
     # port while the test runs.
