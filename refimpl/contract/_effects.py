@@ -39,7 +39,7 @@ from refimpl.contract._states import (
 )
 from refimpl.contract._story import NOISE, spell, spoken
 from refimpl.contract._target import MappingStore, open_target
-from refimpl.support.collector import gc_collect
+from refimpl.support.collector import gc_collect, gc_disabled
 from refimpl.support.reuse import reuse_address
 
 __all__ = ["RECYCLE", "RuleEffects", "Wrong"]
@@ -65,6 +65,11 @@ class RuleEffects(Ledger):
 
     factory: ClassVar[Callable[[], Any]]
     noise: list[object]
+    built_at: set[int]
+    """The address of every context this example built for the target (see `_new_context`)."""
+    occupied: list[PluginContext[Any]]
+    """Contexts built on such an address, never given to the target: held to the example's
+    end, so that their blocks stay taken."""
     opened: Any
     typed: Any
 
@@ -83,11 +88,28 @@ class RuleEffects(Ledger):
         self, name: str, state: str, seed: int, keep: bool, how: str = "set"
     ) -> PluginContextBase:
         """Store a new context under `name` (see `_set`), remember it, and return it."""
-        context = CONTEXT_CLASSES[state](name, make_state(state, seed))
+        context = self._new_context(name, state, partial(make_state, state, seed))
         data = repr(context.data)
         self._set(name, context, how)
         self._remember(name, context, state, keep, data)
         return context
+
+    def _new_context(self, name: str, state: str, data: Callable[[], object]) -> PluginContext[Any]:
+        """A new context of `state` for `name` around `data()`, at an address that no context
+        built in this example had.
+
+        CPython hands a new object the block a dead one of its size left, or not, as the
+        process's heap lies (arenas placed by ASLR, what ran before): a store that takes
+        `id()` for identity (`id-dedup`) would lose a context in the worker and keep it when
+        the story is replayed elsewhere. Landing on a freed address is `recycle`'s to do, on
+        purpose and in every process alike; a context that lands there by chance is held
+        (`occupied`) and another is built."""
+        while True:
+            context = CONTEXT_CLASSES[state](name, data())
+            if id(context) not in self.built_at:
+                self.built_at.add(id(context))
+                return context
+            self.occupied.append(context)
 
     def _set(self, name: str, context: PluginContextBase, how: str = "set") -> None:
         """Store `context` under `name`: through the store protocol, or with `how="update"`
@@ -139,16 +161,22 @@ class RuleEffects(Ledger):
     def _recycle(self, name: str, state: str, seed: int, keep: bool) -> None:
         address = self.expected[name].address
         # Everything is built before the free: nothing of a context's size may be
-        # allocated between the free and the first candidate, or it takes the block.
+        # allocated between the free and the first candidate, or it takes the block. No
+        # collection either: one that ran in between would free blocks of that size ahead
+        # of it, where and how many as the process's heap lies, not as the story says.
         made = make_state(state, seed)
         make = partial(CONTEXT_CLASSES[state], name, made)
         data = repr(made)
-        self._remove(name)
-        try:
-            freed = self.expected[name].ref() is None
-            context = reuse_address(address, make, attempts=RECYCLE) if freed else make()
-        except RuntimeError:  # the block was taken meanwhile: no reuse this time
-            context = make()
+        context: PluginContextBase | None = None
+        with gc_disabled():
+            self._remove(name)
+            if self.expected[name].ref() is None:  # freed: a new context takes its place
+                try:  # not `suppress`: the object it builds could take the block
+                    context = reuse_address(address, make, attempts=RECYCLE)
+                except RuntimeError:  # the block was taken meanwhile: no reuse
+                    context = None
+        if context is None:
+            context = self._new_context(name, state, partial(make_state, state, seed))
         self._set(name, context)
         self._remember(name, context, state, keep, data)
 
@@ -159,9 +187,10 @@ class RuleEffects(Ledger):
         expected = self.expected[name]
         old = expected.ref()
         if old is not None:
-            data = copy.deepcopy(getattr(old, "data", None))
-            context = CONTEXT_CLASSES[expected.state](name, data)
+            copied = partial(copy.deepcopy, getattr(old, "data", None))
             del old
+            context = self._new_context(name, expected.state, copied)
+            del copied
             self._set(name, context)
             self._remember(name, context, expected.state, False, expected.data)
             del context
@@ -242,7 +271,7 @@ class RuleEffects(Ledger):
         """Store a context unless the name holds one, through the store's own
         `setdefault_plugin_data` (a mapping's `setdefault`), as the fixed API stores a
         default: it must return what the name holds, else store and return the new one."""
-        context = CONTEXT_CLASSES[state](name, make_state(state, seed))
+        context = self._new_context(name, state, partial(make_state, state, seed))
         data = repr(context.data)
         call = spoken(self.terms, "setdefault", name, f"the {describe_bare(context)}")
         setdefault = (

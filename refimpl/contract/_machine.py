@@ -12,7 +12,7 @@ from typing import Any, ClassVar, NoReturn
 from hypothesis import reject
 from hypothesis.control import currently_in_test_context
 
-from refimpl._context import PluginContextBase
+from refimpl._context import PluginContext, PluginContextBase
 from refimpl.contract._effects import RuleEffects, Wrong
 from refimpl.contract._expected import Expected
 from refimpl.contract._names import NAMES
@@ -90,6 +90,8 @@ class ContractMachine(RuleEffects):
         self.running: set[int] = set()  # ids of held contexts of running plugins: never dropped
         self.retired: list[tuple[weakref.ref[PluginContextBase], str]] = []
         self.noise: list[object] = []
+        self.built_at: set[int] = set()
+        self.occupied: list[PluginContext[Any]] = []
         self.steps: list[str] = [self.setup_line]
         self.deaths: dict[int, str] = {}
         self.copied: set[int] = set()  # dead contexts (by weakref id) answered by a copy
@@ -135,5 +137,6 @@ class ContractMachine(RuleEffects):
         raises is not an ownership verdict)."""
         self.held.clear()
         self.noise.clear()
+        self.occupied.clear()
         with suppress(Exception):
             self.opened.close()

@@ -16,15 +16,17 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine
 
 from broken_variant.mutants import PopitemKeepingDict, WarmingUpStore
-from refimpl import ContextStore, PluginAPI
+from refimpl import ContextStore, PluginAPI, PluginContextBase
 from refimpl._names import check_name
-from refimpl.contract import check_store, run_contract
+from refimpl.contract import check_store, replay, run_contract
 from refimpl.contract._isolated import IsolatedMachine
 from refimpl.contract._machine import ContractMachine
 from refimpl.contract._names import LOOKALIKES, fresh
 from refimpl.contract._rules import ContractRules
+from refimpl.contract._states import Counter
 from refimpl.contract._story import spell
 from refimpl.contract._target import abilities, open_target
+from refimpl.support.collector import gc_disabled
 
 DERANDOMIZED = settings(settings(), derandomize=True, database=None, deadline=None)
 CI_BUDGET = settings(max_examples=500, derandomize=True, database=None, deadline=None)
@@ -245,3 +247,61 @@ def test_a_mutator_the_mapping_refuses_is_no_verdict_and_the_run_stays_in_step()
     supervisor's model alike (a model that drifted made the harness itself fail)."""
     run = run_contract(RefusingMutatorsDict, settings=settings(FEW, max_examples=500))
     assert run.violation is None, run.violation
+
+
+# -- addresses --------------------------------------------------------------------------
+
+
+def test_a_context_the_contract_builds_never_lands_where_one_it_built_died() -> None:
+    """CPython hands a new context the block a dead one left, or not, as the process's heap
+    lies: a story whose violation rested on such a landing (an `id-dedup` store dropping the
+    context) replayed to nothing in another process. Only `recycle` lands on purpose."""
+    state = replay(ContextStore)
+    data = Counter()
+    dead = id(state._new_context("a", "counter", lambda: data))  # freed at once
+    # Built outside the assert: what pytest's rewriting builds first could take the block.
+    built = id(state._new_context("a", "counter", lambda: data))
+    assert built != dead
+
+
+class LitteringStore(ContextStore):
+    """Notes the address of every context it is given, and leaves cyclic garbage of a
+    context's size as it lets one go, for the collector's next pass, which then frees those
+    blocks after the context's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list[int] = []
+
+    def set_plugin_data(self, name: str, data: PluginContextBase) -> None:
+        self.given.append(id(data))
+        super().set_plugin_data(name, data)
+
+    def remove_plugin_data(self, name: str) -> None:
+        with gc_disabled():
+            litter = tuple(_cycle() for _ in range(LITTER))
+            super().remove_plugin_data(name)
+            del litter
+
+
+LITTER = 10_000
+"""Blocks of garbage a removal leaves: far more than `recycle` allocates to land one."""
+
+
+def _cycle() -> list[object]:
+    item: list[object] = []
+    item.append(item)
+    return item
+
+
+def test_recycle_lands_its_context_on_the_freed_address_though_a_collection_is_due() -> None:
+    """No collection runs between the free and the new context: one that did would put the
+    blocks it frees ahead of the freed one, as many as the heap holds garbage, so the context
+    landed there in one process and not in another. (The first of the removals warms the
+    heap: there the litter takes fresh blocks, behind the freed one.)"""
+    state = replay(LitteringStore)
+    state.store(name="a", state="counter", seed=0, keep=False)
+    for _ in range(3):
+        state.recycle(name="a", state="counter", seed=0, keep=False)
+    given = state.target.given
+    assert given == [given[0]] * 4
