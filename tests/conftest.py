@@ -73,8 +73,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Without the native toolchain (no Nim compiler for this machine, or no gcc), leave
     the native tests out (the summary says why in one line). With REQUIRE_NATIVE=1, as in
     .ci/run, a missing toolchain is a usage error instead: those tests never vanish.
-    The same for the browser test, without Chromium or playwright, and REQUIRE_BROWSER=1."""
+    The same for the browser test, without Chromium or playwright, and REQUIRE_BROWSER=1.
+
+    A native test is also `slow`: on a fresh checkout it first compiles the seed's hosts with
+    Nim and gcc (over a minute of CPU), so `make test-slow` runs it, not `make test`."""
     from reports.native import toolchain_missing
+
+    for item in items:
+        if item.get_closest_marker("native") is not None:
+            item.add_marker(pytest.mark.slow)
 
     for marker, missing, required in (
         ("native", toolchain_missing(), "REQUIRE_NATIVE"),
