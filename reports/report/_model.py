@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import reports.native
+from reports.lessons._glossary import explain, story_lines, words_in
 from reports.output import anchor
 from reports.report._diagnosis import diagnosis_of
 from reports.report._freshness import EXTRAS, Freshness, freshness
@@ -174,6 +175,10 @@ class LessonResult:
     python: str | None = None  # its Python equivalent in this project
     notes: tuple[str, ...] = ()  # what else it says (`Lesson.notes`), a paragraph each
     seconds: float | None = None  # how long its run took (both halves, the contract's)
+    story: tuple[str, ...] = ()  # the contract's shortest story (`LessonRun.contract_steps`)
+    reproduction: str | None = None  # a library lesson's few lines without the harness
+    reproduced: str = ""  # what those lines returned, live
+    library: str | None = None  # the library they run, with its version: "blinker 1.9.0"
 
     @property
     def state(self) -> LessonState:
@@ -186,6 +191,17 @@ class LessonResult:
     def anchor(self) -> str:
         """An id for this lesson's section, unique per name."""
         return anchor("lesson", self.name)
+
+    @property
+    def story_text(self) -> str:
+        """The story as runnable Python, each step under the comment that says what it
+        does ("" when the contract has none)."""
+        return "\n".join(story_lines(self.story))
+
+    @property
+    def glossary(self) -> list[tuple[str, str]]:
+        """Each word of the story (`state.`, an argument, a step) with what it means."""
+        return explain(words_in(self.story))
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,10 @@ def _sample() -> Findings:
             f"lesson-{state}", f"Lesson {state}", "A pitfall. Its fix.", state == "shown",
             "it crashed", "it ran", "survival", "def broken(): ...", "def fixed(): ...",
             "no nim here" if state == "not-run" else None, "cast[T](p)", "cast(T, p)",
+            story=("from m import f; state = replay(f)", "state.store(name='a')  # store it")
+            if state != "not-run" else (),
+            reproduction="def alone() -> str: ...", library="lib 1.0",
+            reproduced="it returned 1" if state != "not-run" else "",
         )
         for state in ("shown", "not-shown", "not-run")
     ]  # fmt: skip
@@ -362,6 +366,12 @@ FIELDS: dict[str, Setter] = {
     "lesson not run reason": _not_run,
     "lesson nim": _field("lessons", "nim"),
     "lesson python": _field("lessons", "python"),
+    "lesson story": lambda f, t: dataclasses.replace(
+        f, lessons=[dataclasses.replace(one, story=(t, f"{t}  # {t}")) for one in f.lessons]
+    ),
+    "lesson reproduction": _field("lessons", "reproduction"),
+    "lesson reproduced": _field("lessons", "reproduced"),
+    "lesson library": _field("lessons", "library"),
     "hypothesis profile": lambda f, t: dataclasses.replace(
         f,
         environment=dataclasses.replace(
