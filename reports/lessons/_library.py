@@ -68,3 +68,8 @@ class Library:
             return importlib.metadata.version(self.distribution)
         except importlib.metadata.PackageNotFoundError:
             return None
+
+    def installed(self) -> str:
+        """The distribution with the version installed here ("blinker 1.9.0"), or its name
+        alone where it is not installed."""
+        return f"{self.distribution} {self.version() or ''}".strip()

@@ -86,9 +86,9 @@ class Walkthrough:
 
     def _reproduction(self, run: LessonRun) -> list[Block]:
         lesson, library = run.lesson, run.lesson.library
-        name = f"{library.distribution} {library.version() or ''}".strip() if library else ""
+        name = library.installed() if library else "the library"
         return [
-            Block("heading", f"Without the harness, {name or 'the library'} alone:"),
+            Block("heading", f"Without the harness, {name} alone:"),
             Block("code", source_of(lesson.reproduction), "python"),
             Block("text", f"Run live, it returned: {run.reproduced}"),
         ]

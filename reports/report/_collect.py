@@ -270,7 +270,7 @@ def collect_lessons(
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
             run.not_run, lesson.nim, lesson.python, tuple(lesson.notes), seconds,
             run.contract_steps, _reproduction(lesson), mask_addresses(run.reproduced),
-            _library(lesson),
+            lesson.library.installed() if lesson.library else None,
         ))  # fmt: skip
     return results
 
@@ -278,14 +278,6 @@ def collect_lessons(
 def _reproduction(lesson: Lesson) -> str | None:
     """The source of a library lesson's lines without the harness, or None."""
     return None if lesson.reproduction is None else source_of(lesson.reproduction)
-
-
-def _library(lesson: Lesson) -> str | None:
-    """The library a lesson runs on, with the version found here: "blinker 1.9.0"."""
-    library = lesson.library
-    if library is None:
-        return None
-    return f"{library.distribution} {library.version() or ''}".strip()
 
 
 def environment(settings: Settings, command: str, profile: str = "") -> Environment:
