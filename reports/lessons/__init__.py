@@ -20,7 +20,7 @@ from reports.lessons import (
     weak_callbacks,
     zope_utility,
 )
-from reports.lessons._glossary import explain_story
+from reports.lessons._glossary import explain, explain_story, story_lines, words_in
 from reports.lessons._lesson import (
     CONTRACT_EXAMPLES,
     REQUIRE_NATIVE,
@@ -74,8 +74,11 @@ __all__ = [
     "Library",
     "Outcome",
     "contract_settings",
+    "explain",
     "explain_story",
     "lesson_named",
     "native_missing",
     "render_markdown",
+    "story_lines",
+    "words_in",
 ]

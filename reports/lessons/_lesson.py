@@ -171,6 +171,12 @@ class Lesson:
         shown = self.broken_code if which == "broken" else self.fixed_code
         return "\n\n".join(source_of(item, full=full) for item in shown)
 
+    @property
+    def reproduction_source(self) -> str | None:
+        """The code of `reproduction` as shown (self-contained: it runs as shown, copied
+        into a file of its own), or `None` for a lesson without one."""
+        return None if self.reproduction is None else source_of(self.reproduction)
+
     def missing(self) -> str | None:
         """Why this lesson cannot run here (its toolchain or library is missing), in one
         line, or `None` when it can."""

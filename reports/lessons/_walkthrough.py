@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from reports.lessons._glossary import explain, story_lines, words_in
 from reports.lessons._lesson import LessonRun
-from reports.lessons._source import location, owner, shown_object, source_of
+from reports.lessons._source import location, owner, shown_object
 from reports.lessons._terminal import Block
 
 __all__ = ["FULL_FLAG", "INTRODUCTION", "PROG", "Walkthrough", "describe_runs"]
@@ -89,7 +89,7 @@ class Walkthrough:
         name = library.installed() if library else "the library"
         return [
             Block("heading", f"Without the harness, {name} alone:"),
-            Block("code", source_of(lesson.reproduction), "python"),
+            Block("code", lesson.reproduction_source or "", "python"),
             Block("text", f"Run live, it returned: {run.reproduced}"),
         ]
 

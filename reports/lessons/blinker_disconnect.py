@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import weakref
 from typing import Any, cast
 
@@ -77,6 +76,9 @@ def fixed() -> Outcome:
 def without_the_harness() -> str:
     """The bug in blinker alone: a receiver connected strongly for one sender, disconnected
     from it and dropped, lives on."""
+    import gc  # each import here, so that these lines run as shown, copied anywhere
+    import weakref
+
     import blinker  # where it is installed: the lesson runs this only then
 
     def receiver(sender: object) -> None:

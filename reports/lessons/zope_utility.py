@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from typing import Any, cast
 
 from refimpl import PluginContext, PluginContextBase, PluginStore
@@ -93,6 +92,8 @@ def _said(answers_new: bool, alive: bool) -> str:
 def without_the_harness() -> str:
     """The bug in zope.interface alone: a component equal to the one registered under a
     name, registered under that name, is ignored."""
+    from dataclasses import dataclass  # each import here: these lines run as shown, anywhere
+
     from zope.interface import Interface  # where it is installed: run only then
     from zope.interface.registry import Components
 

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -30,6 +31,7 @@ from reports.native._matrix import (
     Cell,
     CellSpec,
     compiler_differences,
+    matrix_markdown,
     outcome,
     run_cells,
 )
@@ -156,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
 
+    started = time.monotonic()
     progress, finished = _count_on_terminal(len(specs))
     try:
         cells = run_cells(
@@ -181,9 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"native: wrote {args.out / 'native.json'}", file=sys.stderr)
     record_run(
         "native",
-        "```text\n"
-        + "\n".join(f"Nim {c.compiler} {c.host:5} {c.mm} {c.checker:9} {outcome(c)}" for c in cells)
-        + "\n```",
+        f"{len(cells)} cells, {args.frames} frames each, in {time.monotonic() - started:.0f} s "
+        f"({args.jobs} at a time; {data['gcc']}).\n\n{matrix_markdown(cells, args.frames)}",
         command="make native",
         out=args.out,
         full=args.frames == FRAMES,

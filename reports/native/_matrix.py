@@ -21,7 +21,7 @@ from reports.native._crash import (
     parse_defect,
     parse_valgrind,
 )
-from reports.native._nim import HOSTS, PLUGINS, Compiler, build, find_compilers
+from reports.native._nim import CHECKERS, HOSTS, MMS, PLUGINS, Compiler, build, find_compilers
 
 __all__ = [
     "FRAMES",
@@ -31,6 +31,7 @@ __all__ = [
     "CellSpec",
     "compiler_differences",
     "find_nim",
+    "matrix_markdown",
     "outcome",
     "run_cell",
     "run_cells",
@@ -173,3 +174,40 @@ def compiler_differences(cells: Sequence[Cell]) -> list[str]:
         for place, group in by_place.items()
         if len({outcome(c) for c in group}) > 1
     ]
+
+
+CHECKER_HEADINGS = {
+    "nim": "Nim's allocator",
+    "malloc": "`-d:useMalloc`",
+    "valgrind": "valgrind",
+    "asan": "AddressSanitizer",
+}
+"""Each checker as a column of `matrix_markdown` names it."""
+
+
+def matrix_markdown(cells: Sequence[Cell], frames: int) -> str:
+    """Each compiler's cells as a Markdown table, a row per host and memory manager, a
+    column per checker. A broken host that exits 0 is marked: "(silent)" when it printed
+    the right frame count (the bug went unseen), "(wrong)" when it printed another."""
+    tables = []
+    for version in dict.fromkeys(cell.compiler for cell in cells):
+        at = {(c.host, c.mm, c.checker): c for c in cells if c.compiler == version}
+        rows = [
+            f"| Nim {version} | " + " | ".join(CHECKER_HEADINGS[c] for c in CHECKERS) + " |",
+            "|---|" + "---|" * len(CHECKERS),
+        ]
+        for host in HOSTS:
+            for mm in MMS:
+                said = [_said(at[host, mm, c], frames) if (host, mm, c) in at else "-"
+                        for c in CHECKERS]  # fmt: skip
+                rows.append(f"| {host}, {mm} | " + " | ".join(said) + " |")
+        tables.append("\n".join(rows))
+    return "\n\n".join(tables)
+
+
+def _said(cell: Cell, frames: int) -> str:
+    """One cell of `matrix_markdown`: its outcome, marked where a broken host ran on."""
+    text = outcome(cell).replace("|", "\\|")
+    if cell.host == "broken" and cell.not_run is None and cell.clean and not cell.signal:
+        text += " (silent)" if cell.frame_line == f"Frame: {frames}" else " (wrong)"
+    return text

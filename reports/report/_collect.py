@@ -31,7 +31,6 @@ from refimpl.contract import (
 from refimpl.plugins import bundled_plugins
 from refimpl.support.collector import frozen_gc
 from reports.lessons import LESSONS, Lesson
-from reports.lessons._source import source_of
 from reports.report._model import Environment, Implementation, LessonResult, Session, Violation
 
 __all__ = [
@@ -269,15 +268,10 @@ def collect_lessons(
             mask_addresses(run.broken.summary), mask_addresses(run.fixed.summary),
             run.contract_property, lesson.source("broken"), lesson.source("fixed"),
             run.not_run, lesson.nim, lesson.python, tuple(lesson.notes), seconds,
-            run.contract_steps, _reproduction(lesson), mask_addresses(run.reproduced),
+            run.contract_steps, lesson.reproduction_source, mask_addresses(run.reproduced),
             lesson.library.installed() if lesson.library else None,
         ))  # fmt: skip
     return results
-
-
-def _reproduction(lesson: Lesson) -> str | None:
-    """The source of a library lesson's lines without the harness, or None."""
-    return None if lesson.reproduction is None else source_of(lesson.reproduction)
 
 
 def environment(settings: Settings, command: str, profile: str = "") -> Environment:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import reports.native
-from reports.lessons._glossary import explain, story_lines, words_in
+from reports.lessons import explain, story_lines, words_in
 from reports.output import anchor
 from reports.report._diagnosis import diagnosis_of
 from reports.report._freshness import EXTRAS, Freshness, freshness

@@ -141,3 +141,26 @@ def test_the_walkthrough_without_the_libraries_says_not_run_and_exits_0() -> Non
 @pytest.mark.parametrize("fixed", [AllSendersReceivers, ReplacingUtilityRegistry])
 def test_the_fixed_registry_holds_the_whole_contract(fixed: type) -> None:
     check_store(fixed, settings=contract_settings())
+
+
+@pytest.mark.parametrize("lesson", LIBRARY_LESSONS, ids=IDS)
+def test_a_reproduction_runs_as_shown_copied_into_a_file_of_its_own(
+    lesson: Lesson, tmp_path: Path
+) -> None:
+    """What a student copies out of the terminal or the report runs by itself, and says
+    what the lesson's live run said."""
+    assert lesson.reproduction is not None
+    assert lesson.reproduction_source is not None
+    script = tmp_path / "alone.py"
+    script.write_text(
+        f"{lesson.reproduction_source}\n\n\nprint({lesson.reproduction.__name__}())\n"
+    )
+    alone = subprocess.run(
+        [sys.executable, "-I", script.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert alone.returncode == 0, alone.stderr
+    assert alone.stdout.strip() == lesson.reproduction()

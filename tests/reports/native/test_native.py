@@ -11,6 +11,7 @@ recorded text, with no compiler.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import errno
 import io
@@ -46,6 +47,7 @@ from reports.native import (
     build,
     find_compilers,
     gcc_version,
+    matrix_markdown,
     outcome,
     run_cells,
 )
@@ -466,6 +468,33 @@ def test_make_native_prints_each_compilers_matrix_and_where_they_differ(
 
 _PLACES = [(host, mm, checker) for host in HOSTS for mm in MMS for checker in CHECKERS]
 """Each host, memory manager and checker, in the order `make native` runs them."""
+
+
+def test_the_recorded_matrix_marks_a_broken_host_that_ran_on_silently_or_wrongly() -> None:
+    """MEASUREMENTS.md's table: a row per host and memory manager, a column per checker;
+    "(silent)" where the broken host printed the right frame count, "(wrong)" where it
+    printed another (Nim 1.6's broken arc host under glibc's malloc printed 240)."""
+    cells = [
+        dataclasses.replace(cell, frame_line=f"Frame: {2 * FRAMES}")
+        if (cell.compiler, cell.host, cell.mm, cell.checker)
+        == ("1.6.10", "broken", "arc", "malloc")
+        else cell
+        for cell in _as_measured([(c, *where, (), ()) for c in TWO_COMPILERS for where in _PLACES])
+    ]
+    newer, older = (table.splitlines() for table in matrix_markdown(cells, FRAMES).split("\n\n"))
+    ran, silent = "exit 0, Frame: 120", "exit 0, Frame: 120 (silent)"
+    aborted = "SIGABRT (exit 134): free(): invalid pointer (bad-free) in update"
+    assert newer == [
+        "| Nim 2.2.6 | Nim's allocator | `-d:useMalloc` | valgrind | AddressSanitizer |",
+        "|---|---|---|---|---|",
+        f"| broken, orc | {silent} | {silent} | {silent} | {silent} |",
+        f"| broken, arc | {silent} | {aborted} | {silent} | {silent} |",
+        f"| fixed, orc | {ran} | {ran} | {ran} | {ran} |",
+        f"| fixed, arc | {ran} | {ran} | {ran} | {ran} |",
+    ]
+    assert (
+        older[3] == f"| broken, arc | {silent} | exit 0, Frame: 240 (wrong) | {silent} | {silent} |"
+    )
 
 
 def _reporting(specs: Sequence[CellSpec], **options: Any) -> list[Cell]:
