@@ -76,8 +76,8 @@ def check_store(
     examples come first with at most 5 steps, the rest with at most 20 (see
     `isolated_passes`).
 
-    `database` (a Hypothesis example database; `None`: the one `settings` names, if
-    any other than Hypothesis's default) remembers the store's failures under a key of
+    `database` (a Hypothesis example database, not a path: `TypeError` says how to make
+    one; `None`: the one `settings` names, if any other than Hypothesis's default) remembers the store's failures under a key of
     its own (its factory's import spec, store or API, `names`): they replay first, at
     full length, in every later run with that database, and no other store's run
     deletes them (see `verdict`). A factory with no import spec (a lambda, a closure)
@@ -160,6 +160,13 @@ def run_contract(
         raise TypeError(f"the contract needs a factory to call, got {type(factory).__name__}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if settings is not None and not isinstance(settings, Settings):
+        raise TypeError(f"settings must be hypothesis.settings(...) or None, got {settings!r}")
+    if database is not None and not isinstance(database, ExampleDatabase):
+        raise TypeError(
+            "database must be a Hypothesis ExampleDatabase or None (for a folder: "
+            f"hypothesis.database.DirectoryBasedExampleDatabase(path)), got {database!r}"
+        )
     with _ONE_RUN_AT_A_TIME, interrupts_noted():
         return _run(factory, mode="api" if api else "store", settings=settings,
                     timeout=timeout, isolate=isolate, names=names, database=database,

@@ -510,3 +510,19 @@ def test_a_dump_keeps_each_threads_innermost_frames() -> None:
     assert "line 4 in f4" not in shown
     assert shown.count("  ... 27 outer frames") == 2
     assert innermost_frames(frames, keep=30) == frames.strip()
+
+
+def test_a_folder_given_as_the_database_is_refused_before_any_example_runs() -> None:
+    """A path is what `pytest --store-database` takes; from Python it must be a database
+    (else the run would only warn that it saved nothing, after the whole search)."""
+    with pytest.raises(
+        TypeError, match=r"DirectoryBasedExampleDatabase\(path\)\), got 'contract-db'"
+    ):
+        check_store(ContextStore, database="contract-db")  # type: ignore[arg-type]
+
+
+def test_settings_that_are_not_hypothesis_settings_are_refused_by_name() -> None:
+    with pytest.raises(
+        TypeError, match=r"settings must be hypothesis.settings\(...\) or None, got 5"
+    ):
+        check_store(ContextStore, settings=5)  # type: ignore[arg-type]
