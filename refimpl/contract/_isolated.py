@@ -30,6 +30,13 @@ CLOSE_LINE = "state.teardown()  # the example ends: the store is closed"
 """The story's last line when the store died as it was closed."""
 
 
+BUILDING = (
+    "the factory call, or the check after it that a new store starts empty (a fetch of each name)"
+)
+"""Where step 0 is: the worker builds the store, then asks it for each name (the stacks
+the worker wrote say which of the two it was in)."""
+
+
 class IsolatedMachine(ContractRules):
     """The contract's rules (`ContractRules`), each step recorded and sent to a supervised
     worker to run."""
@@ -164,7 +171,7 @@ class IsolatedMachine(ContractRules):
             where = f"the store's close(), after step {index}"
             last = f"step {index}: {self.steps[index]}" if index else "none"
         else:
-            where = f"step {index}: {self.steps[index]}" if index else "the factory call"
+            where = f"step {index}: {self.steps[index]}" if index else BUILDING
             last = f"step {index - 1}: {self.steps[index - 1]}" if index > 1 else "none"
         shown = dump or "(the worker wrote nothing)"
         self._fail(

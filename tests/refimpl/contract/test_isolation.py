@@ -289,6 +289,24 @@ def test_a_crash_that_steps_do_not_cause_on_a_fresh_worker_is_no_verdict_on_them
     assert run_contract(CrashesInAWornWorker, settings=one_step).violation is None
 
 
+class FetchSegfaultStore(ContextStore):
+    """Built fine; follows a null pointer on its first fetch, which the contract makes as
+    it checks that the new store starts empty."""
+
+    def get_plugin_data(self, name: str) -> Any:
+        ctypes.string_at(0)
+
+
+def test_a_crash_in_the_fresh_store_check_is_not_blamed_on_the_factory_alone() -> None:
+    violation = run_contract(FetchSegfaultStore, settings=FEW).violation
+    assert violation is not None
+    assert violation.property == "crash", violation
+    assert "during the factory call, or the check after it that a new store starts empty" in (
+        violation.detail
+    )
+    assert "in get_plugin_data" in violation.detail, violation.detail
+
+
 class CloseSegfaultStore(ContextStore):
     """Follows a null pointer in `close()`, once anything was stored."""
 
