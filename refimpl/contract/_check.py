@@ -80,8 +80,8 @@ def check_store(
     one; `None`: the one `settings` names, if any other than Hypothesis's default)
     remembers the store's failures under a key of its own (its factory's import spec,
     store or API, `names`): they replay first, at full length, in every later run with
-    that database, and no other store's run deletes them (see `verdict`). A factory with no import spec (a lambda, a closure)
-    gets none: a `NoDatabaseKey` warning says so.
+    that database, and no other store's run deletes them (see `verdict`). A factory with
+    no import spec (a lambda, a closure) gets none: a `NoDatabaseKey` warning says so.
 
     Example:
         >>> from refimpl import ContextStore

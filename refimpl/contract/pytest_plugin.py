@@ -29,8 +29,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Generator, Iterator
-from contextlib import nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -285,6 +286,8 @@ os._exit(0)  # nothing the module left behind (threads, atexit) may hold this up
 """
 IMPORT_LIMIT = 120.0
 """Seconds the module of `--store` may take to import (in a child, first)."""
+IMPORT_NOTICE = 5.0
+"""Seconds after which a slow import says, in one line, that it is waited for, and how long."""
 
 
 def _import_in_a_child(spec: str) -> None:
@@ -327,17 +330,64 @@ def _run_import(module: str) -> tuple[bytes, int | None]:
         finally:
             os.close(write_end)  # the child's alone: a helper may hold it, never this process
         try:
-            status: int | None = child.wait(timeout=IMPORT_LIMIT)
-        except subprocess.TimeoutExpired:
-            status = None
+            with _group_killed_on_termination(child.pid):
+                status = _waited(child, module)
         finally:
-            with suppress(ProcessLookupError, PermissionError):  # none left, or not ours
-                os.killpg(child.pid, signal.SIGKILL)
+            _kill_group(child.pid)
             child.wait()
         os.set_blocking(read_end, False)
         return _read_all(read_end), status
     finally:
         os.close(read_end)
+
+
+def _waited(child: subprocess.Popen[bytes], module: str) -> int | None:
+    """`child`'s exit status, or `None` when it has not ended within `IMPORT_LIMIT`;
+    after `IMPORT_NOTICE` seconds, one line on stderr says what is waited for."""
+    try:
+        return child.wait(timeout=IMPORT_NOTICE)
+    except subprocess.TimeoutExpired:
+        print(
+            f"--store: importing {module!r} (in a child process first) has taken over "
+            f"{IMPORT_NOTICE:g} s; it is given {IMPORT_LIMIT:g} s in all",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        return child.wait(timeout=IMPORT_LIMIT - IMPORT_NOTICE)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the process group `pid` leads (the import child's session)."""
+    with suppress(ProcessLookupError, PermissionError):  # none left, or not ours
+        os.killpg(pid, signal.SIGKILL)
+
+
+@contextmanager
+def _group_killed_on_termination(pid: int) -> Iterator[None]:
+    """While inside, a SIGTERM or SIGHUP that would end pytest (their default action)
+    first kills the process group `pid` leads, which runs in a session of its own and
+    would outlive pytest, then ends pytest by that signal all the same."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before: dict[signal.Signals, Any] = {}
+
+    def end(signum: int, frame: object) -> None:
+        _kill_group(pid)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for ending in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(ending) == signal.SIG_DFL:
+            before[ending] = signal.signal(ending, end)
+    try:
+        yield
+    finally:
+        for restored, handler in before.items():
+            signal.signal(restored, handler)
 
 
 def _read_all(fd: int) -> bytes:

@@ -18,6 +18,7 @@ from refimpl.contract.pytest_plugin import (
     FAILURE_MESSAGE,
     IMPORT_HINT,
     IMPORT_LIMIT,
+    IMPORT_NOTICE,
     REFUSED_MESSAGE,
 )
 
@@ -312,6 +313,69 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+HANGING_MODULE = """
+import os
+import time
+
+with open({pid_file!r}, "w") as said:
+    said.write(str(os.getpid()))
+time.sleep({seconds})
+
+
+def make():
+    return dict()
+"""
+
+
+def _wait_for(path: Path, limit: float = 60.0) -> str:
+    """The text of `path` once something is written there (generous: a loaded machine)."""
+    deadline = time.monotonic() + limit
+    while not (path.exists() and path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return path.read_text()
+
+
+def test_pytest_stopped_by_sigterm_while_a_module_imports_leaves_no_import_child(
+    pytester: pytest.Pytester,
+) -> None:
+    """The import check's child runs in a session of its own; a CI cancel (SIGTERM) that
+    ends pytest while it waits for that child takes the child with it."""
+    pid_file = pytester.path / "child.pid"
+    pytester.makepyfile(hangmod=HANGING_MODULE.format(pid_file=str(pid_file), seconds=600))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--store",
+               "hangmod:make"]  # fmt: skip
+    run = subprocess.Popen(command, cwd=pytester.path, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        child = int(_wait_for(pid_file))
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == -signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not alive(child), "the import child outlived pytest"
+    finally:
+        run.kill()
+        run.wait()
+        if pid_file.exists() and pid_file.read_text():
+            with suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_slow_import_says_what_is_waited_for(pytester: pytest.Pytester) -> None:
+    pid_file = pytester.path / "child.pid"
+    seconds = IMPORT_NOTICE + 2
+    pytester.makepyfile(slowmod=HANGING_MODULE.format(pid_file=str(pid_file), seconds=seconds))
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--store",
+                                           "slowmod:make", "--co")  # fmt: skip
+    result.stderr.fnmatch_lines(
+        [f"--store: importing 'slowmod' (in a child process first) has taken over "
+         f"{IMPORT_NOTICE:g} s; it is given {IMPORT_LIMIT:g} s in all"]
+    )  # fmt: skip
+    assert result.ret == 0
 
 
 @pytest.mark.slow
