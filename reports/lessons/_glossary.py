@@ -8,7 +8,15 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
-__all__ = ["ARGUMENTS", "STEPS", "explain", "explain_story", "story_lines", "words_in"]
+__all__ = [
+    "ARGUMENTS",
+    "PROPERTIES_SAID",
+    "STEPS",
+    "explain",
+    "explain_story",
+    "story_lines",
+    "words_in",
+]
 
 ARGUMENTS: dict[str, str] = {
     "state.": "the contract, replaying the story on a fresh store (the first two lines make "
@@ -60,21 +68,41 @@ STEPS: dict[str, str] = {
 }
 """What each step of the contract (a rule of its state machine) does, in a few words."""
 
+PROPERTIES_SAID: dict[str, str] = {
+    "crash": "the property that the code under test never ends the process it runs in (a "
+    "signal, abort(), os._exit) nor leaves a call unanswered",
+    "survival": "the property that a context the store holds stays alive, with its data, "
+    "after every other reference to it is dropped",
+    "no-stale": "the property that a fetch answers exactly the object last stored under that "
+    "name, or None after removal: not a copy, not an older one, not another plugin's",
+    "checked-downcast": "the property that a fetch as the wrong type raises ContextTypeError "
+    "and changes nothing",
+    "released": "the property that a removed or replaced context is freed once nobody else "
+    "holds it, and never while someone does",
+}
+"""What each contract property promises, for a student meeting its name after "catches it
+with" (the README's table says the same at more length)."""
+
 _STEP = re.compile(r"^state\.(\w+)\(")
 
 
-def words_in(steps: Sequence[str]) -> list[str]:
-    """The story's words that the glossary explains, in the order it explains them: `state.`
-    and the arguments first, then each step the story takes, once."""
+def words_in(steps: Sequence[str], caught: str | None = None) -> list[str]:
+    """The story's words that the glossary explains, in the order it explains them: the
+    property it `caught` the bug with (when given), `state.` and the arguments, then each
+    step the story takes, once."""
     text = "\n".join(steps)
     found = [word for word in ARGUMENTS if word in text]
     taken = dict.fromkeys(m.group(1) for line in steps if (m := _STEP.match(line)))
-    return found + [step for step in taken if step in STEPS]
+    named = [caught] if caught in PROPERTIES_SAID else []
+    return named + found + [step for step in taken if step in STEPS]
 
 
 def explain(words: Iterable[str]) -> list[tuple[str, str]]:
-    """Each word with what it means (a step's name as `recycle`, an argument as `keep=`)."""
-    return [(word, ARGUMENTS.get(word) or STEPS[word]) for word in words]
+    """Each word with what it means (a property as `survival`, a step's name as `recycle`,
+    an argument as `keep=`)."""
+    return [
+        (word, ARGUMENTS.get(word) or STEPS.get(word) or PROPERTIES_SAID[word]) for word in words
+    ]
 
 
 def story_lines(steps: Sequence[str], width: int = 96) -> list[str]:
@@ -96,12 +124,13 @@ def story_lines(steps: Sequence[str], width: int = 96) -> list[str]:
     return lines
 
 
-def explain_story(steps: Sequence[str], width: int = 96) -> str:
-    """The story as `story_lines` give it, then what each of its words means, as plain
-    text within `width` (a notebook prints it); "" for no story."""
+def explain_story(steps: Sequence[str], width: int = 96, caught: str | None = None) -> str:
+    """The story as `story_lines` give it, then what each of its words means (the property
+    it `caught` the bug with first, when given), as plain text within `width` (a notebook
+    prints it); "" for no story."""
     if not steps:
         return ""
-    terms = explain(words_in(steps))
+    terms = explain(words_in(steps, caught))
     column = max(len(word) for word, _ in terms) + 2
     meanings = [
         textwrap.fill(

@@ -212,7 +212,7 @@ def _contract(lesson: Lesson) -> list[Any]:
             f"        {runner}({name}, settings=contract_settings())",
             "    except ContractViolation as violation:",
             "        found, steps = violation.property, violation.steps",
-            "print(explain_story(steps))",
+            "print(explain_story(steps, caught=found))",
             'print(f"the contract catches it with: {found}")',
         ]
     )

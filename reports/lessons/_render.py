@@ -67,7 +67,10 @@ def render_lesson(number: int, run: LessonRun) -> str:
             "",
             fence("\n".join(story_lines(run.contract_steps)), "python"),
             "",
-            *(f"- `{word}`: {meaning}" for word, meaning in explain(words_in(run.contract_steps))),
+            *(
+                f"- `{word}`: {meaning}"
+                for word, meaning in explain(words_in(run.contract_steps, run.contract_property))
+            ),
             "",
         ]
     parts += [*lesson.notes, "", f"Verdict: {run.verdict}.", ""]

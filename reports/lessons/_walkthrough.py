@@ -18,9 +18,13 @@ FULL_FLAG = "--full"
 """The flag that shows each fixed half whole, not only the lines that fix it."""
 
 INTRODUCTION = (
-    "Each lesson shows a memory-ownership pitfall: the Nim it comes from, the broken code "
-    "and what it did when run just now, the fix and what it did, and the contract's "
-    "verdict: the property it catches the bug with, and its shortest story."
+    "Each lesson shows a memory-ownership pitfall: the Nim it comes from (the seed: the "
+    "Nim plugin host this project was born from, which kept each plugin's state as a raw "
+    "pointer and crashed), the broken code and what it did when run just now, the fix and "
+    "what it did, and the contract's verdict. The contract runs random stories of store, "
+    "fetch and remove steps against a store, checks a few properties after each step, and "
+    "shrinks the first story that breaks one to its shortest: the lesson shows the property "
+    "it catches the bug with, and that story."
 )
 """What the walkthrough says before its first lesson."""
 
@@ -105,7 +109,8 @@ class Walkthrough:
             ),
             Block("code", "\n".join(story_lines(run.contract_steps)), "python"),
         ]
-        new = [word for word in words_in(run.contract_steps) if word not in self.explained]
+        words = words_in(run.contract_steps, run.contract_property)
+        new = [word for word in words if word not in self.explained]
         if new:
             first = not self.explained
             self.explained.update(new)

@@ -200,8 +200,9 @@ class LessonResult:
 
     @property
     def glossary(self) -> list[tuple[str, str]]:
-        """Each word of the story (`state.`, an argument, a step) with what it means."""
-        return explain(words_in(self.story))
+        """Each word of the story (the property it caught the bug with, `state.`, an
+        argument, a step) with what it means."""
+        return explain(words_in(self.story, self.contract_property))
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,9 @@ def test_the_story_words_are_explained_once_at_the_first_story() -> None:
     for run in runs:  # every step of every story is explained somewhere
         steps = {line.split("(")[0][len("state.") :] for line in run.contract_steps[1:]}
         assert steps <= set(explained), steps - set(explained)
+    caught = {run.contract_property for run in runs} - {None}
+    assert caught <= set(explained), "a property the lessons catch bugs with, unexplained"
+    assert explained.index(runs[0].contract_property) < explained.index("state.")
 
 
 @pytest.mark.slow

@@ -16,9 +16,16 @@ from collections.abc import Sequence
 
 import pytest
 
-from refimpl.contract import ContractMachine
+from refimpl.contract import PROPERTIES, ContractMachine
 from reports.lessons import LESSONS, Lesson, LessonRun, Outcome
-from reports.lessons._glossary import ARGUMENTS, STEPS, explain_story, story_lines, words_in
+from reports.lessons._glossary import (
+    ARGUMENTS,
+    PROPERTIES_SAID,
+    STEPS,
+    explain_story,
+    story_lines,
+    words_in,
+)
 from reports.lessons._summary import COLUMNS, summary_line, summary_table
 from reports.lessons._terminal import Block, Terminal, wants_color
 
@@ -193,6 +200,13 @@ def test_every_step_of_the_contract_has_a_glossary_entry() -> None:
         if getattr(value, "hypothesis_stateful_rule", None) is not None
     }
     assert rules == set(STEPS), "a step the glossary does not explain, or one gone"
+
+
+def test_every_property_of_the_contract_has_a_glossary_entry() -> None:
+    assert set(PROPERTIES_SAID) == set(PROPERTIES), "a property the glossary does not explain"
+    told = explain_story(STORY, caught="survival")
+    assert "  survival " in told
+    assert told.index("  survival ") < told.index("  state. "), "the property comes first"
 
 
 def test_a_story_reads_with_its_comments_above_and_its_words_explained() -> None:
