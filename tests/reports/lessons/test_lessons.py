@@ -132,7 +132,9 @@ def test_the_story_words_are_explained_once_at_the_first_story() -> None:
         assert steps <= set(explained), steps - set(explained)
     caught = {run.contract_property for run in runs} - {None}
     assert caught <= set(explained), "a property the lessons catch bugs with, unexplained"
-    assert explained.index(runs[0].contract_property) < explained.index("state.")
+    first_caught = runs[0].contract_property
+    assert first_caught is not None
+    assert explained.index(first_caught) < explained.index("state.")
 
 
 @pytest.mark.slow
