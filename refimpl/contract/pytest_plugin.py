@@ -107,13 +107,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ownership-contract", "plugin-context ownership contract")
     group.addoption(
         "--store",
-        default=None,
+        action="append",  # to refuse a second one, which argparse would let replace the first
+        default=[],
         metavar="package.module:factory",
         help="run the ownership contract against the stores this factory builds, as one "
         f"extra test item ({COLLECTOR_NAME}::<spec>), on the Hypothesis profile "
         f"--hypothesis-profile or $HYPOTHESIS_PROFILE names (default: {DEFAULT_PROFILE}). "
         "The module is imported with the invocation directory first on sys.path, as "
-        "`python -m pytest` does. Default: None, which means the plugin does nothing.",
+        "`python -m pytest` does. Give it once per run. Default: none, which means the "
+        "plugin does nothing.",
     )
     group.addoption(
         "--store-timeout",
@@ -210,9 +212,15 @@ def _timeout(text: str) -> float | None:
 def pytest_configure(config: pytest.Config) -> None:
     """With `--store`: register the contract's profiles, choose the item's, import the
     factory. Anything unusable is a one-line `pytest.UsageError`."""
-    spec = config.getoption("store")
-    if spec is None:
+    specs: list[str] = config.getoption("store")
+    if not specs:
         return
+    if len(specs) > 1:  # e.g. one in addopts, one on the command line: neither may be dropped
+        raise pytest.UsageError(
+            f"--store was given {len(specs)} times ({', '.join(specs)}): give it once, and "
+            "run pytest once per store to check several"
+        )
+    (spec,) = specs
     soak = config.getoption("store_soak")
     profile = _profile(config.getoption("hypothesis_profile", None), soak)
     chosen = Settings.get_profile(profile)

@@ -153,6 +153,17 @@ def test_a_factory_that_cannot_build_a_store_is_one_short_failure(
     assert "site-packages" not in result.stdout.str(), "no pytest internals in the report"
 
 
+def test_a_second_store_is_refused_not_dropped(pytester: pytest.Pytester) -> None:
+    """One in the ini file's addopts, one on the command line: argparse would keep only
+    the last, and the first store would pass unchecked."""
+    pytester.makeini("[pytest]\naddopts = --store refimpl:ContextStore\n")
+    result = pytester.runpytest_subprocess("--store", "refimpl:PluginAPI", "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--store was given 2 times (refimpl:ContextStore, refimpl:PluginAPI): give it once*"]
+    )
+
+
 @pytest.mark.slow
 def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
