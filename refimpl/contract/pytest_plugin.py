@@ -118,6 +118,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "plugin does nothing.",
     )
     group.addoption(
+        "--store-api",
+        action="store_true",
+        help="the factory builds an API (get_context(name, T), set_context, as check_api "
+        "takes), not a bare store: its typed fetches are judged too (checked-downcast). "
+        "Default: a store.",
+    )
+    group.addoption(
         "--store-timeout",
         default=5.0,
         type=_timeout,
@@ -427,6 +434,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     )
     count = _shard_count(config, contract.shards)
     shards = f" --store-shards={count}" if count > 1 else ""
+    shards += " --store-api" if config.getoption("store_api") else ""
     lines = [
         f"ownership contract: --store={contract.spec} --store-names={names}{shards}; "
         f"hypothesis {hypothesis.__version__}, profile {contract.profile!r}, {budget}, "
@@ -516,16 +524,17 @@ class ContractItem(pytest.Item):
             settings = Settings(settings, max_examples=self.shard[2])
         timeout = self.config.getoption("store_timeout")
         names = self.config.getoption("store_names")
+        api = self.config.getoption("store_api")
         if contract.soak is not None:
             run = run_soak(
-                contract.factory, seconds=contract.soak, settings=settings, timeout=timeout,
-                names=names, database=contract.database,
+                contract.factory, seconds=contract.soak, settings=settings, api=api,
+                timeout=timeout, names=names, database=contract.database,
                 progress=lambda progress: self._say(progress.line()),
             )  # fmt: skip
             budget = f"a soak of {contract.soak:g} s"
         else:
             run = run_contract(
-                contract.factory, settings=settings, timeout=timeout, names=names,
+                contract.factory, api=api, settings=settings, timeout=timeout, names=names,
                 database=contract.database, seed=self.seed,
             )  # fmt: skip
             budget = f"max_examples={settings.max_examples}"

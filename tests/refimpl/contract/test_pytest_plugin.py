@@ -164,6 +164,21 @@ def test_a_second_store_is_refused_not_dropped(pytester: pytest.Pytester) -> Non
     )
 
 
+def test_store_api_judges_an_apis_typed_fetches(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API whose get_context casts unchecked holds every store property: only its
+    typed fetches show the bug, which `--store-api` has the contract make."""
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
+    spec = "broken_variant.mutants:make_unchecked_api"
+    as_store = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "--store", spec)
+    as_store.assert_outcomes(passed=1)
+    as_api = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--store", spec, "--store-api")
+    as_api.assert_outcomes(failed=1)
+    as_api.stdout.fnmatch_lines([f"ownership contract: --store={spec} *--store-api;*"])
+    as_api.stdout.fnmatch_lines(["ownership contract violated by *: checked-downcast"])
+
+
 @pytest.mark.slow
 def test_a_bad_store_timeout_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
