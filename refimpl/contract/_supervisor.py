@@ -265,8 +265,8 @@ class Worker:
             else ""
         )
         how = (
-            f"the call hung: blocked where an earlier call gave no answer within "
-            f"{self.first_wait:g} s (judged after {after:.2g} s)"
+            f"the call hung: blocked where an earlier call had given no answer within "
+            f"{self.first_wait:g} s, so judged hung after {after:.2g} s, without waiting that out"
             if after
             else f"no answer within {wait:.3g} s (the call hung{shortened})"
         )

@@ -466,7 +466,8 @@ def test_after_a_hang_only_a_call_blocked_where_it_hung_is_judged_at_once() -> N
         with pytest.raises(Died) as again:
             worker.ask(Run([store, remove], PROPERTIES, True))
         assert again.value.how.startswith(
-            "the call hung: blocked where an earlier call gave no answer within 2 s"
+            "the call hung: blocked where an earlier call had given no answer within 2 s, so "
+            "judged hung after "
         ), again.value.how
         assert again.value.step == 2
         assert "in remove_plugin_data" in again.value.dump
