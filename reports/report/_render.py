@@ -23,6 +23,7 @@ from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reports.report._authorship import GENERATOR, HTML_MARK, MARKDOWN_MARK
 from reports.report._freshness import Freshness
 from reports.report._model import SCHEMA_VERSION, Findings
 
@@ -157,7 +158,11 @@ def _templates(autoescape: bool) -> Templates:
     )
     inline = _inline if autoescape else _md_inline
     templates.filters.update(svg_img=_svg_img, fence=_fence, inline=inline)
-    templates.globals.update(PROBLEMS=SUMMARY_PROBLEMS)
+    templates.globals.update(
+        PROBLEMS=SUMMARY_PROBLEMS,
+        HTML_MARK=Markup(HTML_MARK),
+        MARKDOWN_MARK=_Verbatim(MARKDOWN_MARK),
+    )
     return templates
 
 
@@ -212,6 +217,7 @@ def to_data(findings: Findings) -> dict[str, Any]:
         })  # fmt: skip
     return {
         "schema_version": SCHEMA_VERSION,
+        "generator": GENERATOR,
         "ok": findings.ok,
         "summary": findings.summary,
         "problems": findings.problems,
