@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 from broken_variant.mutants import MUTANTS
 from reports.report import Findings, render_html, render_markdown
-from tests.report_samples import tiny_findings
+from tests.report_samples import catalogue_findings, tiny_findings
 
 
 class _Prose(HTMLParser):
@@ -136,3 +136,30 @@ def test_the_environment_table_gives_hypothesiss_version_and_profile_once() -> N
         ["Hypothesis", f"{version}, profile ci"]
     ]
     assert [row for row in rows if any(cell == "ci" for cell in row[1:])] == []
+
+
+_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+
+
+def _with_probe(findings: Findings, probe: str) -> Findings:
+    """`findings` with each violation carrying `probe`: what the store answered, asked
+    for the dead context afterwards."""
+    implementations = [
+        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, probe=probe))
+        if impl.violation is not None
+        else impl
+        for impl in findings.implementations
+    ]
+    return dataclasses.replace(findings, implementations=implementations)
+
+
+def test_no_word_is_doubled_in_the_pages_prose() -> None:
+    """The sample findings, with what a store answered for a dead context (whose call,
+    `store.get_plugin_data(...)`, once followed "the store" there: "the store store")."""
+    probe = "store.get_plugin_data('a') returned None"
+    for findings in (catalogue_findings(), _with_probe(catalogue_findings(), probe)):
+        blocks = _Prose(render_html(findings)).blocks
+        doubled = [block for block in blocks if _DOUBLED.search(block)]
+        assert doubled == [], "a word said twice in a row"
+    probed = _Prose(render_html(_with_probe(catalogue_findings(), probe))).blocks
+    assert any(probe in block for block in probed), "the case this guards: the probe is shown"
