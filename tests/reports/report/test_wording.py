@@ -9,7 +9,7 @@ import re
 from html.parser import HTMLParser
 
 from broken_variant.mutants import MUTANTS
-from reports.report import Findings, render_html, render_markdown
+from reports.report import Findings, render_html, render_markdown, render_summary
 from tests.report_samples import catalogue_findings, tiny_findings
 
 
@@ -163,3 +163,31 @@ def test_no_word_is_doubled_in_the_pages_prose() -> None:
         assert doubled == [], "a word said twice in a row"
     probed = _Prose(render_html(_with_probe(catalogue_findings(), probe))).blocks
     assert any(probe in block for block in probed), "the case this guards: the probe is shown"
+
+
+def _with_detail(findings: Findings, detail: str) -> Findings:
+    """`findings` with each violation's evidence (and so its diagnosis) `detail`."""
+    implementations = [
+        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, detail=detail))
+        if impl.violation is not None
+        else impl
+        for impl in findings.implementations
+    ]
+    return dataclasses.replace(findings, implementations=implementations)
+
+
+def test_a_holding_chain_reads_as_written_in_both_markdown_files() -> None:
+    """ "held by LeakyStore._history -> list[2]" reads so in report.md and report-full.md,
+    as a code span: not "-&gt;" nor "list\\[2\\]"."""
+    detail = "the context is still alive.\nheld by: LeakyStore._history -> list[2]"
+    findings = _with_detail(tiny_findings("chain"), detail)
+    for markdown in (render_summary(findings), render_markdown(findings)):
+        assert "alive, held by `LeakyStore._history -> list[2]`." in markdown
+        assert "-&gt;" not in markdown
+        assert "\\[2\\]" not in markdown
+
+
+def test_a_holding_chain_a_code_span_cannot_hold_is_escaped_as_text() -> None:
+    detail = "the context is still alive.\nheld by: Store['a|b'] -> list[2]"
+    markdown = render_summary(_with_detail(tiny_findings("chain"), detail))
+    assert "held by Store\\['a\\|b'\\] -&gt; list\\[2\\]." in markdown
