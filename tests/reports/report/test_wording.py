@@ -191,3 +191,21 @@ def test_a_holding_chain_a_code_span_cannot_hold_is_escaped_as_text() -> None:
     detail = "the context is still alive.\nheld by: Store['a|b'] -> list[2]"
     markdown = render_summary(_with_detail(tiny_findings("chain"), detail))
     assert "held by Store\\['a\\|b'\\] -&gt; list\\[2\\]." in markdown
+
+
+def test_the_markdown_says_why_examples_run_can_exceed_max_examples() -> None:
+    """report-full.md shows hypothesis max_examples (500) and, per implementation, the
+    examples run (569 in a real run): each says, as the page does, that the examples run
+    include the shrinking."""
+    findings = _as_made_by_make_report(catalogue_findings())
+    lines = render_markdown(findings).splitlines()
+    budget = f"- hypothesis max_examples: {findings.environment.hypothesis['max_examples']} ("
+    said = [line for line in lines if line.startswith(budget)]
+    assert len(said) == 1, said
+    assert "shrinking included" in said[0], said
+    table = lines.index(
+        "| implementation | examples run | first violation seen | total (with shrinking) |"
+    )
+    legend = next(line for line in lines[table:] if line.startswith("Examples run: "))
+    assert "search and shrinking included" in legend
+    assert "max_examples" in legend
