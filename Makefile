@@ -10,7 +10,15 @@ export HYPOTHESIS_PROFILE ?= ci
 # Hypothesis's own cache goes with the other generated files, not into the project root.
 export HYPOTHESIS_STORAGE_DIRECTORY ?= reports/out/.hypothesis
 
-.PHONY: report demo lessons notebooks bench stress native test test-slow test-all lint fuzz bench-contract bench-fuzz survey clean
+.PHONY: help report demo lessons notebooks bench stress native test test-slow test-all lint fuzz bench-contract bench-fuzz survey clean
+# A bare `make` lists the targets; every target but help and clean sets up .venv first.
+.DEFAULT_GOAL := help
+
+## help: list the targets, one line each (what a bare make does)
+help:
+	@echo "make TARGET, one of these (all but help and clean set up .venv on their first run):"
+	@sed -n 's/^## \([a-z-]*\): \(.*\)/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) \
+	  | awk -F '\t' '{ printf "  make %-15s %s\n", $$1, $$2 }'
 
 # uv (from PyPI, into the venv) installs in seconds what pip takes 40-60 s for. It reads none
 # of pip's configuration, so `python -c "$UV_PIP_PROGRAM" ARGUMENTS` runs `uv pip install
@@ -140,6 +148,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
+## clean: remove .venv and everything the targets made (build files, caches, reports/out)
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis reports/out
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

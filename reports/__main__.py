@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from broken_variant.mutants import MUTANTS
 from refimpl.support.cmdline import number_at_least, raise_if_interrupted, run_cli
 from reports.output import DEFAULT_OUT, UnusableFolder, output_folder
-from reports.report import FILES, build_report
+from reports.report import FILES, ForeignFiles, build_report, foreign_files
 
 PROG = "python -m reports"
 
@@ -29,14 +29,17 @@ def _names(text: str) -> frozenset[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the report; exit 0 when the fixed implementation holds every property and
     every mutant is caught as it declares, 1 otherwise (the report is written either way).
-    A bad argument, an unusable `--out` included, exits 2 with one line before any work."""
+    A bad argument, an unusable `--out` included, exits 2 with one line before any work;
+    so does an `--out` holding a file of a report's name that this command did not write
+    (`foreign_files`), the line naming every such file."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument(
         "--out",
         default=str(DEFAULT_OUT),
         metavar="DIR",
         help=f"the folder to write {', '.join(FILES)} into; made if missing, but not its "
-        "parent; nothing else in it is touched (default: reports/out)",
+        "parent; a file of those names is replaced only if this command wrote it, and "
+        "nothing else in it is touched (default: reports/out)",
     )
     parser.add_argument(
         "--max-examples",
@@ -62,19 +65,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = output_folder(args.out, FILES)
     except UnusableFolder as refused:
         parser.error(f"argument --out: {refused}")
+    foreign = foreign_files(out, FILES)
+    if foreign:  # before any work; write_report checks again before it writes
+        print(f"{PROG}: error: {ForeignFiles(foreign)}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
 
     def progress(line: str) -> None:
         raise_if_interrupted()  # a Ctrl-C Python ignored in a gc callback stops the next step
         print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
-    findings = build_report(
-        out,
-        max_examples=args.max_examples,
-        frames=args.frames,
-        only=args.only,
-        progress=progress,
-    )
+    try:
+        findings = build_report(
+            out,
+            max_examples=args.max_examples,
+            frames=args.frames,
+            only=args.only,
+            progress=progress,
+        )
+    except ForeignFiles as appeared:  # put there while the contract ran
+        print(f"{PROG}: error: {appeared}; nothing was written", file=sys.stderr)
+        return 2
     print(("PASS: " if findings.ok else "FAIL: ") + findings.summary)
     for problem in findings.problems:
         print(f"  - {problem}")

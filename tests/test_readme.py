@@ -6,7 +6,9 @@ verdict and pinned version."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -134,6 +136,35 @@ def test_every_command_the_readme_names_exists() -> None:
     targets = set(re.findall(r"^([\w-]+):", MAKEFILE.read_text(), re.MULTILINE))
     named = set(re.findall(r"`make ([\w-]+)", text))
     assert sorted(named - targets) == [], "README.md names make targets that do not exist"
+
+
+def _make(*arguments: str) -> str:
+    """What `make -s ARGUMENTS` prints in the project's folder (no outer make's flags)."""
+    outer = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEFILES"}
+    done = subprocess.run(
+        ["make", "-s", *arguments], cwd=MAKEFILE.parent, capture_output=True, text=True,
+        timeout=60, env={name: value for name, value in os.environ.items() if name not in outer},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_make_help_lists_every_phony_target_one_line_each_and_is_the_default() -> None:
+    declared = re.search(r"^\.PHONY:(.*)$", MAKEFILE.read_text(), re.MULTILINE)
+    assert declared is not None, "the Makefile declares its .PHONY targets"
+    listed = _make("help")
+    shown = re.findall(r"^  make ([\w-]+) +\S", listed, re.MULTILINE)
+    assert shown == list(dict.fromkeys(shown)), "a target is listed twice"
+    assert sorted(shown) == sorted(declared.group(1).split()), listed
+    assert len(listed.splitlines()) == len(shown) + 1, "one line each, after the heading"
+    assert _make() == listed, "a bare make is make help"
+
+
+def test_the_readmes_first_screen_gives_exactly_two_commands() -> None:
+    first = re.search(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    assert first is not None
+    commands = [line.split("#")[0].strip() for line in first.group(1).splitlines()]
+    assert commands == ["make report", "make test"]
 
 
 def test_the_survey_rows_are_read_from_the_table_make_survey_records(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from refimpl.support.cmdline import run_cli
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.names or lesson.name in args.names
     ]
     if args.notebooks:
-        return _notebooks(parser, args.out or str(DEFAULT_FOLDER), chosen)
+        return _notebooks(parser, args.out, chosen)
     if args.out is not None:
         parser.error("argument --out: only with --notebooks")
     runs = _walk(chosen, verbose=args.verbose or args.full, full=args.full, color=args.color)
@@ -124,19 +124,36 @@ def _walk(
 
 
 def _notebooks(
-    parser: argparse.ArgumentParser, folder: str, chosen: Sequence[tuple[int, Lesson]]
+    parser: argparse.ArgumentParser, given: str | None, chosen: Sequence[tuple[int, Lesson]]
 ) -> int:
+    """Write the notebooks into `given` (`--out`, None when not given: reports/out/notebooks)
+    and exit 0; or exit 2 with one line per problem, each saying what to do, writing
+    nothing."""
+    folder = given or str(DEFAULT_FOLDER)
     try:
         if Path(folder).resolve() == DEFAULT_FOLDER.resolve():
             output_folder(str(DEFAULT_OUT))  # reports/out/, made if missing
         out = output_folder(folder)
         written = write_notebooks(out, chosen)
-    except (UnusableFolder, NotOurs) as refused:
-        parser.error(f"argument --out: {refused}; nothing was written")
+    except UnusableFolder as refused:
+        if given is not None:
+            parser.error(f"argument --out: {refused}; nothing was written")
+        return _refuse([f"{refused}: use --out DIR"])
+    except NotOurs as refused:
+        return _refuse(f"{problem}: move it away, or use --out DIR" for problem in refused.problems)
     for path in written:
         print(path)
-    print(f"lessons: wrote {len(written)} notebooks into {out}", file=sys.stderr)
+    count = f"{len(written)} notebook{'' if len(written) == 1 else 's'}"
+    print(f"lessons: wrote {count} into {out}", file=sys.stderr)
     return 0
+
+
+def _refuse(problems: Iterable[str]) -> int:
+    """Print each problem on a line of its own, then that nothing was written; return 2."""
+    for problem in problems:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+    print(f"{PROG}: nothing was written", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

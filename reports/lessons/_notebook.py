@@ -47,8 +47,13 @@ of its cells' sources as written: how this command knows a file is its own, uned
 
 
 class NotOurs(ValueError):
-    """A file that a notebook would replace, which this command did not write or which has
-    been edited since; the message names it."""
+    """Files that notebooks would replace, which this command did not write or which have
+    been edited since: `.problems` holds one line for each, naming it (the message joins
+    them)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
 
 
 def notebook_name(number: int, lesson: Lesson) -> str:
@@ -84,12 +89,17 @@ def notebooks_to_write(folder: Path, lessons: Sequence[tuple[int, Lesson]]) -> d
     """The notebooks of `lessons` (each with its number) as `{file name: JSON}`, once it is
     sure that each may be written into `folder`: a file of that name is missing, or is a
     notebook this command wrote whose cells are as it wrote them. Raises `NotOurs`
-    naming the first that is not."""
+    naming every one that is not."""
     texts = {}
+    problems = []
     for number, lesson in lessons:
         name = notebook_name(number, lesson)
-        _check_ours(folder / name)
+        problem = _why_not_ours(folder / name)
+        if problem is not None:
+            problems.append(problem)
         texts[name] = nbformat.writes(notebook(number, lesson)) + "\n"
+    if problems:
+        raise NotOurs(problems)
     return texts
 
 
@@ -101,9 +111,11 @@ def write_notebooks(folder: Path, lessons: Sequence[tuple[int, Lesson]]) -> list
     return [folder / name for name in texts]
 
 
-def _check_ours(path: Path) -> None:
+def _why_not_ours(path: Path) -> str | None:
+    """None when `path` is missing or a notebook this command wrote, unedited; otherwise
+    one line naming it and why it may not be replaced."""
     if not path.exists() and not path.is_symlink():
-        return
+        return None
     try:
         book = json.loads(path.read_text(encoding="utf-8"))
         mark = book["metadata"][MARK]
@@ -111,9 +123,10 @@ def _check_ours(path: Path) -> None:
         sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
                    for c in cells]  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
-        raise NotOurs(f"{str(path)!r} was not written by {PROG} --notebooks") from None
+        return f"{str(path)!r} was not written by {PROG} --notebooks"
     if not isinstance(mark, dict) or mark.get("sources") != _digest_of(sources):
-        raise NotOurs(f"{str(path)!r} has been edited since {PROG} --notebooks wrote it")
+        return f"{str(path)!r} has been edited since {PROG} --notebooks wrote it"
+    return None
 
 
 def _digest(cells: Sequence[Any]) -> str:

@@ -22,6 +22,7 @@ import reports.survey
 from refimpl.contract import PROPERTIES, load_profile
 from refimpl.support.collector import gc_collect
 from reports.output import DEFAULT_OUT, project_commit, write_texts_atomically
+from reports.report._authorship import ForeignFiles, foreign_files
 from reports.report._collect import (
     collect_implementations,
     collect_lessons,
@@ -40,8 +41,10 @@ __all__ = [
     "DEFAULT_OUT",
     "FILES",
     "RENDERERS",
+    "ForeignFiles",
     "build_report",
     "collect",
+    "foreign_files",
     "read_extra",
     "reproduce_command",
     "write_report",
@@ -134,6 +137,10 @@ def write_report(findings: Findings, out: Path) -> None:
     report as one unit: all are rendered first, then written with `write_texts_atomically`,
     which says what holds.
 
+    A file at one of those names that this project did not write (`foreign_files`: no
+    generator mark and not of an earlier report's shape, a symbolic link, a FIFO, ...) stops
+    it before anything is rendered: `ForeignFiles` names every such file.
+
     In short: two runs into one folder leave the files of one of them, never a mix;
     an error or interrupt (Ctrl-C, SIGTERM) leaves the previous report whole or the new
     one complete; the folder itself and everything else in it are left exactly as they
@@ -144,6 +151,9 @@ def write_report(findings: Findings, out: Path) -> None:
     stays ENOSPC), `IsADirectoryError` when a folder has one of their names,
     `FileNotFoundError` when the parent of `out` does not exist.
     """
+    foreign = foreign_files(out, FILES)
+    if foreign:
+        raise ForeignFiles(foreign)
     texts = {name: render(findings) for name, render in RENDERERS.items()}
     out.mkdir(exist_ok=True)
     write_texts_atomically(out, texts)

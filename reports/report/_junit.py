@@ -47,6 +47,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 
 from reports.output import first_line
+from reports.report._authorship import JUNIT_MARK
 from reports.report._model import Findings, Implementation, LessonResult
 from reports.report._render import printable
 
@@ -85,6 +86,7 @@ def render_junit(findings: Findings) -> str:
             suites.append(element)
     suites.set("time", f"{sum(seconds.values()):.3f}")
     _count(suites)
+    suites.insert(0, ElementTree.Comment(JUNIT_MARK.removeprefix("<!--").removesuffix("-->")))
     ElementTree.indent(suites)
     return printable(ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
 

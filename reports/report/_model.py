@@ -29,10 +29,11 @@ __all__ = [
     "Violation",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped whenever report.json changes shape; `reports/report/report.schema.json` describes it.
 3: the environment's `commit` and `dirty`, `survey`, and `extras` (current or stale).
-4: each lesson's `timings`; each session's `crashed_at` and `crash`."""
+4: each lesson's `timings`; each session's `crashed_at` and `crash`.
+5: `generator`, which tells `python -m reports` that it wrote the file it may replace."""
 
 
 LessonState = Literal["shown", "not-shown", "not-run"]

@@ -23,6 +23,7 @@ from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reports.report._authorship import GENERATOR, HTML_MARK, MARKDOWN_MARK
 from reports.report._freshness import Freshness
 from reports.report._model import SCHEMA_VERSION, Findings
 
@@ -111,13 +112,30 @@ class _Verbatim(str):
     __slots__ = ()
 
 
+_HOLDING_CHAIN = re.compile(r"(?<=held by )[^`|\\<&]+? -> [^`|\\<&]+?(?=\.?$|[.;] )")
+"""What keeps an object alive, as a diagnosis says it ("held by LeakyStore._history ->
+list[2]."): up to the sentence's end, with nothing a code span could not hold as it is."""
+
+
 def _md(value: object) -> str:
     """Any value safe in a Markdown table cell or paragraph: on one line, no HTML, no
-    cell break, code span, link or escape of its own. Applied to every expression of
-    the Markdown template, except a `_fence`'s."""
+    cell break, code span, link or escape of its own, but for a holding chain ("held by
+    `LeakyStore._history -> list[2]`"), a code span that shows its arrows and brackets as
+    written (nothing in it is read as Markdown or HTML). Applied to every expression of
+    the Markdown template, except a `_fence`'s.
+
+    >>> _md("alive, held by S._history -> list[2]. See <x>")
+    'alive, held by `S._history -> list[2]`. See &lt;x&gt;'
+    """
     if isinstance(value, _Verbatim):
         return value
-    return _LINE_BREAK.sub(" ", str(value)).translate(_MARKDOWN)
+    text = _LINE_BREAK.sub(" ", str(value))
+    parts, last = [], 0
+    for chain in _HOLDING_CHAIN.finditer(text):
+        parts += [text[last : chain.start()].translate(_MARKDOWN), f"`{chain.group(0)}`"]
+        last = chain.end()
+    parts.append(text[last:].translate(_MARKDOWN))
+    return "".join(parts)
 
 
 _PLAIN_CODE = re.compile(r"[^\\|<>&\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
@@ -157,7 +175,11 @@ def _templates(autoescape: bool) -> Templates:
     )
     inline = _inline if autoescape else _md_inline
     templates.filters.update(svg_img=_svg_img, fence=_fence, inline=inline)
-    templates.globals.update(PROBLEMS=SUMMARY_PROBLEMS)
+    templates.globals.update(
+        PROBLEMS=SUMMARY_PROBLEMS,
+        HTML_MARK=Markup(HTML_MARK),
+        MARKDOWN_MARK=_Verbatim(MARKDOWN_MARK),
+    )
     return templates
 
 
@@ -212,6 +234,7 @@ def to_data(findings: Findings) -> dict[str, Any]:
         })  # fmt: skip
     return {
         "schema_version": SCHEMA_VERSION,
+        "generator": GENERATOR,
         "ok": findings.ok,
         "summary": findings.summary,
         "problems": findings.problems,

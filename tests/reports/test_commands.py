@@ -233,6 +233,50 @@ def test_a_missing_out_is_made_when_its_parent_is_a_writable_folder(
 
 
 @pytest.mark.usefixtures("no_work")
+def test_an_out_holding_files_it_did_not_write_is_one_line_naming_each_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The new user's case: someone's index.html (and report.md) in the folder given."""
+    (tmp_path / "index.html").write_text("<html>mine</html>")
+    (tmp_path / "report.md").write_text("my notes")
+    (tmp_path / "notes.txt").write_text("not a report's name")
+    assert reports_cli.main(["--out", str(tmp_path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("python -m reports: error: files that python -m reports did "), lines
+    for name in ("index.html", "report.md"):
+        assert repr(str(tmp_path / name)) in lines[0]
+    assert "notes.txt" not in lines[0]
+    assert lines[0].endswith("move them away, or use another --out DIR"), lines
+    assert (tmp_path / "index.html").read_text() == "<html>mine</html>"
+    assert sorted(os.listdir(tmp_path)) == ["index.html", "notes.txt", "report.md"]
+
+
+def test_a_file_put_at_a_reports_name_during_the_run_stops_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def meanwhile(**kwargs: object) -> Any:
+        (tmp_path / "junit.xml").write_text("<mine/>")
+        return tiny_findings("new")
+
+    monkeypatch.setattr("reports.report._build.collect", meanwhile)
+    assert reports_cli.main(["--out", str(tmp_path)]) == 2
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert repr(str(tmp_path / "junit.xml")) in line, line
+    assert line.endswith("; nothing was written"), line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml"]
+
+
+def test_its_own_report_in_out_is_replaced_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_report(tiny_findings("previous"), tmp_path)
+    monkeypatch.setattr("reports.report._build.collect", lambda **kwargs: tiny_findings("new"))
+    assert reports_cli.main(["--out", str(tmp_path)]) == 0
+    assert report_in(tmp_path) == renders(tiny_findings("new"))
+
+
+@pytest.mark.usefixtures("no_work")
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -80,14 +80,46 @@ def test_a_file_it_may_not_replace_stops_it_before_it_writes_anything(
         book.cells[1].source += "\nprint('my own line')"
         nbformat.write(book, target)
     before = target.read_text()
-    with pytest.raises(SystemExit) as stopped:
-        _write(tmp_path, "cycles", "leak")
-    assert stopped.value.code == 2
+    assert _write(tmp_path, "cycles", "leak") == 2
     said = capsys.readouterr().err
     assert repr(str(target)) in said
     assert "nothing was written" in said
     assert target.read_text() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["05-leak.ipynb"]
+
+
+def test_every_file_it_may_not_replace_is_named_at_once_one_line_each_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make notebooks` (no --out given) into a folder holding two files of notebooks'
+    names that it did not write: both named, each on a line of its own, saying what to do,
+    and nothing about an --out that was not given."""
+    monkeypatch.setattr(cli, "DEFAULT_OUT", tmp_path)
+    monkeypatch.setattr(cli, "DEFAULT_FOLDER", tmp_path / "notebooks")
+    (tmp_path / "notebooks").mkdir()
+    theirs = [tmp_path / "notebooks" / name for name in ("02-address-reuse.ipynb", "05-leak.ipynb")]
+    for path in theirs:
+        path.write_text("{}")
+    assert cli.main(["--notebooks"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        *(
+            f"python -m reports.lessons: error: {str(path)!r} was not written by "
+            "python -m reports.lessons --notebooks: move it away, or use --out DIR"
+            for path in theirs
+        ),
+        "python -m reports.lessons: nothing was written",
+    ]
+    assert sorted(os.listdir(tmp_path / "notebooks")) == [path.name for path in theirs]
+
+
+def test_it_counts_what_it_wrote_in_words_that_fit_the_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _write(tmp_path / "one", "leak") == 0
+    assert capsys.readouterr().err.splitlines()[-1].startswith("lessons: wrote 1 notebook into ")
+    assert _write(tmp_path / "two", "leak", "cycles") == 0
+    assert capsys.readouterr().err.splitlines()[-1].startswith("lessons: wrote 2 notebooks into ")
 
 
 def _execute(path: Path) -> Any:

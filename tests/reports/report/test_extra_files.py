@@ -456,7 +456,7 @@ def test_report_json_with_a_survey_and_stale_extras_validates_against_the_schema
     schema = json.loads(SCHEMA.read_text())
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(built.data)) == []
-    assert built.data["schema_version"] == reports.report.SCHEMA_VERSION == 4
+    assert built.data["schema_version"] == reports.report.SCHEMA_VERSION == 5
     assert [built.data["extras"][name]["stale"] for name in ("bench", "native", "survey")] == [
         True, False, True,
     ]  # fmt: skip

@@ -9,8 +9,8 @@ import re
 from html.parser import HTMLParser
 
 from broken_variant.mutants import MUTANTS
-from reports.report import Findings, render_html, render_markdown
-from tests.report_samples import tiny_findings
+from reports.report import Findings, render_html, render_markdown, render_summary
+from tests.report_samples import catalogue_findings, tiny_findings
 
 
 class _Prose(HTMLParser):
@@ -136,3 +136,76 @@ def test_the_environment_table_gives_hypothesiss_version_and_profile_once() -> N
         ["Hypothesis", f"{version}, profile ci"]
     ]
     assert [row for row in rows if any(cell == "ci" for cell in row[1:])] == []
+
+
+_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+
+
+def _with_probe(findings: Findings, probe: str) -> Findings:
+    """`findings` with each violation carrying `probe`: what the store answered, asked
+    for the dead context afterwards."""
+    implementations = [
+        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, probe=probe))
+        if impl.violation is not None
+        else impl
+        for impl in findings.implementations
+    ]
+    return dataclasses.replace(findings, implementations=implementations)
+
+
+def test_no_word_is_doubled_in_the_pages_prose() -> None:
+    """The sample findings, with what a store answered for a dead context (whose call,
+    `store.get_plugin_data(...)`, once followed "the store" there: "the store store")."""
+    probe = "store.get_plugin_data('a') returned None"
+    for findings in (catalogue_findings(), _with_probe(catalogue_findings(), probe)):
+        blocks = _Prose(render_html(findings)).blocks
+        doubled = [block for block in blocks if _DOUBLED.search(block)]
+        assert doubled == [], "a word said twice in a row"
+    probed = _Prose(render_html(_with_probe(catalogue_findings(), probe))).blocks
+    assert any(probe in block for block in probed), "the case this guards: the probe is shown"
+
+
+def _with_detail(findings: Findings, detail: str) -> Findings:
+    """`findings` with each violation's evidence (and so its diagnosis) `detail`."""
+    implementations = [
+        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, detail=detail))
+        if impl.violation is not None
+        else impl
+        for impl in findings.implementations
+    ]
+    return dataclasses.replace(findings, implementations=implementations)
+
+
+def test_a_holding_chain_reads_as_written_in_both_markdown_files() -> None:
+    """ "held by LeakyStore._history -> list[2]" reads so in report.md and report-full.md,
+    as a code span: not "-&gt;" nor "list\\[2\\]"."""
+    detail = "the context is still alive.\nheld by: LeakyStore._history -> list[2]"
+    findings = _with_detail(tiny_findings("chain"), detail)
+    for markdown in (render_summary(findings), render_markdown(findings)):
+        assert "alive, held by `LeakyStore._history -> list[2]`." in markdown
+        assert "-&gt;" not in markdown
+        assert "\\[2\\]" not in markdown
+
+
+def test_a_holding_chain_a_code_span_cannot_hold_is_escaped_as_text() -> None:
+    detail = "the context is still alive.\nheld by: Store['a|b'] -> list[2]"
+    markdown = render_summary(_with_detail(tiny_findings("chain"), detail))
+    assert "held by Store\\['a\\|b'\\] -&gt; list\\[2\\]." in markdown
+
+
+def test_the_markdown_says_why_examples_run_can_exceed_max_examples() -> None:
+    """report-full.md shows hypothesis max_examples (500) and, per implementation, the
+    examples run (569 in a real run): each says, as the page does, that the examples run
+    include the shrinking."""
+    findings = _as_made_by_make_report(catalogue_findings())
+    lines = render_markdown(findings).splitlines()
+    budget = f"- hypothesis max_examples: {findings.environment.hypothesis['max_examples']} ("
+    said = [line for line in lines if line.startswith(budget)]
+    assert len(said) == 1, said
+    assert "shrinking included" in said[0], said
+    table = lines.index(
+        "| implementation | examples run | first violation seen | total (with shrinking) |"
+    )
+    legend = next(line for line in lines[table:] if line.startswith("Examples run: "))
+    assert "search and shrinking included" in legend
+    assert "max_examples" in legend

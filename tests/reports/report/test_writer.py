@@ -27,7 +27,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.output import LOCK_FILE
-from reports.report import FILES, Findings, build_report, write_report
+from reports.report import FILES, GENERATOR, Findings, ForeignFiles, build_report, write_report
+from reports.report._authorship import HTML_MARK, JUNIT_MARK, MARKDOWN_MARK
 from tests.report_samples import renders, report_in, tiny_findings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -363,24 +364,118 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def test_a_report_file_that_is_a_link_is_replaced_never_followed_nor_its_mode_copied(
+def test_a_report_file_that_is_a_link_is_refused_never_followed_and_left_as_it_is(
     tmp_path: Path,
 ) -> None:
+    """A link at a report's name is nothing the writer wrote: it stops the write, naming
+    the link; neither the link nor what it points to (a setuid program) is touched."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_bytes(b"a setuid program of someone's\n")
     elsewhere.chmod(0o4755)
     before = (elsewhere.read_bytes(), os.stat(elsewhere).st_mode)
     out = tmp_path / "out"
-    out.mkdir()
+    write_report(tiny_findings("previous"), out)
+    (out / "report.md").unlink()
     (out / "report.md").symlink_to(elsewhere)
+    inside = _snapshot(out)
 
-    write_report(tiny_findings("new"), out)
+    with pytest.raises(ForeignFiles) as refused:
+        write_report(tiny_findings("new"), out)
 
-    status = os.lstat(out / "report.md")
-    assert stat.S_ISREG(status.st_mode), "the link was followed, not replaced"
-    assert stat.S_IMODE(status.st_mode) == _default_mode(), "a link's target's mode was copied"
+    assert refused.value.files == {out / "report.md": "a symbolic link"}
+    assert _snapshot(out) == inside, "the link or a report file was replaced"
     assert (elsewhere.read_bytes(), os.stat(elsewhere).st_mode) == before
-    assert report_in(out) == renders(tiny_findings("new"))
+
+
+# What a user may have put at a report's names, each as the writer finds it: a page of
+# their own, JSON that is no report, a file that is not UTF-8, a FIFO and a socket.
+_NOT_WRITTEN = "not written by python -m reports"
+_NOT_OURS: dict[str, tuple[Callable[[Path], object], str]] = {
+    "index.html": (lambda path: path.write_text("<html>mine</html>"), _NOT_WRITTEN),
+    "report.json": (lambda path: path.write_text('{"schema_version": 4}'), _NOT_WRITTEN),
+    "report.md": (lambda path: path.write_bytes(b"# Ownership contract\xff"), _NOT_WRITTEN),
+    "report-full.md": (os.mkfifo, "not a regular file"),
+    "junit.xml": (lambda path: os.mknod(path, stat.S_IFSOCK | 0o600), "not a regular file"),
+}
+
+
+def test_a_file_at_a_report_name_it_did_not_write_stops_the_write_naming_every_one(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, (make, _) in _NOT_OURS.items():
+        make(out / name)
+    before = _snapshot(out)
+
+    with pytest.raises(ForeignFiles) as refused:
+        write_report(tiny_findings("new"), out)
+
+    assert refused.value.files == {out / name: why for name, (_, why) in _NOT_OURS.items()}
+    message = str(refused.value)
+    assert all(repr(str(out / name)) in message for name in FILES), message
+    assert message.endswith("move them away, or use another --out DIR"), message
+    assert "\n" not in message
+    assert _snapshot(out) == before, "a file the writer did not write was touched"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_one_file_it_did_not_write_is_enough_to_stop_it(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_report(tiny_findings("previous"), out)
+    (out / name).write_text("the user's own, at the report's name\n")
+    before = _snapshot(out)
+    with pytest.raises(ForeignFiles, match="move it away"):
+        write_report(tiny_findings("new"), out)
+    assert _snapshot(out) == before
+
+
+def _as_written_before_the_mark(folder: Path) -> None:
+    """Turn the report in `folder` into what this project wrote before its files carried
+    `GENERATOR`: report.json of schema version 4, and no mark in any file."""
+    for name in FILES:
+        text = (folder / name).read_text(encoding="utf-8")
+        if name == "report.json":
+            data = json.loads(text)
+            del data["generator"]
+            data["schema_version"] = 4
+            text = json.dumps(data)
+        else:
+            text = "".join(line for line in text.splitlines(True) if GENERATOR not in line)
+        assert GENERATOR not in text, name
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_its_own_earlier_reports_are_replaced_with_or_without_the_mark(tmp_path: Path) -> None:
+    for marked in (True, False):
+        out = tmp_path / f"marked-{marked}"
+        write_report(tiny_findings("previous"), out)
+        if not marked:
+            _as_written_before_the_mark(out)
+        write_report(tiny_findings("new"), out)
+        assert report_in(out) == renders(tiny_findings("new")), f"marked: {marked}"
+
+
+# Each file as a later version might shape it: nothing but its mark in common with today's.
+_MARKED_ONLY = {
+    "index.html": f"<!DOCTYPE html>\n<head>{HTML_MARK}</head><body>another page</body>\n",
+    "report.md": f"# Another title\n\n{MARKDOWN_MARK}\n",
+    "report-full.md": f"# Another title\n\n{MARKDOWN_MARK}\n",
+    "report.json": json.dumps({"generator": GENERATOR, "schema_version": 99}),
+    "junit.xml": f"<?xml version='1.0'?>\n<testsuites name='other'>{JUNIT_MARK}</testsuites>\n",
+}
+
+
+def test_a_file_carrying_the_mark_is_replaced_whatever_its_shape(tmp_path: Path) -> None:
+    for name, text in _MARKED_ONLY.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    write_report(tiny_findings("new"), tmp_path)
+    assert report_in(tmp_path) == renders(tiny_findings("new"))
+
+
+def test_every_file_of_a_report_carries_the_mark() -> None:
+    for name, text in renders(tiny_findings("new")).items():
+        assert GENERATOR.encode() in text, name
 
 
 def test_a_report_file_keeps_its_permission_bits_but_never_setuid_setgid_or_sticky(
