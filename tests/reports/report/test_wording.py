@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 from broken_variant.mutants import MUTANTS
 from reports.report import Findings, render_html, render_markdown, render_summary
@@ -141,11 +142,11 @@ def test_the_environment_table_gives_hypothesiss_version_and_profile_once() -> N
 _DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
 
 
-def _with_probe(findings: Findings, probe: str) -> Findings:
-    """`findings` with each violation carrying `probe`: what the store answered, asked
-    for the dead context afterwards."""
+def _with_violations(findings: Findings, **changed: Any) -> Findings:
+    """`findings` with each violation's fields `changed`: its `probe` (what the store
+    answered, asked for the dead context afterwards), its `detail` (and so its diagnosis)."""
     implementations = [
-        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, probe=probe))
+        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, **changed))
         if impl.violation is not None
         else impl
         for impl in findings.implementations
@@ -157,30 +158,19 @@ def test_no_word_is_doubled_in_the_pages_prose() -> None:
     """The sample findings, with what a store answered for a dead context (whose call,
     `store.get_plugin_data(...)`, once followed "the store" there: "the store store")."""
     probe = "store.get_plugin_data('a') returned None"
-    for findings in (catalogue_findings(), _with_probe(catalogue_findings(), probe)):
+    for findings in (catalogue_findings(), _with_violations(catalogue_findings(), probe=probe)):
         blocks = _Prose(render_html(findings)).blocks
         doubled = [block for block in blocks if _DOUBLED.search(block)]
         assert doubled == [], "a word said twice in a row"
-    probed = _Prose(render_html(_with_probe(catalogue_findings(), probe))).blocks
+    probed = _Prose(render_html(_with_violations(catalogue_findings(), probe=probe))).blocks
     assert any(probe in block for block in probed), "the case this guards: the probe is shown"
-
-
-def _with_detail(findings: Findings, detail: str) -> Findings:
-    """`findings` with each violation's evidence (and so its diagnosis) `detail`."""
-    implementations = [
-        dataclasses.replace(impl, violation=dataclasses.replace(impl.violation, detail=detail))
-        if impl.violation is not None
-        else impl
-        for impl in findings.implementations
-    ]
-    return dataclasses.replace(findings, implementations=implementations)
 
 
 def test_a_holding_chain_reads_as_written_in_both_markdown_files() -> None:
     """ "held by LeakyStore._history -> list[2]" reads so in report.md and report-full.md,
     as a code span: not "-&gt;" nor "list\\[2\\]"."""
     detail = "the context is still alive.\nheld by: LeakyStore._history -> list[2]"
-    findings = _with_detail(tiny_findings("chain"), detail)
+    findings = _with_violations(tiny_findings("chain"), detail=detail)
     for markdown in (render_summary(findings), render_markdown(findings)):
         assert "alive, held by `LeakyStore._history -> list[2]`." in markdown
         assert "-&gt;" not in markdown
@@ -189,7 +179,7 @@ def test_a_holding_chain_reads_as_written_in_both_markdown_files() -> None:
 
 def test_a_holding_chain_a_code_span_cannot_hold_is_escaped_as_text() -> None:
     detail = "the context is still alive.\nheld by: Store['a|b'] -> list[2]"
-    markdown = render_summary(_with_detail(tiny_findings("chain"), detail))
+    markdown = render_summary(_with_violations(tiny_findings("chain"), detail=detail))
     assert "held by Store\\['a\\|b'\\] -&gt; list\\[2\\]." in markdown
 
 
